@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from functools import reduce
+from operator import and_
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from cases.models import Case
+from config.errors import NotFound
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """The one access rule for cases: a client sees their own, a lawyer the cases assigned to
+    them, an admin all of them. Everything that reads cases starts here."""
+    cases = Case.objects.select_related("client")
+    if user.role == User.Role.ADMIN:
+        return cases
+    if user.role == User.Role.LAWYER:
+        return cases.filter(lawyers=user)
+    return cases.filter(client=user)
+
+
+def case_get_visible(*, user: User, case_id: int) -> Case:
+    """A case the user may see, or NotFound: another user's case does not exist for them."""
+    try:
+        return cases_visible_to(user).prefetch_related("lawyers").get(pk=case_id)
+    except Case.DoesNotExist:
+        raise NotFound("Case not found.") from None
+
+
+def case_list(
+    *,
+    user: User,
+    search: str = "",
+    status: str = "",
+    practice_area: str = "",
+    lawyer: User | None = None,
+) -> QuerySet[Case]:
+    """The cases a user may see, narrowed by the list's search and filters, with everything a
+    row shows loaded up front so a page costs the same few queries however long it is.
+
+    Every word of `search` must appear in the title, reference, description or client's name,
+    so "jane lease" finds Jane Doe's lease case.
+    """
+    cases = cases_visible_to(user).prefetch_related("lawyers")
+    words = search.split()
+    if words:
+        cases = cases.filter(
+            reduce(
+                and_,
+                (
+                    Q(title__icontains=word)
+                    | Q(reference__icontains=word)
+                    | Q(description__icontains=word)
+                    | Q(client__first_name__icontains=word)
+                    | Q(client__last_name__icontains=word)
+                    for word in words
+                ),
+            )
+        )
+    if status:
+        cases = cases.filter(status=status)
+    if practice_area:
+        cases = cases.filter(practice_area=practice_area)
+    if lawyer is not None:
+        cases = cases.filter(lawyers=lawyer)
+    return cases
+
+
+def case_can_create(user: User) -> bool:
+    """Staff open cases; clients never do."""
+    return user.is_staff_member
+
+
+def case_can_edit(user: User, case: Case) -> bool:
+    """An admin may change any case, a lawyer only the cases assigned to them, a client none."""
+    if user.role == User.Role.ADMIN:
+        return True
+    if user.role == User.Role.LAWYER:
+        # Reads the prefetched lawyers when the caller loaded them (detail, lists).
+        return any(lawyer.pk == user.pk for lawyer in case.lawyers.all())
+    return False

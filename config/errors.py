@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose.
+
+    Services know nothing of HTTP; the API boundary (`config.api.exception_handler`) and the
+    pages turn these into responses using `status_code`, `detail` and `headers`.
+    """
+
+    status_code = 400
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_detail = "Not found."
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_detail = "You do not have permission to perform this action."

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import tokens_for
+from config.celery import app as celery_app
+from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDeviceFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services_reachable() -> None:
+    """When the settings name Redis or a broker, the suite runs on them or not at all: the
+    code under test fails open on a cache outage, so a dead Redis would otherwise go unseen."""
+    if settings.REDIS_URL:
+        get_redis_connection("default").ping()
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=2, timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # The cache is shared (Redis in CI): a test never sees another test's entries.
+    cache.clear()
+
+
+@pytest.fixture
+def client_user(db: None) -> User:
+    return ClientFactory()
+
+
+@pytest.fixture
+def lawyer(db: None) -> User:
+    return LawyerFactory()
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return AdminFactory()
+
+
+@pytest.fixture
+def api_client_for() -> Callable[[User], APIClient]:
+    """An API client carrying the JWT a user gets after a full login (OTP passed for staff)."""
+
+    def make(user: User) -> APIClient:
+        api = APIClient()
+        access = tokens_for(user=user, otp_verified=user.is_staff_member)["access"]
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return api
+
+    return make
+
+
+@pytest.fixture
+def page_client_for() -> Callable[[User], Client]:
+    """A browser-like client logged in to the pages, OTP-verified when the user is staff."""
+
+    def make(user: User) -> Client:
+        page = Client()
+        page.force_login(user)
+        if user.is_staff_member:
+            device = TOTPDeviceFactory(user=user)
+            session = page.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return page
+
+    return make
