@@ -9,6 +9,10 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     default = True
 
+    def ready(self) -> None:
+        # Registers the OpenAPI descriptions of the authentication classes.
+        from accounts import schema  # noqa: F401
+
 
 # Subclassed through its module: a class imported by name would count as a second default config.
 class CounselAdminConfig(admin_apps.AdminConfig):

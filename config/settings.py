@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     )
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 else:
+    # Writers wait for each other (the web process and the worker share the file) instead of
+    # failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
     # A file, not memory, so that a Celery worker started by the tests can share the test
     # database; one per process, so that two test runs never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
@@ -153,9 +160,13 @@ OTP_TOTP_ISSUER = "Counsel"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success must not wipe an address's failures against other accounts.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
+# Behind N trusted proxies the client address is read from X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -169,11 +180,29 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
+# The client-facing frontend's origins may call the API; the pages and the admin stay
+# same-origin whatever is configured.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "prefer", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["retry-after", "location", "idempotent-replayed", "x-request-id"]
+CORS_PREFLIGHT_MAX_AGE = 3600
+
+# Requests per user and, separately, per address on the AI endpoints, shared by every web
+# process through the cache: "<count>/<seconds>".
+AI_RATE_LIMITS = {
+    "chat": env("AI_RATE_LIMIT_CHAT", default="30/60"),
+    "analyze": env("AI_RATE_LIMIT_ANALYZE", default="10/60"),
+    "generate-document": env("AI_RATE_LIMIT_GENERATE", default="10/60"),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Counsel API",
     "DESCRIPTION": "Cases and the AI assistant of Counsel. Wire names are camelCase.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A finding's severity and an analysis's riskLevel are the same three levels.
+    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "consultations.policies.SEVERITIES"},
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": _duration(env("JWT_EXPIRES_IN", default="15m")),
@@ -190,6 +219,9 @@ LLM_BASE_URL = env("LLM_BASE_URL", default="") or None
 LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
 LLM_TIMEOUT_MS = env.int("LLM_TIMEOUT_MS", default=20_000)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+# LLM_TIMEOUT_MS bounds one attempt; this bounds all attempts and back-off sleeps together.
+LLM_DEADLINE_MS = env.int("LLM_DEADLINE_MS", default=LLM_TIMEOUT_MS * 5 // 2)
+LLM_BACKOFF_BASE_MS = env.int("LLM_BACKOFF_BASE_MS", default=500)
 # Seconds each kind of answer stays cached.
 LLM_CACHE_TTL = {
     "chat": env.int("LLM_CACHE_TTL_CHAT", default=30 * 60),

@@ -8,12 +8,16 @@ from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_redis import get_redis_connection
+from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import tokens_for
 from config.celery import app as celery_app
 from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDeviceFactory
+
+# The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the LLM.
+pytest_plugins = ["tests.fake_llm"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,6 +29,13 @@ def _services_reachable() -> None:
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=2, timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    # The default hasher costs about a second per user on a busy machine; the suite makes
+    # hundreds of users and tests no hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

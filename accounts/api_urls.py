@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import apis
+
+app_name = "auth-api"
+
+urlpatterns = [
+    path("login", apis.TokenObtainApi.as_view(), name="login"),
+    path("refresh", apis.TokenRefreshApi.as_view(), name="refresh"),
+    path("me", apis.UserMeApi.as_view(), name="me"),
+]

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import request_otp_verified
+from accounts.services import token_refresh, tokens_obtain
+
+
+def _reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None:
+    if not isinstance(data, Mapping):
+        return  # the serializer itself reports a body that is not an object
+    unknown = sorted(set(data) - set(serializer.fields))
+    if unknown:
+        raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+
+
+class TokenObtainApi(APIView):
+    """Log in: password, plus the OTP code for staff (and clients who enrolled a device)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="LoginRequest")
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        otp = serializers.CharField(max_length=16, default=None, allow_null=True, allow_blank=True)
+
+        def to_internal_value(self, data: Any) -> dict[str, Any]:
+            _reject_unknown_fields(self, data)
+            return super().to_internal_value(data)
+
+    @extend_schema_serializer(component_name="LoginResponse")
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The Django request, which django-axes marks when it locks a login out.
+        tokens = tokens_obtain(request=request._request, **serializer.validated_data)
+        return Response(self.OutputSerializer(tokens).data)
+
+
+class TokenRefreshApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="RefreshRequest")
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+        def to_internal_value(self, data: Any) -> dict[str, Any]:
+            _reject_unknown_fields(self, data)
+            return super().to_internal_value(data)
+
+    @extend_schema_serializer(component_name="RefreshResponse")
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        access = token_refresh(refresh=serializer.validated_data["refresh"])
+        return Response(self.OutputSerializer({"access": access}).data)
+
+
+class UserMeApi(APIView):
+    @extend_schema_serializer(component_name="Me")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        role = serializers.CharField()
+        firstName = serializers.CharField(source="first_name")
+        lastName = serializers.CharField(source="last_name")
+        email = serializers.EmailField()
+        otpVerified = serializers.BooleanField(source="otp_verified")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "role": user.role,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "otp_verified": request_otp_verified(request),
+        }
+        return Response(self.OutputSerializer(data).data)

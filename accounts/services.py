@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import logging
+from typing import NoReturn
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django_otp import devices_for_user, match_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.authentication import OTP_CLAIM
+from accounts.models import User
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+AUTHENTICATOR_NAME = "Authenticator"
+BACKUP_CODES_NAME = "Backup codes"
+
+
+class LoginFailed(DomainError):
+    status_code = 401
+    default_detail = "Invalid username or password."
+    # The login form field the message belongs to; None means the form as a whole.
+    field: str | None = None
+
+
+class OtpRequired(LoginFailed):
+    default_detail = "Enter the code from your authenticator app, or one of your backup codes."
+    field = "otp"
+
+
+class OtpInvalid(LoginFailed):
+    default_detail = "That code is not valid. Enter the current code from your authenticator app."
+    field = "otp"
+
+
+class LoginLocked(DomainError):
+    status_code = 429
+
+    def __init__(self) -> None:
+        super().__init__(lockout_message(), headers={"Retry-After": str(_cooloff_seconds())})
+
+
+class EnrolmentRequired(DomainError):
+    status_code = 403
+    default_detail = "Enrol two-factor authentication in Counsel before using the API."
+
+
+class TokenInvalid(DomainError):
+    status_code = 401
+    default_detail = "The token is invalid or has expired."
+
+
+class TwoFactorError(DomainError):
+    default_detail = "Two-factor authentication could not be changed."
+
+
+def _cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def lockout_message() -> str:
+    return f"Too many failed login attempts. Try again in {_cooloff_seconds() // 60} minutes."
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """What django-axes answers while a login is locked out (AXES_LOCKOUT_CALLABLE)."""
+    # Imported here: the form belongs to the pages, this module only needs it for this answer.
+    from accounts.forms import LoginForm
+
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": lockout_message()}, status=429)
+    else:
+        form = LoginForm(data=request.POST or None)
+        form.add_error(None, lockout_message())
+        context = {"form": form, "next": request.POST.get("next", "")}
+        response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(_cooloff_seconds())
+    return response
+
+
+def _second_factor_failed(*, request: HttpRequest, username: str, error: LoginFailed) -> NoReturn:
+    # Counted by django-axes like a wrong password, so codes cannot be guessed at leisure.
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    if getattr(request, "axes_locked_out", False):
+        raise LoginLocked()
+    raise error
+
+
+def login_authenticate(
+    *, request: HttpRequest, username: str, password: str, otp: str | None = None
+) -> tuple[User, Device | None]:
+    """Check a password and, when the user has or needs one, a second factor.
+
+    Returns the user and the OTP device that accepted the code. The device is None for a user
+    without a confirmed device: a client who never enrolled, or staff who must enrol now (the
+    caller decides what they may do). Every failure is counted by django-axes.
+    """
+    user = authenticate(request=request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise LoginLocked()
+    if user is None:
+        logger.info("login failed", extra={"reason": "password"})
+        raise LoginFailed()
+    if not any(devices_for_user(user, confirmed=True)):
+        return user, None
+    code = (otp or "").replace(" ", "").strip()
+    if not code:
+        logger.info("login failed", extra={"reason": "otp_missing", "user_id": user.pk})
+        _second_factor_failed(request=request, username=username, error=OtpRequired())
+    device = match_token(user, code)
+    if device is None:
+        logger.info("login failed", extra={"reason": "otp_invalid", "user_id": user.pk})
+        _second_factor_failed(request=request, username=username, error=OtpInvalid())
+    return user, device
+
+
+def tokens_obtain(
+    *, request: HttpRequest, username: str, password: str, otp: str | None = None
+) -> dict[str, str]:
+    """The JWT login: the same checks as the page, and staff must already have a device."""
+    user, device = login_authenticate(
+        request=request, username=username, password=password, otp=otp
+    )
+    if user.is_staff_member and device is None:
+        raise EnrolmentRequired()
+    update_last_login(None, user)
+    # Only this account's failures are forgotten: resetting the address too would let someone
+    # who owns one account clear the count they build up guessing another's password.
+    axes_reset(username=user.get_username())
+    logger.info("api login", extra={"user_id": user.pk, "otp_verified": device is not None})
+    return tokens_for(user=user, otp_verified=device is not None)
+
+
+def tokens_for(*, user: User, otp_verified: bool) -> dict[str, str]:
+    """JWT access and refresh tokens; staff tokens carry proof of the passed second factor."""
+    refresh = RefreshToken.for_user(user)
+    refresh[OTP_CLAIM] = otp_verified
+    refresh["role"] = user.role
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def token_refresh(*, refresh: str) -> str:
+    """A new access token for a valid refresh token of a user who is still active."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise TokenInvalid() from exc
+    user_id = token.get(jwt_settings.USER_ID_CLAIM)
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        raise TokenInvalid("No active account found for this token.")
+    return str(token.access_token)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    # Admins are Django superusers so that the (2FA-guarded) admin site lets them in.
+    is_admin = role == User.Role.ADMIN
+    user = User(
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_admin,
+        is_superuser=is_admin,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    logger.info("user created", extra={"user_id": user.pk, "role": role})
+    return user
+
+
+def totp_device_create(*, user: User, key: str | None = None, confirmed: bool = True) -> TOTPDevice:
+    """An authenticator-app device; `key` (hex) lets a seed hand out a known secret."""
+    device = TOTPDevice(user=user, name=AUTHENTICATOR_NAME, confirmed=confirmed)
+    if key is not None:
+        device.key = key
+    device.full_clean()
+    device.save()
+    return device
+
+
+@transaction.atomic
+def backup_codes_generate(*, user: User, count: int = 10) -> list[str]:
+    """New single-use backup codes; the previous ones stop working."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=BACKUP_CODES_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """The unconfirmed device the user scans; the same one until they confirm it.
+
+    Refused once any confirmed device exists: a session that has not passed that device must
+    not be able to add a factor of its own choosing.
+    """
+    if any(devices_for_user(user, confirmed=True)):
+        raise TwoFactorError("Two-factor authentication is already set up.")
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    return pending or totp_device_create(user=user, confirmed=False)
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, token: str) -> TOTPDevice:
+    """Confirm the pending device with a code it produced."""
+    if any(devices_for_user(user, confirmed=True)):
+        raise TwoFactorError("Two-factor authentication is already set up.")
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("-pk")
+        .first()
+    )
+    if device is None:
+        raise TwoFactorError("Start setting up an authenticator app first.")
+    if not device.verify_token(token.replace(" ", "").strip()):
+        raise TwoFactorError(
+            "That code is not valid. Enter the current code your authenticator app shows."
+        )
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    logger.info("totp device confirmed", extra={"user_id": user.pk})
+    return device

@@ -1,0 +1,177 @@
+"""The cases API (/api/cases/), for the client-facing frontend.
+
+One view per route rather than per operation, so that the collection and the item keep their
+REST addresses: CaseListCreateApi (GET list, POST create) and CaseRetrieveUpdateApi (GET,
+PUT, PATCH). The serializers are shared by both views, so they live at module level where the
+two cannot drift apart. Visibility is cases.selectors' one rule: another user's case is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from cases.models import Case
+from cases.selectors import case_can_create, case_can_edit, case_get_visible, case_list
+from cases.services import case_create, case_update
+from config.errors import PermissionDenied
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    practiceArea = serializers.ChoiceField(
+        source="practice_area", choices=Case.PracticeArea.choices
+    )
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    description = serializers.CharField()
+    clientId = serializers.IntegerField(source="client_id")
+    lawyerIds = serializers.SerializerMethodField()
+    opposingParties = serializers.CharField(
+        source="opposing_parties", help_text="One name per line."
+    )
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_lawyerIds(self, case: Case) -> list[int]:
+        # .all() reads the lawyers the selectors prefetched.
+        return [lawyer.pk for lawyer in case.lawyers.all()]
+
+
+class CaseInputSerializer(serializers.Serializer):
+    # Shown by the API but never written by a caller: sending one is an error, not a no-op.
+    READ_ONLY = frozenset({"id", "reference", "createdAt", "updatedAt"})
+
+    title = serializers.CharField(max_length=200)
+    practiceArea = serializers.ChoiceField(
+        source="practice_area", choices=Case.PracticeArea.choices
+    )
+    status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    clientId = serializers.PrimaryKeyRelatedField(
+        source="client",
+        queryset=User.objects.filter(role=User.Role.CLIENT),
+        error_messages={"does_not_exist": "No client has id {pk_value}."},
+    )
+    lawyerIds = serializers.PrimaryKeyRelatedField(
+        source="lawyers",
+        many=True,
+        required=False,
+        queryset=User.objects.filter(role=User.Role.LAWYER),
+        error_messages={"does_not_exist": "No lawyer has id {pk_value}."},
+    )
+    opposingParties = serializers.CharField(
+        source="opposing_parties",
+        required=False,
+        allow_blank=True,
+        max_length=5_000,
+        help_text="One name per line.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):  # else the serializer itself reports a non-object body
+            errors = {
+                name: ["This field is read-only." if name in self.READ_ONLY else "Unknown field."]
+                for name in sorted(set(data) - set(self.fields))
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Words to find in the title, reference, description or client's name.",
+    )
+    status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
+    practiceArea = serializers.ChoiceField(
+        source="practice_area", choices=Case.PracticeArea.choices, required=False
+    )
+
+
+class CaseListCreateApi(APIView):
+    # Also what tells drf-spectacular that the list is paginated.
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        operation_id="cases_list",
+        parameters=[CaseFilterSerializer],
+        responses=CaseOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = CaseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cases = case_list(user=request.user, **filters.validated_data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(cases, request, view=self)
+        return paginator.get_paginated_response(CaseOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        request=CaseInputSerializer,
+        responses={
+            201: CaseOutputSerializer,
+            403: OpenApiResponse(description="Clients cannot open cases."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not case_can_create(request.user):
+            raise PermissionDenied("Only lawyers and admins open cases.")
+        serializer = CaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_create(created_by=request.user, **serializer.validated_data)
+        return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+_UPDATE_RESPONSES = {
+    200: CaseOutputSerializer,
+    403: OpenApiResponse(description="The case is visible to you but not yours to change."),
+    404: OpenApiResponse(description="No such case, or not one you may see."),
+}
+
+
+class CaseRetrieveUpdateApi(APIView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        responses={200: CaseOutputSerializer, 404: _UPDATE_RESPONSES[404]},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        case = case_get_visible(user=request.user, case_id=case_id)
+        return Response(CaseOutputSerializer(case).data)
+
+    @extend_schema(
+        operation_id="cases_update", request=CaseInputSerializer, responses=_UPDATE_RESPONSES
+    )
+    def put(self, request: Request, case_id: int) -> Response:
+        return self._update(request, case_id, partial=False)
+
+    @extend_schema(
+        operation_id="cases_partial_update",
+        request=CaseInputSerializer,
+        responses=_UPDATE_RESPONSES,
+    )
+    def patch(self, request: Request, case_id: int) -> Response:
+        return self._update(request, case_id, partial=True)
+
+    def _update(self, request: Request, case_id: int, *, partial: bool) -> Response:
+        case = case_get_visible(user=request.user, case_id=case_id)
+        # Refused before the body is read, so a client learns nothing from validation errors.
+        if not case_can_edit(request.user, case):
+            raise PermissionDenied("You may not change this case.")
+        serializer = CaseInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        case = case_update(case=case, actor=request.user, **serializer.validated_data)
+        return Response(CaseOutputSerializer(case).data)

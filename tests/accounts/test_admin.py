@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = reverse("admin:index")
+
+
+def test_anonymous_visitor_is_sent_to_the_accounts_login_page() -> None:
+    response = Client().get(ADMIN, follow=True)
+
+    assert response.redirect_chain[-1][0] == f"{reverse('accounts:login')}?next={ADMIN}"
+    assert response.status_code == 200
+
+
+def test_lawyer_is_refused_even_when_verified(
+    page_client_for: Callable[[User], Client], lawyer: User
+) -> None:
+    response = page_client_for(lawyer).get(ADMIN, follow=True)
+
+    assert response.status_code == 403
+
+
+def test_admin_without_a_verified_session_is_sent_to_the_security_page(admin_user: User) -> None:
+    page = Client()
+    page.force_login(admin_user)
+
+    response = page.get(ADMIN, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("accounts:security")
+    assert "Counsel administration" not in response.content.decode()
+
+
+def test_verified_admin_sees_the_admin_index(
+    page_client_for: Callable[[User], Client], admin_user: User
+) -> None:
+    response = page_client_for(admin_user).get(ADMIN)
+
+    assert response.status_code == 200
+    assert "Counsel administration" in response.content.decode()
+
+
+def test_admin_user_list_shows_roles_and_filters_by_role(
+    page_client_for: Callable[[User], Client], admin_user: User, lawyer: User, client_user: User
+) -> None:
+    page = page_client_for(admin_user)
+
+    response = page.get(reverse("admin:accounts_user_changelist"), {"role__exact": "lawyer"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "By role" in html
+    assert lawyer.username in html
+    assert client_user.username not in html
+
+
+def test_admin_login_url_forwards_to_the_accounts_login_keeping_next() -> None:
+    response = Client().get(reverse("admin:login"), {"next": "/admin/accounts/user/"})
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('accounts:login')}?next=/admin/accounts/user/"
+
+
+def test_admin_adds_a_user_whose_role_decides_django_admin_access(
+    page_client_for: Callable[[User], Client], admin_user: User
+) -> None:
+    page = page_client_for(admin_user)
+    form = {
+        "role": "admin",
+        "password1": "a-long-unusual-pass-9",
+        "password2": "a-long-unusual-pass-9",
+    }
+
+    page.post(reverse("admin:accounts_user_add"), {**form, "username": "newboss"})
+    page.post(reverse("admin:accounts_user_add"), {**form, "username": "newlee", "role": "lawyer"})
+
+    boss, lee = User.objects.get(username="newboss"), User.objects.get(username="newlee")
+    assert (boss.role, boss.is_staff, boss.is_superuser) == ("admin", True, True)
+    assert (lee.role, lee.is_staff, lee.is_superuser) == ("lawyer", False, False)
+    assert lee.check_password("a-long-unusual-pass-9")
