@@ -188,12 +188,18 @@ CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "prefe
 CORS_EXPOSE_HEADERS = ["retry-after", "location", "idempotent-replayed", "x-request-id"]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
-# Requests per user and, separately, per address on the AI endpoints, shared by every web
-# process through the cache: "<count>/<seconds>".
+# Requests per user and, separately, per address (an office shares one) on the AI endpoints,
+# shared by every web process through the cache: "<count>/<seconds>".
 AI_RATE_LIMITS = {
-    "chat": env("AI_RATE_LIMIT_CHAT", default="30/60"),
-    "analyze": env("AI_RATE_LIMIT_ANALYZE", default="10/60"),
-    "generate-document": env("AI_RATE_LIMIT_GENERATE", default="10/60"),
+    scope: {
+        "user": env(f"AI_RATE_LIMIT_{name}", default=per_user),
+        "address": env(f"AI_RATE_LIMIT_{name}_ADDRESS", default=per_address),
+    }
+    for scope, name, per_user, per_address in (
+        ("chat", "CHAT", "30/60", "300/60"),
+        ("analyze", "ANALYZE", "10/60", "100/60"),
+        ("generate-document", "GENERATE", "10/60", "100/60"),
+    )
 }
 
 SPECTACULAR_SETTINGS = {

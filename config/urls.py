@@ -14,8 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
+    path("assistant/", include("consultations.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/cases/", include("cases.api_urls")),
+    path("api/ai/", include("consultations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -45,6 +45,18 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture
+def redis_down(settings: Settings) -> None:
+    """The cache is a Redis server that does not answer (nothing listens on its port)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6390/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+
+
+@pytest.fixture
 def client_user(db: None) -> User:
     return ClientFactory()
 

@@ -5,6 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from cases.models import Case
+from consultations.models import Consultation
 
 PASSWORD = "correct-horse-battery"
 
@@ -66,3 +67,26 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def lawyers(self, create: bool, extracted: list[User] | None, **kwargs: object) -> None:
         if create and extracted:
             self.lawyers.set(extracted)
+
+
+class ConsultationFactory(factory.django.DjangoModelFactory):
+    """A recorded chat exchange as consultations.services leaves it (sent_text scrubbed)."""
+
+    class Meta:
+        model = Consultation
+
+    user = factory.SubFactory(LawyerFactory)
+    case = factory.LazyAttribute(lambda consultation: CaseFactory(lawyers=[consultation.user]))
+    kind = Consultation.Kind.CHAT
+    provider = "offline"
+    model = "offline"
+    prompt_name = "chat"
+    prompt_version = "1"
+    sent_text = "What is the notice period for <PERSON_1>?"
+    answer = "Jane Doe must give one month of notice."
+    prompt_tokens = 40
+    completion_tokens = 12
+    latency_ms = 35
+    attempts = 1
+    outcome = Consultation.Outcome.OK
+    request_id = factory.Sequence(lambda n: f"req-{n:04d}")

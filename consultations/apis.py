@@ -1,0 +1,274 @@
+"""The `/api/ai/*` contract: camelCase on the wire, exactly the keys DESIGN.md lists.
+
+The APIs validate, authorize and call one service; the scrubbing, caching, provider call and
+recording all happen in `consultations.services`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.models import Case
+from cases.selectors import case_get_visible
+from config.errors import PermissionDenied
+from consultations.models import Consultation
+from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
+from consultations.ratelimit import AIRateThrottle
+from consultations.selectors import consultations_of
+from consultations.services import (
+    chat_answer,
+    contract_analyze,
+    idempotent_response,
+    request_fingerprint,
+)
+
+MAX_MESSAGE_CHARS = 8_000
+MAX_CONTRACT_CHARS = 100_000
+
+# A caller's X-Request-ID is kept only when it cannot smuggle anything into logs or headers.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+# A serializer that answers 400 for keys it does not declare, next to any other errors. The
+# contract rejects unknown fields rather than ignoring them, so that a client's typo ("mesage")
+# is reported instead of silently dropping the input. (A comment, not a docstring: the schema
+# would show a docstring as the description of every request body.)
+class StrictSerializer(serializers.Serializer):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**unknown, **exc.detail}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+def request_id_for(request: HttpRequest | Request) -> str:
+    """The caller's X-Request-ID when it is sane, else a fresh one, to tie logs to the row.
+
+    Shared with the staff chat page, which passes a plain Django request."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > _MAX_IDEMPOTENCY_KEY:
+        raise serializers.ValidationError(
+            {"Idempotency-Key": [f"At most {_MAX_IDEMPOTENCY_KEY} characters."]}
+        )
+    return key
+
+
+def _respond_once(
+    request: Request, request_id: str, produce: Callable[[str], tuple[dict, Consultation]]
+) -> Response:
+    """Run `produce(idempotency_key)` once per Idempotency-Key, replaying its stored body."""
+    key = _idempotency_key(request)
+    body, replayed = idempotent_response(
+        user=request.user,
+        idempotency_key=key,
+        fingerprint=request_fingerprint(endpoint=request.path, body=request.data),
+        produce=lambda: produce(key),
+    )
+    headers = {"X-Request-ID": request_id}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, headers=headers)
+
+
+_IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Replays the stored answer for the same body (header Idempotent-Replayed: true); "
+        "409 for a different body or while the first request is still running."
+    ),
+)
+_BUSY = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
+_REPEATED = OpenApiResponse(
+    description="The Idempotency-Key was used for another body, or its request still runs."
+)
+
+
+@extend_schema_serializer(component_name="ChatContext")
+class _ContextSerializer(StrictSerializer):
+    caseId = serializers.IntegerField(source="case_id", min_value=1, required=False)
+
+
+@extend_schema_serializer(component_name="ChatReference")
+class _ReferenceSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="AnalysisFinding")
+class _FindingSerializer(serializers.Serializer):
+    rule = serializers.CharField(allow_blank=True)
+    clause = serializers.CharField(allow_blank=True)
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    evidence = serializers.CharField(allow_blank=True, help_text="Empty for a missing clause.")
+    message = serializers.CharField(allow_blank=True)
+    suggestion = serializers.CharField(allow_blank=True)
+
+
+class ChatApi(APIView):
+    """Ask the assistant a question, optionally about one of the caller's cases."""
+
+    parser_classes = (JSONParser,)
+    throttle_classes = (AIRateThrottle,)
+    rate_scope = "chat"
+
+    @extend_schema_serializer(component_name="ChatRequest")
+    class InputSerializer(StrictSerializer):
+        userId = serializers.IntegerField(source="user_id")
+        message = serializers.CharField(max_length=MAX_MESSAGE_CHARS)
+        context = _ContextSerializer(required=False)
+        locale = serializers.RegexField(
+            r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$", max_length=12, default="en"
+        )
+
+    @extend_schema_serializer(component_name="ChatResponse")
+    class OutputSerializer(serializers.Serializer):
+        answer = serializers.CharField()
+        references = _ReferenceSerializer(many=True, required=False)
+        tokensUsed = serializers.IntegerField(source="tokens_used")
+        cached = serializers.BooleanField()
+
+        def to_representation(self, instance: Any) -> dict[str, Any]:
+            data = super().to_representation(instance)
+            # The contract's `references?`: the key is left out when there are none.
+            if not data.get("references"):
+                data.pop("references", None)
+            return data
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 409: _REPEATED, 503: _BUSY},
+        parameters=[_IDEMPOTENCY_HEADER],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["user_id"] != request.user.pk:
+            raise PermissionDenied("userId must be the id of the authenticated user.")
+        case = _visible_case(request, data.get("context", {}).get("case_id"))
+        request_id = request_id_for(request)
+
+        def produce(idempotency_key: str) -> tuple[dict, Consultation]:
+            result = chat_answer(
+                user=request.user,
+                message=data["message"],
+                case=case,
+                locale=data["locale"],
+                request_id=request_id,
+                idempotency_key=idempotency_key,
+                endpoint=request.path,
+            )
+            return self.OutputSerializer(result).data, result.consultation
+
+        return _respond_once(request, request_id, produce)
+
+
+class AnalyzeApi(APIView):
+    """Check contract text against one of the firm's policies."""
+
+    parser_classes = (JSONParser,)
+    throttle_classes = (AIRateThrottle,)
+    rate_scope = "analyze"
+
+    @extend_schema_serializer(component_name="AnalyzeRequest")
+    class InputSerializer(StrictSerializer):
+        text = serializers.CharField(max_length=MAX_CONTRACT_CHARS)
+        policy = serializers.CharField(max_length=50, help_text=f"One of: {', '.join(POLICIES)}.")
+
+        def validate_policy(self, value: str) -> str:
+            try:
+                return get_policy(value).name
+            except UnknownPolicy as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+
+    @extend_schema_serializer(component_name="AnalyzeResponse")
+    class OutputSerializer(serializers.Serializer):
+        findings = _FindingSerializer(many=True)
+        riskLevel = serializers.ChoiceField(source="risk_level", choices=SEVERITIES)
+        suggestions = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 409: _REPEATED, 503: _BUSY},
+        parameters=[_IDEMPOTENCY_HEADER],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        request_id = request_id_for(request)
+
+        def produce(idempotency_key: str) -> tuple[dict, Consultation]:
+            result = contract_analyze(
+                user=request.user,
+                text=data["text"],
+                policy=data["policy"],
+                request_id=request_id,
+                idempotency_key=idempotency_key,
+                endpoint=request.path,
+            )
+            return self.OutputSerializer(result).data, result.consultation
+
+        return _respond_once(request, request_id, produce)
+
+
+class ConsultationListApi(ListAPIView):
+    """The caller's own AI exchanges, newest first, 25 a page."""
+
+    @extend_schema_serializer(component_name="Consultation")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.ChoiceField(choices=Consultation.Kind.choices)
+        caseId = serializers.IntegerField(source="case_id", allow_null=True)
+        model = serializers.CharField()
+        outcome = serializers.ChoiceField(choices=Consultation.Outcome.choices)
+        cached = serializers.BooleanField(source="cache_hit")
+        tokensUsed = serializers.IntegerField(source="tokens_used")
+        latencyMs = serializers.IntegerField(source="latency_ms")
+        createdAt = serializers.DateTimeField(source="created_at")
+        promptVersion = serializers.CharField(source="prompt_version")
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self) -> QuerySet[Consultation]:
+        return consultations_of(self.request.user)
+
+
+def _visible_case(request: Request, case_id: int | None) -> Case | None:
+    return None if case_id is None else case_get_visible(user=request.user, case_id=case_id)

@@ -1,0 +1,156 @@
+"""LLM answers cached under a key built from everything that shapes them.
+
+``cached_call`` asks the model at most once per key at a time (single flight): the first
+caller takes a short lock and computes, the others wait for its answer. The cache is an
+optimisation, never a dependency: when it fails (Redis down, a value that no longer
+unpickles) the call computes directly, logs one warning, and never raises because of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger("counsel.llm")
+
+T = TypeVar("T")
+_MISSING: Any = object()
+
+_FIRST_POLL_S = 0.05
+_MAX_POLL_S = 0.2
+
+
+def cache_key(
+    *,
+    kind: str,
+    model: str,
+    prompt_version: str,
+    policy_version: str = "",
+    params: Mapping[str, Any],
+    scrubbed_input: Any,
+) -> str:
+    """``llm:<kind>:`` + sha256 of the canonical JSON of every component.
+
+    Only scrubbed input belongs here: the key is stored in Redis. Values must be plain JSON
+    (no dates, no NaN), so that one request always yields one key.
+    """
+    canonical = json.dumps(
+        {
+            "kind": kind,
+            "model": model,
+            "prompt_version": prompt_version,
+            "policy_version": policy_version,
+            "params": dict(params),
+            "input": scrubbed_input,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return f"llm:{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+def cached_call(
+    *, key: str, ttl: int, compute: Callable[[], T], wait: float | None = None
+) -> tuple[T, bool]:
+    """``(value, hit)``: the cached value under ``key``, else what ``compute()`` returns,
+    stored for ``ttl`` seconds.
+
+    Whatever ``compute`` returns is cached, so it must raise for anything that must not be
+    (a failure, a truncated answer): its exceptions propagate and nothing is stored. Values
+    are pickled; plain data is safest across deployments.
+
+    While another caller computes the same key, this one polls for up to ``wait`` seconds
+    (default: the LLM deadline) and returns that caller's value as a hit; if the other
+    caller failed or the wait ran out, it computes itself.
+    """
+    store = _FailOpenCache(key)
+    value = store.get(key)
+    if value is not _MISSING:
+        return value, True
+
+    wait = settings.LLM_DEADLINE_MS / 1000 + 1 if wait is None else wait
+    lock_key = f"{key}:lock"
+    token = uuid.uuid4().hex
+    if store.add(lock_key, token, wait):
+        try:
+            # The previous holder may have stored the value between our miss and our lock.
+            value = store.get(key)
+            if value is not _MISSING:
+                return value, True
+            value = compute()
+            store.set(key, value, ttl)
+            return value, False
+        finally:
+            # Not atomic: if our lock expired and another caller took it in between, we
+            # free theirs, and at worst the key is computed once more. Never a wrong value.
+            if store.get(lock_key) == token:
+                store.delete(lock_key)
+
+    value = _wait_for_holder(store, key, lock_key, until=time.monotonic() + wait)
+    if value is not _MISSING:
+        return value, True
+    value = compute()
+    store.set(key, value, ttl)
+    return value, False
+
+
+def _wait_for_holder(store: _FailOpenCache, key: str, lock_key: str, *, until: float) -> Any:
+    """The value the lock holder stores, or ``_MISSING`` once it gave up or time ran out."""
+    pause = _FIRST_POLL_S
+    while not store.down and (left := until - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, _MAX_POLL_S)
+        value = store.get(key)
+        if value is not _MISSING:
+            return value
+        if store.get(lock_key) is _MISSING:
+            # The holder stores before it unlocks, so a value may have landed just now.
+            return store.get(key)
+    return _MISSING
+
+
+class _FailOpenCache:
+    """The shared cache for one call; after its first error, every later operation is a
+    no-op, so an outage costs one timeout and one warning per call, not one per operation."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.down = False
+
+    def get(self, key: str) -> Any:
+        return self._run("get", lambda: cache.get(key, _MISSING), _MISSING)
+
+    def add(self, key: str, value: str, timeout: float) -> bool:
+        return self._run("add", lambda: cache.add(key, value, timeout), False)
+
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        self._run("set", lambda: cache.set(key, value, timeout), None)
+
+    def delete(self, key: str) -> None:
+        self._run("delete", lambda: cache.delete(key), None)
+
+    def _run(self, operation: str, call: Callable[[], T], fallback: T) -> T:
+        if self.down:
+            return fallback
+        try:
+            return call()
+        except Exception:
+            # Broad on purpose, at this one edge: django-redis wraps outages in
+            # ConnectionInterrupted (a bare Exception), and a stale pickle raises anything.
+            self.down = True
+            logger.warning(
+                "llm cache unavailable, computing without it",
+                extra={"cache_operation": operation, "cache_key": self.key},
+                exc_info=True,
+            )
+            return fallback

@@ -1,0 +1,454 @@
+"""The one place Counsel talks to a language model.
+
+``get_provider()`` returns the provider the settings choose: ``OpenAIProvider`` (the official
+SDK, so any OpenAI-compatible server works through ``LLM_BASE_URL``) or ``OfflineProvider``
+(deterministic, no network, labelled). Services call ``provider.complete(...)`` and get a
+``Completion`` or a typed ``LLMError``; nothing else here is public.
+
+Retries happen in exactly one layer, this one: the SDK's own retries are switched off, so
+``LLM_MAX_RETRIES`` is the real number of retries and every attempt is logged. One overall
+deadline (``LLM_DEADLINE_MS``) bounds all attempts and back-off sleeps together, because the
+SDK's timeout only bounds each socket read of one attempt.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
+
+import httpx2
+import openai
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from openai.types.chat import ChatCompletion
+
+from consultations.llm.errors import (
+    DEFAULT_RETRY_AFTER,
+    LLMBadOutput,
+    LLMError,
+    LLMRejected,
+    LLMTimeout,
+    LLMTruncated,
+    LLMUnavailable,
+)
+
+logger = logging.getLogger("counsel.llm")
+
+T = TypeVar("T")
+Message = dict[str, str]
+
+OFFLINE_LABEL = "[Offline mode]"
+OFFLINE_CHAT_ANSWER = (
+    f"{OFFLINE_LABEL} Counsel's AI assistant is not connected to a language model, so it "
+    "cannot answer this question. Please ask a lawyer at the firm, or try again once an "
+    "administrator has connected the assistant."
+)
+
+# 408 request timeout, 409 lock conflict, 429 rate limit: worth another try, like any 5xx.
+_RETRYABLE_STATUSES = frozenset({408, 409, 429})
+# The back-off grows from LLM_BACKOFF_BASE_MS to at most this many times it (0.5 s -> 4 s).
+_BACKOFF_CAP_FACTOR = 8
+# An attempt given less time than this cannot succeed; retrying into it only wastes a call.
+_MIN_ATTEMPT_S = 0.05
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    attempts: int
+    provider: str
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Provider(Protocol):
+    name: str
+    model: str
+
+    def complete(
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        json_output: bool = False,
+        offline_answer: str = "",
+        max_tokens: int | None = None,
+    ) -> Completion:
+        """The model's answer to ``messages``, or an ``LLMError``.
+
+        ``idempotency_key`` is sent on every attempt of this call (and only this call).
+        ``json_output`` asks for a JSON object and guarantees ``text`` parses as one.
+        ``offline_answer`` is what the offline provider answers (a draft assembled from its
+        template, a rule-based analysis); a real model ignores it.
+        """
+        ...
+
+
+def get_provider() -> Provider:
+    """The provider configured by the settings; built once per distinct configuration."""
+    return _provider(
+        settings.LLM_PROVIDER,
+        settings.LLM_API_KEY,
+        settings.LLM_BASE_URL,
+        settings.LLM_MODEL,
+        settings.LLM_TIMEOUT_MS,
+        settings.LLM_DEADLINE_MS,
+        settings.LLM_MAX_RETRIES,
+        settings.LLM_BACKOFF_BASE_MS,
+    )
+
+
+@lru_cache(maxsize=8)
+def _provider(
+    name: str,
+    api_key: str,
+    base_url: str | None,
+    model: str,
+    timeout_ms: int,
+    deadline_ms: int,
+    max_retries: int,
+    backoff_base_ms: int,
+) -> Provider:
+    # Keyed on the settings themselves, so a changed setting (a test's override, too) can
+    # never meet a provider built for the old one.
+    if name == "offline":
+        return OfflineProvider()
+    if name == "openai":
+        if not api_key:
+            raise ImproperlyConfigured(
+                "LLM_PROVIDER=openai needs LLM_API_KEY (a local server accepts any value)."
+            )
+        return OpenAIProvider(
+            api_key=api_key,
+            base_url=base_url,
+            model=model,
+            timeout_ms=timeout_ms,
+            deadline_ms=deadline_ms,
+            max_retries=max_retries,
+            backoff_base_ms=backoff_base_ms,
+        )
+    raise ImproperlyConfigured(f"LLM_PROVIDER must be 'openai' or 'offline', not {name!r}.")
+
+
+def _estimate_tokens(text: str) -> int:
+    # About four characters a token in English: good enough for a cost estimate.
+    return math.ceil(len(text) / 4)
+
+
+def _json_object_or_raise(text: str, *, attempts: int) -> None:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise LLMBadOutput(attempts=attempts, upstream_status=200) from exc
+    if not isinstance(value, dict):
+        raise LLMBadOutput(attempts=attempts, upstream_status=200)
+
+
+class OfflineProvider:
+    """Answers without a model: the caller's ``offline_answer``, or a note that it is offline.
+
+    Text answers always start with ``OFFLINE_LABEL``. A JSON answer cannot carry a label in
+    its text, so the service labels it from ``Completion.provider == "offline"``.
+    """
+
+    name = "offline"
+    model = "offline"
+
+    def complete(
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        json_output: bool = False,
+        offline_answer: str = "",
+        max_tokens: int | None = None,
+    ) -> Completion:
+        if json_output:
+            # The same promise as a real model: JSON output is a JSON object or an error.
+            _json_object_or_raise(offline_answer, attempts=1)
+            text = offline_answer
+        elif offline_answer.startswith(OFFLINE_LABEL):
+            text = offline_answer
+        elif offline_answer:
+            text = f"{OFFLINE_LABEL}\n\n{offline_answer}"
+        else:
+            text = OFFLINE_CHAT_ANSWER
+        return Completion(
+            text=text,
+            model=self.model,
+            prompt_tokens=sum(_estimate_tokens(m.get("content", "")) for m in messages),
+            completion_tokens=_estimate_tokens(text),
+            finish_reason="stop",
+            attempts=1,
+            provider=self.name,
+        )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """What one failed attempt means for the next: the error to raise if it is the last."""
+
+    error: type[LLMError]
+    code: str
+    retryable: bool
+    upstream_status: int | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout_ms: int,
+        deadline_ms: int,
+        max_retries: int,
+        backoff_base_ms: int,
+    ) -> None:
+        self.model = model
+        self.timeout = timeout_ms / 1000
+        self.deadline = deadline_ms / 1000
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base_ms / 1000
+        self._client = openai.OpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,  # ours is the only retry layer
+            timeout=httpx2.Timeout(self.timeout),
+            # A body of the wrong shape raises instead of becoming a half-empty object.
+            _strict_response_validation=True,
+        )
+
+    def complete(
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        json_output: bool = False,
+        offline_answer: str = "",
+        max_tokens: int | None = None,
+    ) -> Completion:
+        params: dict[str, Any] = {"model": self.model, "messages": messages}
+        if json_output:
+            params["response_format"] = {"type": "json_object"}
+        if max_tokens is not None:
+            # `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible
+            # server (Ollama, vLLM, LiteLLM) understands it.
+            params["max_tokens"] = max_tokens
+
+        def attempt(timeout: float, attempts: int) -> Completion:
+            response = self._client.chat.completions.create(
+                **params,
+                timeout=httpx2.Timeout(timeout),
+                extra_headers={"Idempotency-Key": idempotency_key},
+            )
+            return self._completion(
+                response, messages=messages, attempts=attempts, json_output=json_output
+            )
+
+        return self._with_retries(attempt, idempotency_key=idempotency_key)
+
+    def _with_retries(self, attempt: Callable[[float, int], T], *, idempotency_key: str) -> T:
+        """``attempt(timeout_seconds, attempt_number)`` until it succeeds, a failure is final,
+        the retries run out or the deadline would pass. A streaming call will reuse this for
+        the part before its first chunk."""
+        deadline = time.monotonic() + self.deadline
+        bad_bodies = 0
+        number = 0
+        while True:
+            number += 1
+            timeout = min(self.timeout, max(deadline - time.monotonic(), _MIN_ATTEMPT_S))
+            started = time.monotonic()
+            try:
+                result = attempt(timeout, number)
+            except LLMError as exc:
+                # Raised on a complete, well-formed answer that is unusable (truncated,
+                # filtered, not the JSON asked for): the same request would get the same.
+                self._log(
+                    number, started, idempotency_key, outcome=exc.code, status=exc.upstream_status
+                )
+                raise
+            except _SDK_ERRORS as exc:
+                error = exc
+                failure = _classify(exc, bad_bodies=bad_bodies)
+                if failure.code == "bad_output":
+                    bad_bodies += 1
+            else:
+                self._log(number, started, idempotency_key, outcome="ok", status=200)
+                return result
+
+            sleep = failure.retry_after
+            if sleep is None:
+                sleep = self._backoff(number)
+            remaining = deadline - time.monotonic()
+            retry = (
+                failure.retryable
+                and number <= self.max_retries
+                and sleep + _MIN_ATTEMPT_S < remaining
+            )
+            self._log(
+                number,
+                started,
+                idempotency_key,
+                outcome=failure.code,
+                status=failure.upstream_status,
+                error_kind=type(error).__name__,
+                sleep=sleep if retry else None,
+            )
+            if not retry:
+                raise failure.error(
+                    attempts=number,
+                    code=failure.code,
+                    upstream_status=failure.upstream_status,
+                    retry_after=(
+                        max(1, math.ceil(failure.retry_after))
+                        if failure.retry_after is not None
+                        else DEFAULT_RETRY_AFTER
+                    ),
+                ) from error
+            time.sleep(sleep)
+
+    def _backoff(self, number: int) -> float:
+        # Exponential with full jitter: callers that failed together do not retry together.
+        ceiling = self.backoff_base * min(2 ** (number - 1), _BACKOFF_CAP_FACTOR)
+        return random.uniform(0, ceiling)
+
+    def _completion(
+        self,
+        response: ChatCompletion,
+        *,
+        messages: list[Message],
+        attempts: int,
+        json_output: bool,
+    ) -> Completion:
+        if not response.choices:
+            raise LLMBadOutput(attempts=attempts, upstream_status=200)
+        choice = response.choices[0]
+        if choice.finish_reason == "length":
+            raise LLMTruncated(attempts=attempts, upstream_status=200)
+        if choice.finish_reason == "content_filter":
+            raise LLMRejected(attempts=attempts, upstream_status=200)
+        text = choice.message.content or ""
+        if not text.strip():
+            # Tool calls or a refusal: nothing a caller of `complete` can show.
+            raise LLMBadOutput(attempts=attempts, upstream_status=200)
+        if json_output:
+            _json_object_or_raise(text, attempts=attempts)
+        usage = response.usage
+        if usage is None:
+            # Some compatible servers send no usage; an estimate beats a zero cost.
+            prompt_tokens = sum(_estimate_tokens(m.get("content", "")) for m in messages)
+            completion_tokens = _estimate_tokens(text)
+        else:
+            prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        return Completion(
+            text=text,
+            model=response.model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=choice.finish_reason,
+            attempts=attempts,
+            provider=self.name,
+        )
+
+    def _log(
+        self,
+        number: int,
+        started: float,
+        idempotency_key: str,
+        *,
+        outcome: str,
+        status: int | None,
+        error_kind: str = "",
+        sleep: float | None = None,
+    ) -> None:
+        # Metadata only: never the messages, never the answer.
+        logger.info(
+            "llm attempt",
+            extra={
+                "provider": self.name,
+                "model": self.model,
+                "attempt": number,
+                "outcome": outcome,
+                "upstream_status": status,
+                "error_kind": error_kind,
+                "latency_ms": round((time.monotonic() - started) * 1000),
+                "retry_in_ms": None if sleep is None else round(sleep * 1000),
+                "idempotency_key": idempotency_key,
+            },
+        )
+
+
+# A body that is not JSON reaches us as the SDK's own JSONDecodeError (or, with bytes that
+# are not UTF-8, UnicodeDecodeError), not as an OpenAIError.
+_SDK_ERRORS = (openai.APIError, json.JSONDecodeError, UnicodeDecodeError)
+
+
+def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
+    # Order matters: APITimeoutError is an APIConnectionError, and APIResponseValidationError
+    # is neither a status error nor a connection error.
+    if isinstance(exc, openai.APITimeoutError):
+        return _Failure(LLMTimeout, "timeout", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return _Failure(LLMUnavailable, "unavailable", retryable=True)
+    if isinstance(exc, openai.APIStatusError):
+        # Handled by number: the SDK has no class for 408, it raises a bare APIStatusError.
+        status = exc.status_code
+        if status in _RETRYABLE_STATUSES or status >= 500:
+            return _Failure(
+                LLMUnavailable,
+                "rate_limited" if status == 429 else "unavailable",
+                retryable=True,
+                upstream_status=status,
+                retry_after=_retry_after(exc.response.headers),
+            )
+        return _Failure(LLMRejected, "rejected", retryable=False, upstream_status=status)
+    if isinstance(exc, openai.APIResponseValidationError):
+        # A well-formed body of the wrong shape: the server will not change its mind.
+        return _Failure(LLMBadOutput, "bad_output", retryable=False, upstream_status=200)
+    if isinstance(exc, ValueError):
+        # A body cut short or garbled on the way is transient: one retry, not two. The same
+        # Idempotency-Key lets a provider that stores answers replay the good one.
+        return _Failure(LLMBadOutput, "bad_output", retryable=bad_bodies == 0, upstream_status=200)
+    # A bare APIError: the provider reported an error in a way none of the above covers.
+    return _Failure(LLMRejected, "rejected", retryable=False)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms``, or ``Retry-After`` as seconds or as an HTTP date."""
+    for header, divisor in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    value = headers.get("retry-after")
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(when.timestamp() - time.time(), 0.0)
+    return None

@@ -1,0 +1,510 @@
+"""Personal data scrubbing for everything that leaves the firm toward the LLM.
+
+Secrets (card numbers, IBANs, SSNs, national insurance numbers, passports, API keys, passwords)
+are masked for good as ``[CARD_NUMBER]``, ``[IBAN]``...: nothing keeps the original. Identities
+(the case's parties named by the caller, emails, phones, postal addresses, dates of birth, IP
+addresses) become numbered placeholders such as ``<PERSON_1>``; the originals stay in the firm in
+the mapping, and :func:`restore` puts them back into the model's answer.
+
+Secrets are detected first, so a card number can never be mistaken for a phone number, and each
+detector runs on the text the previous ones produced. Everything here is compiled regexes plus a
+few checksums: no Django, no model, no network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EntityType(StrEnum):
+    CARD_NUMBER = "CARD_NUMBER"
+    IBAN = "IBAN"
+    SSN = "SSN"
+    NATIONAL_ID = "NATIONAL_ID"
+    PASSPORT = "PASSPORT"
+    API_KEY = "API_KEY"
+    PASSWORD = "PASSWORD"
+    PERSON = "PERSON"
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    ADDRESS = "ADDRESS"
+    DOB = "DOB"
+    IP = "IP"
+
+
+SECRET_TYPES: frozenset[EntityType] = frozenset(
+    {
+        EntityType.CARD_NUMBER,
+        EntityType.IBAN,
+        EntityType.SSN,
+        EntityType.NATIONAL_ID,
+        EntityType.PASSPORT,
+        EntityType.API_KEY,
+        EntityType.PASSWORD,
+    }
+)
+
+Span = tuple[int, int]
+Finder = Callable[[str], Iterator[Span]]
+Detector = tuple[EntityType, Finder]
+
+
+def _finder(
+    pattern: re.Pattern[str], *, accept: Callable[[re.Match[str]], bool] | None = None
+) -> Finder:
+    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to."""
+    group = "value" if "value" in pattern.groupindex else 0
+
+    def find(text: str) -> Iterator[Span]:
+        for match in pattern.finditer(text):
+            if accept is None or accept(match):
+                yield match.span(group)
+
+    return find
+
+
+def _either(*finders: Finder) -> Finder:
+    """Several finders as one, in text order, so placeholders are numbered as values appear;
+    of two overlapping spans the one starting first (then the longer) wins."""
+
+    def find(text: str) -> Iterator[Span]:
+        spans = sorted((span for f in finders for span in f(text)), key=lambda s: (s[0], -s[1]))
+        covered = 0
+        for start, end in spans:
+            if start >= covered:
+                yield start, end
+                covered = end
+
+    return find
+
+
+# --- Secrets -------------------------------------------------------------------------------
+
+_PRIVATE_KEY_BLOCK = re.compile(
+    # An unterminated block (a paste cut short) is masked to the end rather than leaked.
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|.*)",
+    re.DOTALL,
+)
+
+_API_KEY_SHAPED = re.compile(
+    r"\b(?:"
+    r"sk-[A-Za-z0-9_-]{10,}"  # OpenAI, Anthropic
+    r"|(?:AKIA|ASIA)[A-Z0-9]{16}"  # AWS access key ids
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|xox[abeprs]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|AIza[A-Za-z0-9_-]{35}"  # Google
+    r"|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
+    r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # JWTs
+    r")(?![\w-])"
+)
+
+_API_KEY_LABELLED = re.compile(
+    r"\b(?:(?:(?:api|access|secret|private|client|auth|bearer|refresh)[ _-]?)?"
+    r"(?:key|token|secret)(?:[ _-]?id)?s?|bearer)\b"
+    r"(?:\s*[:=]\s*|\s+is\s+|\s+)[\"']?"
+    r"(?P<value>[A-Za-z0-9+/_\-.=]{19,}[A-Za-z0-9+/_\-=])",
+    re.IGNORECASE,
+)
+
+
+def _looks_random(match: re.Match[str]) -> bool:
+    # After "key"/"token" a long run of plain letters is prose; real keys mix in digits or
+    # base64 punctuation.
+    value = match["value"]
+    return any(c.isalpha() for c in value) and any(c.isdigit() or c in "+/=" for c in value)
+
+
+# Prose says "the password is required"; a secret after "is" is rarely one of these words.
+_NOT_A_PASSWORD = (
+    r"a|an|the|not|never|no|to|be|being|also|still|only|now|required|needed|mandatory|optional"
+    r"|correct|incorrect|valid|invalid|wrong|missing|expired|changed|reset|stored|shared|known"
+    r"|unknown|secret|confidential|protected|encrypted|hashed|case"
+)
+_PASSWORD = re.compile(
+    r"\b(?:password|passwd|pwd|passcode|pass\s?phrase|pin(?:\s+code)?)s?"
+    rf"(?:\s*[:=]\s*|\s+(?:is|was)\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b))"
+    r"(?!\[[A-Z_]+\])"  # already masked as another secret
+    # Sentence punctuation right after the value is left in place.
+    r"(?P<value>\"[^\"\n]+\"|'[^'\n]+'|\S+?)(?=[.,;:)\]]*(?:\s|$))",
+    re.IGNORECASE,
+)
+
+# Lengths from the SWIFT IBAN registry: with the mod-97 checksum they tell an IBAN from a
+# reference number, and they say where an IBAN ends when a word follows it.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20,
+    "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+    "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+_IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}", re.IGNORECASE)
+
+
+def _find_ibans(text: str) -> Iterator[Span]:
+    # Searched by hand rather than with finditer: a candidate may run on into the next IBAN,
+    # and the scan must resume where the valid one ends, not where the candidate does.
+    pos = 0
+    while match := _IBAN_CANDIDATE.search(text, pos):
+        start = match.start()
+        length = _IBAN_LENGTHS.get(match.group()[:2].upper())
+        end = _end_after_n_alnum(text, start, length) if length else None
+        if end is not None and not text[end : end + 1].isalnum():
+            compact = text[start:end].replace(" ", "").upper()
+            if _iban_checksum_ok(compact):
+                yield start, end
+                pos = end
+                continue
+        pos = start + 1
+
+
+def _end_after_n_alnum(text: str, start: int, count: int) -> int | None:
+    seen = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char.isalnum():
+            seen += 1
+            if seen == count:
+                return index + 1
+        elif char != " ":
+            return None
+    return None
+
+
+def _iban_checksum_ok(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+# A run of digit groups joined by single spaces or dashes; a leading "+" is a phone number.
+_DIGIT_RUN = re.compile(r"(?<![\w+])\d+(?:[ -]\d+)*(?!\w)")
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
+def _find_cards(text: str) -> Iterator[Span]:
+    """13-19 digit windows, on group boundaries, that pass Luhn.
+
+    Windows rather than whole runs, so a card next to a year or a quantity is still found.
+    """
+    for run in _DIGIT_RUN.finditer(text):
+        groups = [g.span() for g in _DIGIT_GROUP.finditer(text, run.start(), run.end())]
+        first = 0
+        while first < len(groups):
+            last = _card_window_end(text, groups, first)
+            if last is None:
+                first += 1
+                continue
+            yield groups[first][0], groups[last][1]
+            first = last + 1
+
+
+def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
+    for last in range(len(groups) - 1, first - 1, -1):
+        window = groups[first : last + 1]
+        digits = "".join(text[start:end] for start, end in window)
+        # Cards are printed in groups of 3+ digits; lists of small numbers are not cards.
+        grouped_like_a_card = len(window) == 1 or all(end - start >= 3 for start, end in window)
+        if 13 <= len(digits) <= 19 and grouped_like_a_card and _luhn_ok(digits):
+            return last
+    return None
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+# Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
+_SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}-?(?!00)\d{2}-?(?!0000)\d{4}"
+_SSN = re.compile(rf"(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
+_SSN_LABELLED = re.compile(
+    rf"\b(?:SSN|social\s+security\s+(?:number|no\.?))\s*(?:[:#]|is)?\s*(?P<value>{_SSN_SHAPE})\b",
+    re.IGNORECASE,
+)
+
+# HMRC's prefix rules, except that Q is allowed: "QQ 12 34 56 C" is the specimen on forms and
+# gets pasted as often as real numbers.
+_UK_NINO = re.compile(
+    r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-TW-Z][A-CEGHJ-NP-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+    re.IGNORECASE,
+)
+
+_PASSPORT = re.compile(
+    r"\bpassport(?:\s+(?:no|nr|num|number)\b\.?|\s*#)?\s*(?:[:#]|is)?\s*"
+    r"(?P<value>(?=[A-Z0-9]*\d)[A-Z0-9]{6,9})(?![A-Z0-9])",
+    re.IGNORECASE,
+)
+
+# Keys first: they contain digit runs that would otherwise be read as cards or SSNs.
+_SECRET_DETECTORS: tuple[Detector, ...] = (
+    (
+        EntityType.API_KEY,
+        _either(
+            _finder(_PRIVATE_KEY_BLOCK),
+            _finder(_API_KEY_SHAPED),
+            _finder(_API_KEY_LABELLED, accept=_looks_random),
+        ),
+    ),
+    (EntityType.PASSWORD, _finder(_PASSWORD)),
+    (EntityType.IBAN, _find_ibans),
+    (EntityType.CARD_NUMBER, _find_cards),
+    (EntityType.SSN, _either(_finder(_SSN), _finder(_SSN_LABELLED))),
+    (EntityType.NATIONAL_ID, _finder(_UK_NINO)),
+    (EntityType.PASSPORT, _finder(_PASSPORT)),
+)
+
+
+# --- Identities ----------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"\.[A-Za-z]{2,}\b"
+)
+
+_TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|Judge|Justice"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{4}})"
+)
+_DOB = re.compile(
+    r"\b(?:born(?:(?:\s+in\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?)?\s+(?:on|in))?"
+    r"|d\.?o\.?b\b\.?|date\s+of\s+birth)"
+    rf"(?:\s*[:-]\s*|\s+(?:is|was)\s+|\s+)(?P<value>{_DATE})\b",
+    re.IGNORECASE,
+)
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\.?\d)(?!\w)")
+# "clause 14.2.1.3" and "version 1.2.0.4" have the shape of an address and are not one.
+_NUMBERING_BEFORE = re.compile(
+    r"(?:clauses?|sections?|§|para(?:graph)?s?|articles?|schedules?|rules?|version|v)\.?\s*$",
+    re.IGNORECASE,
+)
+_IPV6_CANDIDATE = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+    r"(?![\w:]|\.\d)"
+)
+
+
+def _is_ipv4(match: re.Match[str]) -> bool:
+    before = match.string[max(0, match.start() - 20) : match.start()]
+    return not _NUMBERING_BEFORE.search(before)
+
+
+def _is_ipv6(match: re.Match[str]) -> bool:
+    candidate = match.group()
+    if not any(char.isalnum() for char in candidate):
+        return False
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+_STREET_SUFFIX = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl"
+    r"|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Mews|Gardens)"
+)
+_US_STATE = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
+    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)"
+)
+_UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})"
+_CITY = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
+_STREET_WORD = r"(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))"
+_STREET_ADDRESS = re.compile(
+    rf"(?<![\w,.-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_STREET_WORD}\s+){{0,3}}?"
+    rf"(?P<last>{_STREET_WORD})\s+(?P<suffix>{_STREET_SUFFIX})\b\.?"
+    r"(?:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?"
+    r"(?:,\s*(?:Suite|Apt|Apartment|Unit|Flat|Floor)\.?\s*#?\w+)?"
+    rf"(?:,\s*{_CITY})?"
+    rf"(?:,?\s+{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b|,?\s+{_UK_POSTCODE}\b)?"
+)
+# "the 2019 Supreme Court" looks like a street address ending in "Court".
+_COURTS = frozenset(
+    {"High", "Supreme", "County", "Crown", "District", "Circuit", "Federal", "Family",
+     "Magistrates", "Magistrates'", "Superior", "Appeals", "Appellate", "Tax", "Bankruptcy",
+     "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
+)  # fmt: skip
+_CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
+_POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
+
+
+def _is_street_address(match: re.Match[str]) -> bool:
+    return not (match["suffix"] == "Court" and match["last"] in _COURTS)
+
+
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    # North American numbers first, so a number that follows one is not read into it.
+    r"\+1[ .-]?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}"
+    r"|\+\d(?:[ .()-]{0,2}\d){7,14}"  # other international numbers: at most 15 digits (E.164)
+    r"|(?:1[ .-])?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}"  # US national
+    r"|0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}"  # UK national
+    r")(?![\w-])"
+)
+
+
+def _is_phone(match: re.Match[str]) -> bool:
+    number = match.group()
+    # The UK national form is loose enough to need its digit count (10 or 11) checked.
+    return not number.startswith("0") or sum(char.isdigit() for char in number) in (10, 11)
+
+
+def _person_finder(known_names: Iterable[str]) -> Finder | None:
+    """Full names anywhere, case-insensitively; a surname alone only after a title."""
+    names = {" ".join(name.split()) for name in known_names}
+    names.discard("")
+    if not names:
+        return None
+    surnames = {name.split()[-1] for name in names if " " in name}
+
+    def alternation(values: set[str]) -> str:
+        # Longest first, so "Anna Maria Lopez" wins over "Anna Maria".
+        ordered = sorted(values, key=len, reverse=True)
+        return "|".join(r"\s+".join(map(re.escape, value.split())) for value in ordered)
+
+    titled = rf"|(?:{_TITLES})\.?\s+(?P<surname>{alternation(surnames)})" if surnames else ""
+    pattern = re.compile(rf"(?<!\w)(?:(?P<full>{alternation(names)}){titled})(?!\w)", re.IGNORECASE)
+
+    def find(text: str) -> Iterator[Span]:
+        for match in pattern.finditer(text):
+            yield match.span("full") if match["full"] else match.span("surname")
+
+    return find
+
+
+def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
+    # Emails before names and phones (they contain both); addresses before phones (house
+    # numbers and ZIP codes are digits).
+    person = _person_finder(known_names)
+    return (
+        (EntityType.EMAIL, _finder(_EMAIL)),
+        *(((EntityType.PERSON, person),) if person else ()),
+        (EntityType.DOB, _finder(_DOB)),
+        (
+            EntityType.IP,
+            _either(_finder(_IPV6_CANDIDATE, accept=_is_ipv6), _finder(_IPV4, accept=_is_ipv4)),
+        ),
+        (
+            EntityType.ADDRESS,
+            _either(
+                _finder(_STREET_ADDRESS, accept=_is_street_address),
+                _finder(_CITY_STATE_ZIP),
+                _finder(_POSTCODE),
+            ),
+        ),
+        (EntityType.PHONE, _finder(_PHONE, accept=_is_phone)),
+    )
+
+
+# --- Replacing and restoring ---------------------------------------------------------------
+
+
+def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+    for kind, find in detectors:
+        parts: list[str] = []
+        cursor = 0
+        for start, end in find(text):
+            parts += [text[cursor:start], token(kind, text[start:end])]
+            cursor = end
+        if parts:
+            text = "".join([*parts, text[cursor:]])
+    return text
+
+
+def _secret_token(kind: EntityType, value: str) -> str:
+    return f"[{kind}]"
+
+
+@dataclass
+class Scrubbed:
+    text: str
+    mapping: dict[str, str]
+    counts: dict[str, int]
+
+
+class Scrubber:
+    """One request's scrubbing state, so its message, context and history share numbering."""
+
+    def __init__(self, *, known_names: Iterable[str] = ()) -> None:
+        self._detectors = _SECRET_DETECTORS + _identity_detectors(known_names)
+        self._mapping: dict[str, str] = {}
+        self._placeholders: dict[tuple[EntityType, str], str] = {}
+        self._numbers: Counter[EntityType] = Counter()
+        self._counts: Counter[str] = Counter()
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        return dict(self._mapping)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    def scrub(self, text: str) -> str:
+        return _run(text, self._detectors, self._token)
+
+    def _token(self, kind: EntityType, value: str) -> str:
+        self._counts[kind.value] += 1
+        if kind in SECRET_TYPES:
+            return _secret_token(kind, value)
+        key = (kind, " ".join(value.casefold().split()))
+        if key not in self._placeholders:
+            self._numbers[kind] += 1
+            placeholder = f"<{kind}_{self._numbers[kind]}>"
+            self._placeholders[key] = placeholder
+            self._mapping[placeholder] = value
+        return self._placeholders[key]
+
+
+def scrub(text: str, *, known_names: Iterable[str] = ()) -> Scrubbed:
+    scrubber = Scrubber(known_names=known_names)
+    scrubbed = scrubber.scrub(text)
+    return Scrubbed(text=scrubbed, mapping=scrubber.mapping, counts=scrubber.counts)
+
+
+_PLACEHOLDER = re.compile(
+    rf"<(?:{'|'.join(kind for kind in EntityType if kind not in SECRET_TYPES)})_\d+>",
+    re.IGNORECASE,
+)
+
+
+def restore(text: str, mapping: dict[str, str]) -> str:
+    """Put the originals back; models sometimes change a placeholder's case, so case is ignored."""
+    originals = {placeholder.upper(): value for placeholder, value in mapping.items()}
+    return _PLACEHOLDER.sub(lambda m: originals.get(m.group().upper(), m.group()), text)
+
+
+def unrestored_placeholders(text: str) -> list[str]:
+    """Placeholders left after :func:`restore`: ones the model invented or mangled."""
+    return list(dict.fromkeys(match.group() for match in _PLACEHOLDER.finditer(text)))
+
+
+def mask_secrets(text: str) -> str:
+    """Mask secrets only, for logs and records of text that is not sent to the model."""
+    return _run(text, _SECRET_DETECTORS, _secret_token)

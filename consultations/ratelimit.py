@@ -1,0 +1,87 @@
+"""Rate limits on the AI endpoints, per user and per address, shared through the cache.
+
+A fixed window per limit: one counter a key and window, created with `add` and counted with
+`incr`, both atomic in Redis and in the local-memory cache, so concurrent requests cannot
+overshoot the limit whatever the number of web processes. A cache outage lets requests
+through (with a warning): the AI path must not go down with Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.throttling import BaseThrottle
+
+from config.errors import DomainError
+
+logger = logging.getLogger("counsel.ratelimit")
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    default_detail = "Too many requests to the AI assistant. Please wait a moment and try again."
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        count, _, seconds = text.partition("/")
+        return cls(count=int(count), seconds=int(seconds))
+
+
+def _counted(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the counter expired between add and incr: this is its first request
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
+def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
+    """Count one request of `scope` against the user's and the address's limits; raise
+    RateLimited, with a Retry-After until the window ends, when either is spent."""
+    now = time.time()
+    limits = settings.AI_RATE_LIMITS[scope]
+    for kind, who in (("user", user_id), ("address", address)):
+        rate = Rate.parse(limits[kind])
+        window = int(now // rate.seconds)
+        key = f"ratelimit:{scope}:{kind}:{who}:{window}"
+        try:
+            count = _counted(key, timeout=rate.seconds + 1)
+        except Exception:  # any cache failure: fail open, the AI path stays up
+            logger.warning(
+                "rate limit store unavailable; request let through", extra={"scope": scope}
+            )
+            return
+        if count > rate.count:
+            retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
+            raise RateLimited(headers={"Retry-After": str(retry_after)})
+
+
+def rate_limit_request(*, scope: str, request: HttpRequest) -> None:
+    """`rate_limit_hit` for a request of a logged-in user (API or page)."""
+    rate_limit_hit(
+        scope=scope, user_id=request.user.pk, address=get_client_ip_address(request) or "unknown"
+    )
+
+
+class AIRateThrottle(BaseThrottle):
+    """DRF throttle for an API view that names its `rate_scope`; RateLimited becomes a 429 in
+    the API's error shape through config.api.exception_handler."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        rate_limit_request(scope=view.rate_scope, request=request)
+        return True
