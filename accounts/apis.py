@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -12,14 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
 from accounts.services import token_refresh, tokens_obtain
-
-
-def _reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None:
-    if not isinstance(data, Mapping):
-        return  # the serializer itself reports a body that is not an object
-    unknown = sorted(set(data) - set(serializer.fields))
-    if unknown:
-        raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+from config.api import StrictSerializer
 
 
 class TokenObtainApi(APIView):
@@ -29,14 +19,10 @@ class TokenObtainApi(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema_serializer(component_name="LoginRequest")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
         otp = serializers.CharField(max_length=16, default=None, allow_null=True, allow_blank=True)
-
-        def to_internal_value(self, data: Any) -> dict[str, Any]:
-            _reject_unknown_fields(self, data)
-            return super().to_internal_value(data)
 
     @extend_schema_serializer(component_name="LoginResponse")
     class OutputSerializer(serializers.Serializer):
@@ -57,12 +43,8 @@ class TokenRefreshApi(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema_serializer(component_name="RefreshRequest")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
-
-        def to_internal_value(self, data: Any) -> dict[str, Any]:
-            _reject_unknown_fields(self, data)
-            return super().to_internal_value(data)
 
     @extend_schema_serializer(component_name="RefreshResponse")
     class OutputSerializer(serializers.Serializer):

@@ -8,9 +8,6 @@ two cannot drift apart. Visibility is cases.selectors' one rule: another user's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -22,6 +19,7 @@ from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_can_create, case_can_edit, case_get_visible, case_list
 from cases.services import case_create, case_update
+from config.api import StrictSerializer
 from config.errors import PermissionDenied
 
 
@@ -48,9 +46,9 @@ class CaseOutputSerializer(serializers.Serializer):
         return [lawyer.pk for lawyer in case.lawyers.all()]
 
 
-class CaseInputSerializer(serializers.Serializer):
+class CaseInputSerializer(StrictSerializer):
     # Shown by the API but never written by a caller: sending one is an error, not a no-op.
-    READ_ONLY = frozenset({"id", "reference", "createdAt", "updatedAt"})
+    read_only_names = frozenset({"id", "reference", "createdAt", "updatedAt"})
 
     title = serializers.CharField(max_length=200)
     practiceArea = serializers.ChoiceField(
@@ -77,16 +75,6 @@ class CaseInputSerializer(serializers.Serializer):
         max_length=5_000,
         help_text="One name per line.",
     )
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, Mapping):  # else the serializer itself reports a non-object body
-            errors = {
-                name: ["This field is read-only." if name in self.READ_ONLY else "Unknown field."]
-                for name in sorted(set(data) - set(self.fields))
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
 
 
 class CaseFilterSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from cases.models import Case
 from cases.selectors import case_get_visible
+from config.api import StrictSerializer
 from config.errors import PermissionDenied
 from consultations.models import Consultation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
@@ -46,26 +47,6 @@ MAX_CONTRACT_CHARS = 100_000
 # A caller's X-Request-ID is kept only when it cannot smuggle anything into logs or headers.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _MAX_IDEMPOTENCY_KEY = 255
-
-
-# A serializer that answers 400 for keys it does not declare, next to any other errors. The
-# contract rejects unknown fields rather than ignoring them, so that a client's typo ("mesage")
-# is reported instead of silently dropping the input. (A comment, not a docstring: the schema
-# would show a docstring as the description of every request body.)
-class StrictSerializer(serializers.Serializer):
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        unknown: dict[str, list[str]] = {}
-        if isinstance(data, Mapping):
-            unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**unknown, **exc.detail}) from exc
-            raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
-        return value
 
 
 def request_id_for(request: HttpRequest | Request) -> str:
