@@ -15,11 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 from django_otp import login as otp_login
 from qrcode.image.svg import SvgPathImage
 
 from accounts.forms import LoginForm, OtpCodeForm
+from accounts.http import HtmxHttpRequest
 from accounts.selectors import two_factor_status
 from accounts.services import (
     LoginFailed,
@@ -30,10 +30,6 @@ from accounts.services import (
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -3,34 +3,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import verified_login_required
-from accounts.models import User
+from accounts.http import HtmxHttpRequest
 from cases import selectors, services
 from cases.forms import CaseFilterForm, CaseForm
-from cases.models import Case
 from cases.panels import case_panels
-from config.errors import NotFound
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
-
 
 PAGE_SIZE = 25
-
-
-def _case_or_404(user: User, case_id: int) -> Case:
-    try:
-        return selectors.case_get_visible(user=user, case_id=case_id)
-    except NotFound:
-        raise Http404("Case not found.") from None
 
 
 def _inline_validation(request: HtmxHttpRequest, form: CaseForm) -> HttpResponse | None:
@@ -65,7 +49,7 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @verified_login_required
 def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
-    case = _case_or_404(request.user, case_id)
+    case = selectors.case_get_visible(user=request.user, case_id=case_id)
     # The registered panels (AI consultations, drafts) are staff tools.
     panels = case_panels() if request.user.is_staff_member else []
     context = {
@@ -95,7 +79,7 @@ def case_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @verified_login_required
 def case_edit(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
-    case = _case_or_404(request.user, case_id)
+    case = selectors.case_get_visible(user=request.user, case_id=case_id)
     if not selectors.case_can_edit(request.user, case):
         raise PermissionDenied
     form = CaseForm(request.POST if request.method == "POST" else None, instance=case)

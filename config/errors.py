@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose.
@@ -17,11 +20,13 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
-class NotFound(DomainError):
+# These two are also Django's own exceptions, so a page that lets one propagate answers the
+# ordinary 404 or 403 page without translating it.
+class NotFound(DomainError, Http404):
     status_code = 404
     default_detail = "Not found."
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(DomainError, DjangoPermissionDenied):
     status_code = 403
     default_detail = "You do not have permission to perform this action."

@@ -249,12 +249,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(_queue_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
+# One queue per deployment (and per test run, so concurrent runs never take each other's jobs).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="counsel")
+# A draft job that has held its claim this long is presumed dead and may be taken over: more
+# than the longest job (two LLM deadlines: one waiting for another caller, one asking).
+DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)
 
 # --- Pages, static files, i18n --------------------------------------------------------------
 STATIC_URL = "static/"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from consultations.models import Consultation, ConsultationView
+from consultations.services import consultation_view_record
 
 # The answer is left out on purpose: it is what the user saw, with the identities the scrubber
 # replaced restored, so it is the one stored field that carries raw personal data.
@@ -248,7 +249,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if request.method == "GET" and isinstance(response, TemplateResponse):
             consultation = response.context_data.get("original")
             if consultation is not None:
-                ConsultationView.objects.create(consultation=consultation, viewer=request.user)
+                consultation_view_record(consultation=consultation, viewer=request.user)
         return response
 
 

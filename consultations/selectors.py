@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import User
+from cases.models import Case
 from consultations.models import Consultation
 
 
@@ -27,3 +28,8 @@ def consultation_answered_for_key(*, user: User, idempotency_key: str) -> Consul
         .order_by("created_at", "id")
         .first()
     )
+
+
+def consultations_of_case(*, case: Case, limit: int) -> QuerySet[Consultation]:
+    """The case's most recent consultations, with who asked, for the case page."""
+    return Consultation.objects.filter(case=case).select_related("user")[:limit]

@@ -14,11 +14,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,7 +31,7 @@ from consultations.llm.client import OFFLINE_LABEL, Completion, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
 from consultations.llm.pii import Scrubber, mask_secrets, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt, render_prompt
-from consultations.models import Consultation
+from consultations.models import Consultation, ConsultationView
 from consultations.policies import (
     Policy,
     RequiredClause,
@@ -69,11 +69,11 @@ class AnalysisResult:
     consultation: Consultation
 
 
-def _scrubber_for(*, user: User, case: Case | None) -> Scrubber:
-    # The names the scrubber cannot guess: the case's parties, and the caller, who often
-    # writes their own name into a question.
-    names = [user.get_full_name(), *(case.party_names() if case else ())]
-    return Scrubber(known_names=[name for name in names if name])
+def _scrubber_for(*, user: User, case: Case | None, names: Iterable[str] = ()) -> Scrubber:
+    # The names the scrubber cannot guess: the case's parties, the caller, who often writes
+    # their own name into a question, and any the caller knows (a document's parties).
+    known = [user.get_full_name(), *(case.party_names() if case else ()), *names]
+    return Scrubber(known_names=[name for name in known if name])
 
 
 def _transcript(messages: list[dict[str, str]]) -> str:
@@ -115,13 +115,6 @@ def chat_answer(
         {"role": "user", "content": scrubbed_message},
     ]
     provider = get_provider()
-    key = cache_key(
-        kind="chat",
-        model=provider.model,
-        prompt_version=prompt.version,
-        params={"locale": locale},
-        scrubbed_input=messages,
-    )
     call = _Call(
         user=user,
         case=case,
@@ -141,8 +134,7 @@ def chat_answer(
         completion = provider.complete(messages=messages, idempotency_key=uuid.uuid4().hex)
         return _answer_of(completion)
 
-    with call.failures_recorded():
-        cached, hit = cached_call(key=key, ttl=settings.LLM_CACHE_TTL["chat"], compute=ask)
+    cached, hit = call.cached_answer(messages=messages, params={"locale": locale}, compute=ask)
     answer = restore(cached["text"], scrubber.mapping)
     consultation = call.record_success(cached=cached, hit=hit, answer=answer)
     return ChatResult(
@@ -198,14 +190,6 @@ def contract_analyze(
         {"role": "user", "content": scrubbed},
     ]
     provider = get_provider()
-    key = cache_key(
-        kind="analyze",
-        model=provider.model,
-        prompt_version=prompt.version,
-        policy_version=checked.version,
-        params={"policy": checked.name},
-        scrubbed_input=messages,
-    )
     call = _Call(
         user=user,
         case=case,
@@ -235,8 +219,9 @@ def contract_analyze(
         # Validated before it is returned, so a malformed answer is never cached.
         return {**_answer_of(completion), **_model_analysis(completion)}
 
-    with call.failures_recorded():
-        cached, hit = cached_call(key=key, ttl=settings.LLM_CACHE_TTL["analyze"], compute=ask)
+    cached, hit = call.cached_answer(
+        messages=messages, params={"policy": checked.name}, compute=ask
+    )
     findings = [
         {name: restore(value, scrubber.mapping) for name, value in finding.as_dict().items()}
         for finding in merge_findings(rule_findings, cached["findings"])
@@ -285,6 +270,107 @@ def _model_analysis(completion: Completion) -> dict[str, Any]:
     }
 
 
+# --- Document drafting ----------------------------------------------------------------------
+
+
+class DraftableDocument(Protocol):
+    """What the drafting prompt tells the model about a document type. drafting's
+    DocumentType is one; it is described here because drafting depends on consultations,
+    never the reverse."""
+
+    id: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    text: str
+    tokens_used: int
+    cached: bool
+    consultation: Consultation
+
+
+def document_draft(
+    *,
+    user: User,
+    document_type: DraftableDocument,
+    assembled_text: str,
+    tone: str,
+    locale: str,
+    policy: str = "",
+    known_names: Iterable[str] = (),
+    case: Case | None = None,
+    request_id: str,
+    idempotency_key: str = "",
+    endpoint: str = "",
+) -> DraftResult:
+    """The finished document: the model's revision of `assembled_text`, the first draft that
+    a document type's template assembled; offline, that first draft itself, labelled.
+
+    `known_names` are the names among the document's inputs, scrubbed like the case's
+    parties. `policy` names the analysis policy the result will be checked against ("" for
+    none; UnknownPolicy if there is no such policy).
+    """
+    started = time.monotonic()
+    checked = get_policy(policy) if policy else None
+    scrubber = _scrubber_for(user=user, case=case, names=known_names)
+    scrubbed = scrubber.scrub(assembled_text)
+    prompt = render_prompt(
+        "draft",
+        {
+            "document": document_type,
+            "draft": scrubbed,
+            "tone": tone,
+            "locale": locale,
+            "policy": checked.name if checked else "",
+        },
+    )
+    # The prompt carries the draft inside it, so the whole request is one message.
+    messages = [{"role": "user", "content": prompt.text}]
+    provider = get_provider()
+    call = _Call(
+        user=user,
+        case=case,
+        kind=Consultation.Kind.DRAFT,
+        prompt=prompt,
+        sent_text=_transcript(messages),
+        redactions=scrubber.counts,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        endpoint=endpoint,
+        provider=provider.name,
+        model=provider.model,
+        started=started,
+        policy=checked,
+    )
+
+    def ask() -> dict[str, Any]:
+        completion = provider.complete(
+            messages=messages,
+            idempotency_key=uuid.uuid4().hex,
+            # Scrubbed, like any answer that may be cached; restored below.
+            offline_answer=scrubbed,
+        )
+        return _answer_of(completion)
+
+    cached, hit = call.cached_answer(
+        messages=messages,
+        params={
+            "type": document_type.id,
+            "tone": tone,
+            "locale": locale,
+            "policy": checked.name if checked else "",
+        },
+        compute=ask,
+    )
+    text = restore(cached["text"], scrubber.mapping)
+    consultation = call.record_success(cached=cached, hit=hit, answer=text)
+    return DraftResult(
+        text=text, tokens_used=consultation.tokens_used, cached=hit, consultation=consultation
+    )
+
+
 # --- Recording ------------------------------------------------------------------------------
 
 
@@ -327,6 +413,26 @@ class _Call:
     model: str
     started: float
     policy: Policy | None = None
+
+    def cached_answer(
+        self,
+        *,
+        messages: list[dict[str, str]],
+        params: Mapping[str, Any],
+        compute: Callable[[], dict[str, Any]],
+    ) -> tuple[dict[str, Any], bool]:
+        """`(answer, hit)`: the cached answer to `messages`, else `compute()`'s, kept for the
+        kind's TTL. An LLMError is recorded as a failed consultation and propagates."""
+        key = cache_key(
+            kind=self.kind,
+            model=self.model,
+            prompt_version=self.prompt.version,
+            policy_version=self.policy.version if self.policy else "",
+            params=params,
+            scrubbed_input=messages,
+        )
+        with self.failures_recorded():
+            return cached_call(key=key, ttl=settings.LLM_CACHE_TTL[self.kind], compute=compute)
 
     @contextmanager
     def failures_recorded(self) -> Iterator[None]:
@@ -555,3 +661,8 @@ def _idempotency_claim(*, user: User, idempotency_key: str) -> Iterator[None]:
                 cache.delete(lock)
         except Exception:
             logger.warning("idempotency lock not released; it expires", exc_info=True)
+
+
+def consultation_view_record(*, consultation: Consultation, viewer: User) -> ConsultationView:
+    """An admin opened a consultation: the audit of the audit."""
+    return ConsultationView.objects.create(consultation=consultation, viewer=viewer)

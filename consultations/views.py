@@ -7,51 +7,25 @@ caching, provider call and recording all happen there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import verified_login_required
+from accounts.http import HtmxHttpRequest
 from accounts.models import User
 from cases.models import Case
-from cases.selectors import case_get_visible, cases_visible_to
-from config.errors import NotFound
-from consultations.apis import MAX_MESSAGE_CHARS, request_id_for
+from cases.selectors import case_get_visible
+from consultations.apis import request_id_for
+from consultations.forms import ChatForm
 from consultations.llm.errors import LLMError
-from consultations.models import Consultation
 from consultations.ratelimit import RateLimited, rate_limit_request
+from consultations.selectors import consultations_of_case
 from consultations.services import ChatResult, chat_answer
 
 PANEL_SIZE = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
-
-
-class ChatForm(forms.Form):
-    case = forms.ModelChoiceField(
-        queryset=Case.objects.none(),
-        required=False,
-        empty_label="No case: a general question",
-        help_text="Its parties' names become placeholders before the question leaves the firm.",
-    )
-    message = forms.CharField(
-        label="Your question",
-        max_length=MAX_MESSAGE_CHARS,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A case the user may not see is simply not a valid choice: a field error, not a 404.
-        self.fields["case"].queryset = cases_visible_to(user)
 
 
 @dataclass(frozen=True)
@@ -109,10 +83,7 @@ def ask(request: HtmxHttpRequest) -> HttpResponse:
 @verified_login_required
 def case_panel(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     _require_staff(request.user)
-    try:
-        case = case_get_visible(user=request.user, case_id=case_id)
-    except NotFound:
-        raise Http404("Case not found.") from None
-    consultations = Consultation.objects.filter(case=case).select_related("user")[:PANEL_SIZE]
+    case = case_get_visible(user=request.user, case_id=case_id)
+    consultations = consultations_of_case(case=case, limit=PANEL_SIZE)
     context = {"case": case, "consultations": consultations, "panel_size": PANEL_SIZE}
     return render(request, "consultations/case_panel.html", context)
