@@ -1,11 +1,43 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("counsel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Task runs counted by state for the metrics (counsel_celery_tasks_total).
+def _count_task(task: Task, state: str) -> None:
+    # Imported here, not above: this module is imported before the settings have read `.env`,
+    # and prometheus_client chooses its multiprocess mode when it is first imported.
+    from config.metrics import celery_task_observe
+
+    celery_task_observe(task=task.name, state=state)
+
+
+@task_prerun.connect
+def _task_started(sender: Task, **kwargs: Any) -> None:
+    _count_task(sender, "started")
+
+
+@task_postrun.connect
+def _task_succeeded(sender: Task, state: str | None = None, **kwargs: Any) -> None:
+    if state == "SUCCESS":  # failures and retries have their own signals below
+        _count_task(sender, "succeeded")
+
+
+@task_failure.connect
+def _task_failed(sender: Task, **kwargs: Any) -> None:
+    _count_task(sender, "failed")
+
+
+@task_retry.connect
+def _task_retried(sender: Task, **kwargs: Any) -> None:
+    _count_task(sender, "retried")

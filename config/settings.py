@@ -8,6 +8,7 @@ CELERY_BROKER_URL; the README lists every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.http_metrics_middleware",  # first: times and counts every response
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -208,7 +210,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # A finding's severity and an analysis's riskLevel are the same three levels.
-    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "consultations.policies.SEVERITIES"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "consultations.policies.SEVERITIES",
+        # Cases and drafts both have a "status", each with its own choices.
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "DraftStatusEnum": "drafting.models.Draft.Status",
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": _duration(env("JWT_EXPIRES_IN", default="15m")),
@@ -250,17 +257,39 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "control_folder": str(_queue_dir / "control"),
+        # The folder is polled; kombu's default of 1 s lets a worker take one job a second,
+        # which makes a 500-row batch take over eight minutes.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
+# Workers log JSON lines like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # One queue per deployment (and per test run, so concurrent runs never take each other's jobs).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="counsel")
 # A draft job that has held its claim this long is presumed dead and may be taken over: more
 # than the longest job (two LLM deadlines: one waiting for another caller, one asking).
 DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)
+
+# --- Metrics (GET /metrics, Prometheus) ------------------------------------------------------
+# A scraper shows `Authorization: Bearer <METRICS_TOKEN>` (unset: no token is accepted) or
+# connects from one of these networks.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+]
+# Prometheus scrapes each process over the private network: no HTTPS redirect for it.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# Set (to an empty folder, emptied before gunicorn and the worker start) when several
+# processes serve: their metrics are shared through files there. prometheus_client reads the
+# environment variable itself when first imported; this copy tells config.metrics the mode.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ValueError(f"PROMETHEUS_MULTIPROC_DIR is not a folder: {PROMETHEUS_MULTIPROC_DIR}")
 
 # --- Pages, static files, i18n --------------------------------------------------------------
 STATIC_URL = "static/"

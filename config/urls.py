@@ -5,19 +5,22 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("assistant/", include("consultations.urls")),
+    path("drafting/", include("drafting.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/cases/", include("cases.api_urls")),
     path("api/ai/", include("consultations.api_urls")),
+    path("api/ai/", include("drafting.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -57,7 +57,10 @@ def request_id_for(request: HttpRequest | Request) -> str:
     return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-def _idempotency_key(request: Request) -> str:
+def idempotency_key_of(request: Request) -> str:
+    """The request's Idempotency-Key header ("" without one); 400 when it is too long.
+
+    Shared with drafting's generate-document, which keeps its replays on the Draft."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > _MAX_IDEMPOTENCY_KEY:
         raise serializers.ValidationError(
@@ -70,7 +73,7 @@ def _respond_once(
     request: Request, request_id: str, produce: Callable[[str], tuple[dict, Consultation]]
 ) -> Response:
     """Run `produce(idempotency_key)` once per Idempotency-Key, replaying its stored body."""
-    key = _idempotency_key(request)
+    key = idempotency_key_of(request)
     body, replayed = idempotent_response(
         user=request.user,
         idempotency_key=key,
@@ -83,7 +86,7 @@ def _respond_once(
     return Response(body, headers=headers)
 
 
-_IDEMPOTENCY_HEADER = OpenApiParameter(
+IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     location=OpenApiParameter.HEADER,
     required=False,
@@ -92,8 +95,8 @@ _IDEMPOTENCY_HEADER = OpenApiParameter(
         "409 for a different body or while the first request is still running."
     ),
 )
-_BUSY = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
-_REPEATED = OpenApiResponse(
+BUSY_RESPONSE = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
+REPEATED_RESPONSE = OpenApiResponse(
     description="The Idempotency-Key was used for another body, or its request still runs."
 )
 
@@ -153,8 +156,8 @@ class ChatApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 409: _REPEATED, 503: _BUSY},
-        parameters=[_IDEMPOTENCY_HEADER],
+        responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
+        parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -206,8 +209,8 @@ class AnalyzeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 409: _REPEATED, 503: _BUSY},
-        parameters=[_IDEMPOTENCY_HEADER],
+        responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
+        parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)

@@ -26,6 +26,7 @@ from django.core.cache import cache
 from accounts.models import User
 from cases.models import Case
 from config.errors import DomainError
+from config.metrics import ai_call_observe
 from consultations.llm.cache import cache_key, cached_call
 from consultations.llm.client import OFFLINE_LABEL, Completion, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
@@ -560,6 +561,17 @@ def consultation_record(
             "cache_hit": cache_hit,
             "error_code": error_code,
         },
+    )
+    ai_call_observe(
+        kind=kind,
+        outcome=outcome,
+        error_code=error_code,
+        cache_hit=cache_hit,
+        attempts=attempts,
+        latency_ms=latency_ms,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost_estimate,
     )
     return consultation
 

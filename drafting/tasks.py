@@ -1,0 +1,88 @@
+"""Drafting's Celery task, and the worker step that recovers drafts whose job was lost.
+
+`draft_generate_task` acknowledges its message only when it has finished (`acks_late`), and
+hands it back when its worker process dies (`reject_on_worker_lost`), so a killed job is run
+again; `drafting.services.draft_generate` makes running it twice harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import bootsteps, shared_task
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from config.celery import app
+from consultations.llm.errors import LLMError
+from drafting.services import (
+    TRANSIENT_LLM_ERRORS,
+    DraftInvalid,
+    draft_generate,
+    drafts_recover,
+)
+
+logger = logging.getLogger("counsel.drafting")
+
+# Seconds before the first retry of a busy AI; doubled for each later one (5, 10, 20).
+RETRY_BACKOFF_SECONDS = 5
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
+    """Draft `draft_id`, retrying a busy or slow AI `max_retries` times before giving up."""
+    will_retry = self.request.retries < self.max_retries
+    try:
+        draft_generate(
+            draft_id=draft_id,
+            request_id=request_id,
+            task_id=self.request.id,
+            retry_transient=will_retry,
+        )
+    except TRANSIENT_LLM_ERRORS as exc:
+        if not will_retry:
+            return  # the service marked the draft failed
+        countdown = max(exc.retry_after, RETRY_BACKOFF_SECONDS * 2**self.request.retries)
+        # Jitter, so drafts that failed together do not all retry in the same second.
+        raise self.retry(exc=exc, countdown=countdown + random.uniform(0, 1)) from exc
+    except (LLMError, DraftInvalid):
+        return  # permanent (rejected, bad output, stale inputs): the draft is marked failed
+
+
+class DraftRecovery(bootsteps.StartStopStep):
+    """Every few seconds, each worker re-queues drafts whose job was lost (see
+    `drafts_recover`). Run by every worker, so recovery needs no extra process; the
+    compare-and-set writes make the workers' runs harmless to each other."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.tref: Any = None
+
+    def start(self, parent: Any) -> None:
+        interval = max(settings.DRAFT_LEASE_SECONDS / 4, 1)
+        self.tref = parent.timer.call_repeatedly(interval, _recover, priority=10)
+
+    def stop(self, parent: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
+def _recover() -> None:
+    # The worker's main process runs this, not a pool process: the connection is closed
+    # after each run so that a pool process forked later never shares it.
+    close_old_connections()
+    try:
+        drafts_recover()
+    except Exception:
+        # Broad on purpose: a database blip must not stop the timer; the next run retries.
+        logger.warning("draft recovery failed", exc_info=True)
+    finally:
+        connection.close()
+
+
+app.steps["worker"].add(DraftRecovery)

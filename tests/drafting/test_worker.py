@@ -1,0 +1,133 @@
+"""Asynchronous drafts run by a real Celery worker process, on the test database and broker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from consultations.models import Consultation
+from drafting.doctypes import DOCUMENT_TYPES
+from drafting.models import Draft
+from tests.drafting.conftest import WorkerProcess
+from tests.fake_llm import Delay, FakeLLM, Reply
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+GENERATE = reverse("drafting-api:generate-document")
+NDA = DOCUMENT_TYPES["nda"]
+# What the model answers: the parties as the placeholders the scrubber sent it.
+MODEL_TEXT = (
+    "MUTUAL NON-DISCLOSURE AGREEMENT\n\n"
+    "1. Parties\n\nThis agreement is between <PERSON_1> and <PERSON_2>.\n\n"
+    "2. Confidentiality\n\nEach party keeps the other's information confidential."
+)
+
+
+def _fake_llm_env(fake_llm: FakeLLM, **extra: str) -> dict[str, str]:
+    return {
+        "LLM_PROVIDER": "openai",
+        "LLM_BASE_URL": fake_llm.base_url,
+        "LLM_API_KEY": "test-key",
+        "LLM_TIMEOUT_MS": "4000",
+        "LLM_DEADLINE_MS": "4000",
+        "LLM_BACKOFF_BASE_MS": "10",
+        **extra,
+    }
+
+
+def _request_async(api: APIClient) -> str:
+    response = api.post(
+        GENERATE,
+        {"type": "nda", "inputs": dict(NDA.example_inputs)},
+        format="json",
+        headers={"Prefer": "respond-async"},
+    )
+    assert response.status_code == 202, response.content
+    return response.json()["statusUrl"]
+
+
+def _poll(
+    api: APIClient, url: str, until: Callable[[dict[str, Any]], bool], *, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """Every status the client saw, polling until `until(status)` or the timeout."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = api.get(url)
+        assert response.status_code == 200
+        seen.append(response.json())
+        if until(seen[-1]):
+            return seen
+        time.sleep(0.1)
+    pytest.fail(f"gave up after {timeout} s; last status: {seen[-1] if seen else None}")
+
+
+def test_async_draft_is_drafted_by_a_worker_while_the_client_polls(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    fake_llm.default = Delay(1.0, Reply(text=MODEL_TEXT))
+    celery_worker_process(**_fake_llm_env(fake_llm))
+    api = api_client_for(client_user)
+
+    seen = _poll(api, _request_async(api), lambda status: status["status"] == "drafted")
+
+    statuses = [status["status"] for status in seen]
+    progress = [status["progress"] for status in seen]
+    assert "running" in statuses
+    assert progress == sorted(progress)
+    assert progress[-1] == 100
+    result = seen[-1]["result"]
+    assert set(result) == {"draftText", "sections", "qualityScore", "warnings"}
+    assert "between Northwind Analytics Ltd and Harbour Lane Robotics Inc." in result["draftText"]
+    assert [s["heading"] for s in result["sections"]] == ["Parties", "Confidentiality"]
+    sent = fake_llm.requests[0].json["messages"][0]["content"]
+    assert "Northwind" not in sent
+    assert "<PERSON_1>" in sent
+    consultation = Consultation.objects.get()
+    assert consultation.kind == Consultation.Kind.DRAFT
+    assert Draft.objects.get().consultation == consultation
+
+
+def test_a_job_whose_worker_is_killed_is_finished_exactly_once_by_another_worker(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    # The first call hangs long enough to kill its worker in the middle of it; later calls
+    # answer at once. The lease is longer than any job the worker could run (two deadlines).
+    fake_llm.script(Delay(3.0, Reply(text=MODEL_TEXT)))
+    fake_llm.default = Reply(text=MODEL_TEXT)
+    env = _fake_llm_env(fake_llm, DRAFT_LEASE_SECONDS="10")
+    first = celery_worker_process(**env)
+    api = api_client_for(client_user)
+    url = _request_async(api)
+    before = _poll(
+        api, url, lambda status: status["status"] == "running" and len(fake_llm.requests) == 1
+    )
+
+    first.kill()
+    celery_worker_process(**env)
+    after = _poll(api, url, lambda status: status["status"] in ("drafted", "failed"))
+
+    statuses = [status["status"] for status in [*before, *after]]
+    assert statuses[-1] == "drafted"
+    assert "failed" not in statuses
+    draft = Draft.objects.get()
+    assert draft.attempts == 2
+    assert "Northwind Analytics Ltd" in draft.text
+    assert len(fake_llm.requests) >= 2
+    succeeded = Consultation.objects.filter(
+        kind=Consultation.Kind.DRAFT, outcome=Consultation.Outcome.OK
+    )
+    assert succeeded.count() == 1
+    assert draft.consultation == succeeded.get()
