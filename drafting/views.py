@@ -23,8 +23,9 @@ from django_htmx.middleware import HtmxDetails
 from accounts.decorators import verified_login_required
 from accounts.models import User
 from cases.selectors import case_get_visible
-from config.errors import DomainError, NotFound
+from config.errors import DomainError
 from consultations.apis import request_id_for
+from consultations.ratelimit import RateLimited, rate_limit_request
 from drafting import batches, review
 from drafting.doctypes import DOCUMENT_TYPES, DocumentType, UnknownDocumentType, get_document_type
 from drafting.forms import BatchUploadForm, DocumentTypeForm, GenerateForm
@@ -55,18 +56,12 @@ def _type_or_404(type_id: str) -> DocumentType:
 
 def _draft_or_404(user: User, draft_id: int) -> Draft:
     _require_staff(user)
-    try:
-        return draft_get_visible(user=user, draft_id=draft_id)
-    except NotFound:
-        raise Http404("Draft not found.") from None
+    return draft_get_visible(user=user, draft_id=draft_id)
 
 
 def _batch_or_404(user: User, batch_id: int) -> DraftBatch:
     _require_staff(user)
-    try:
-        return batches.batch_get_visible(user=user, batch_id=batch_id)
-    except NotFound:
-        raise Http404("Batch not found.") from None
+    return batches.batch_get_visible(user=user, batch_id=batch_id)
 
 
 def _add_input_errors(form: DocumentTypeForm, exc: DraftInvalid) -> None:
@@ -100,6 +95,7 @@ def draft_new(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     form = GenerateForm(request.POST, document_type=doc, user=request.user)
     if form.is_valid():
         try:
+            rate_limit_request(scope="generate-document", request=request)
             draft = draft_request(
                 author=request.user,
                 type_id=doc.id,
@@ -107,6 +103,8 @@ def draft_new(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
                 tone=form.cleaned_data["tone"],
                 case=form.cleaned_data["case"],
             )
+        except RateLimited as exc:
+            form.add_error(None, exc.detail)
         except DraftInvalid as exc:
             _add_input_errors(form, exc)
         else:
@@ -231,10 +229,7 @@ def my_drafts(request: HtmxHttpRequest) -> HttpResponse:
 @verified_login_required
 def case_panel(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     _require_staff(request.user)
-    try:
-        case = case_get_visible(user=request.user, case_id=case_id)
-    except NotFound:
-        raise Http404("Case not found.") from None
+    case = case_get_visible(user=request.user, case_id=case_id)
     drafts = drafts_visible_to(request.user).filter(case=case)[:PANEL_SIZE]
     context = {"case": case, "drafts": drafts, "panel_size": PANEL_SIZE}
     return render(request, "drafting/case_panel.html", context)
