@@ -15,7 +15,6 @@ import logging
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import IO, Any
 
 from django.db import transaction
@@ -29,7 +28,7 @@ from cases.selectors import cases_visible_to
 from config.errors import DomainError, NotFound, PermissionDenied
 from drafting.doctypes import NON_FIELD_ERRORS, DocumentType, get_document_type
 from drafting.models import Draft, DraftBatch
-from drafting.services import DraftInvalid, draft_request, draft_schedule
+from drafting.services import DraftInvalid, draft_request, draft_schedule, inputs_stored
 
 logger = logging.getLogger("counsel.drafting")
 
@@ -301,7 +300,7 @@ def batch_row_fix(
     cleaned, errors = doc.validate(inputs)
     if errors:
         raise DraftInvalid({"inputs": errors})
-    if not _requeue(draft, inputs=_as_strings(doc, cleaned), request_id=request_id):
+    if not _requeue(draft, inputs=inputs_stored(doc, cleaned), request_id=request_id):
         raise BatchError("The row is no longer failed: it was queued again meanwhile.")
     batch_progress(draft.batch)
     draft.refresh_from_db()
@@ -322,18 +321,6 @@ def _requeue(draft: Draft, *, inputs: Mapping[str, Any], request_id: str) -> boo
     if requeued:
         draft_schedule(draft_id=draft.pk, request_id=request_id or f"batch-{draft.batch_id}")
     return bool(requeued)
-
-
-def _as_strings(doc: DocumentType, cleaned: Mapping[str, Any]) -> dict[str, str]:
-    """Cleaned inputs stored as drafting.services stores them: each a string, "" for blank."""
-    return {
-        f.name: ""
-        if (value := cleaned.get(f.name)) is None
-        else value.isoformat()
-        if isinstance(value, date)
-        else str(value)
-        for f in doc.fields
-    }
 
 
 # --- Reading the file -----------------------------------------------------------------------

@@ -126,7 +126,7 @@ def draft_request(
         author=author,
         case=case,
         document_type=doc.id,
-        inputs=_stored(doc, cleaned),
+        inputs=inputs_stored(doc, cleaned),
         tone=tone,
         locale=locale,
         policy=_policy_name(doc, policy),
@@ -444,7 +444,7 @@ def _normalised(text: str) -> str:
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _stored(doc: DocumentType, cleaned: Mapping[str, Any]) -> dict[str, str]:
+def inputs_stored(doc: DocumentType, cleaned: Mapping[str, Any]) -> dict[str, str]:
     """The cleaned inputs as JSON strings that the type's validation reads back unchanged."""
     stored: dict[str, str] = {}
     for f in doc.fields:
