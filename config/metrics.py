@@ -113,7 +113,7 @@ AI_CALLS = Counter(
 )
 AI_CACHE = Counter(
     "counsel_ai_cache_total",
-    "AI answer cache lookups by kind and result (hit, miss); every miss asked the provider.",
+    "AI answer cache lookups by kind and result (hit, miss); a miss asks the provider.",
     ["kind", "result"],
 )
 LLM_LATENCY = Histogram(

@@ -187,7 +187,13 @@ REST_FRAMEWORK = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "prefer", "x-request-id"]
-CORS_EXPOSE_HEADERS = ["retry-after", "location", "idempotent-replayed", "x-request-id"]
+CORS_EXPOSE_HEADERS = [
+    "retry-after",
+    "location",
+    "idempotent-replayed",
+    "x-request-id",
+    "x-conversation-id",
+]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Requests per user and, separately, per address (an office shares one) on the AI endpoints,
@@ -241,6 +247,9 @@ LLM_CACHE_TTL = {
     "analyze": env.int("LLM_CACHE_TTL_ANALYZE", default=24 * 3600),
     "draft": env.int("LLM_CACHE_TTL_DRAFT", default=24 * 3600),
 }
+# Estimated tokens (characters / 4) of a conversation's earlier turns sent with a question;
+# the oldest turns beyond it are left out.
+LLM_HISTORY_TOKEN_BUDGET = env.int("LLM_HISTORY_TOKEN_BUDGET", default=2000)
 # USD per million tokens (input, output), for the cost estimate recorded with each call.
 LLM_PRICE_PER_MTOK = (
     env.float("LLM_PRICE_INPUT_PER_MTOK", default=0.15),

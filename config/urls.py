@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/cases/", include("cases.api_urls")),
     path("api/ai/", include("consultations.api_urls")),
     path("api/ai/", include("drafting.api_urls")),
+    path("api/admin/", include("consultations.admin_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

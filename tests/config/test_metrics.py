@@ -47,6 +47,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
+def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much one series moved between two scrapes (the counters are process-global)."""
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
 def chat(api: APIClient, user: User, message: str = "May my landlord keep the deposit?") -> Any:
     return api.post(CHAT, {"userId": user.pk, "message": message}, format="json")
 
@@ -103,9 +108,6 @@ def test_a_chat_answer_counts_a_call_and_a_miss_and_the_same_chat_again_a_hit(
     assert chat(api, client_user).json()["cached"] is True
     after_second = scrape()
 
-    def delta(a: Samples, b: Samples, name: str, **labels: str) -> float:
-        return value(b, name, **labels) - value(a, name, **labels)
-
     calls = "counsel_ai_calls_total"
     cache = "counsel_ai_cache_total"
     latency = "counsel_llm_latency_seconds_count"
@@ -132,15 +134,9 @@ def test_provider_tokens_and_cost_are_counted_once_and_not_again_for_a_cache_hit
     after = scrape()
 
     tokens = "counsel_ai_tokens_total"
-    assert value(after, tokens, kind="chat", direction="prompt") - value(
-        before, tokens, kind="chat", direction="prompt"
-    ) == 1000
-    assert value(after, tokens, kind="chat", direction="completion") - value(
-        before, tokens, kind="chat", direction="completion"
-    ) == 200
-    cost = value(after, "counsel_ai_cost_usd_total", kind="chat") - value(
-        before, "counsel_ai_cost_usd_total", kind="chat"
-    )
+    assert delta(before, after, tokens, kind="chat", direction="prompt") == 1000
+    assert delta(before, after, tokens, kind="chat", direction="completion") == 200
+    cost = delta(before, after, "counsel_ai_cost_usd_total", kind="chat")
     # 1000 x 0.15 + 200 x 0.60 USD per million tokens (the default prices).
     assert cost == pytest.approx(0.00027)
 
@@ -155,19 +151,10 @@ def test_a_provider_outage_counts_a_failed_call_and_its_error_code(
 
     assert response.status_code == 503
     after = scrape()
-    errors = "counsel_llm_errors_total"
-    assert value(after, errors, kind="chat", error="unavailable") - value(
-        before, errors, kind="chat", error="unavailable"
-    ) == 1
-    calls = "counsel_ai_calls_total"
-    assert value(after, calls, kind="chat", outcome="failed") - value(
-        before, calls, kind="chat", outcome="failed"
-    ) == 1
-    assert value(after, calls, kind="chat", outcome="ok") == value(
-        before, calls, kind="chat", outcome="ok"
-    )
-    latency = "counsel_llm_latency_seconds_count"
-    assert value(after, latency, kind="chat") - value(before, latency, kind="chat") == 1
+    assert delta(before, after, "counsel_llm_errors_total", kind="chat", error="unavailable") == 1
+    assert delta(before, after, "counsel_ai_calls_total", kind="chat", outcome="failed") == 1
+    assert delta(before, after, "counsel_ai_calls_total", kind="chat", outcome="ok") == 0
+    assert delta(before, after, "counsel_llm_latency_seconds_count", kind="chat") == 1
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -185,16 +172,12 @@ def test_requests_for_two_cases_are_one_series_labelled_with_the_route(
     assert api.get(f"/api/cases/{second.pk}/").status_code == 200
 
     after = scrape()
-    assert value(after, "counsel_http_requests_total", **route) - value(
-        before, "counsel_http_requests_total", **route
-    ) == 2
+    assert delta(before, after, "counsel_http_requests_total", **route) == 2
     endpoints = {dict(labels).get("endpoint") for _, labels in after}
     assert f"/api/cases/{first.pk}/" not in endpoints
     assert f"/api/cases/{second.pk}/" not in endpoints
     duration = "counsel_http_request_duration_seconds_count"
-    assert value(after, duration, endpoint=route["endpoint"]) - value(
-        before, duration, endpoint=route["endpoint"]
-    ) == 2
+    assert delta(before, after, duration, endpoint=route["endpoint"]) == 2
 
 
 def test_paths_that_match_no_route_share_one_series(client: Client) -> None:
@@ -204,10 +187,7 @@ def test_paths_that_match_no_route_share_one_series(client: Client) -> None:
     client.get("/no/such/page/123")
     client.get("/no/such/page/456")
 
-    after = scrape()
-    assert value(after, "counsel_http_requests_total", **labels) - value(
-        before, "counsel_http_requests_total", **labels
-    ) == 2
+    assert delta(before, scrape(), "counsel_http_requests_total", **labels) == 2
 
 
 def test_an_invented_http_method_is_counted_as_other(client: Client) -> None:
@@ -216,9 +196,7 @@ def test_an_invented_http_method_is_counted_as_other(client: Client) -> None:
 
     client.generic("BREW", "/healthz")
 
-    assert value(scrape(), "counsel_http_requests_total", **labels) - value(
-        before, "counsel_http_requests_total", **labels
-    ) == 1
+    assert delta(before, scrape(), "counsel_http_requests_total", **labels) == 1
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -355,12 +333,10 @@ def test_celery_task_runs_are_counted_by_task_and_state() -> None:
     after = scrape()
 
     def runs(task: str, state: str) -> float:
-        name = "counsel_celery_tasks_total"
-        return value(after, name, task=task, state=state) - value(
-            before, name, task=task, state=state
-        )
+        return delta(before, after, "counsel_celery_tasks_total", task=task, state=state)
 
-    assert (runs("tests.metrics.succeeds", "started"), runs("tests.metrics.succeeds", "succeeded")) == (1, 1)
+    assert runs("tests.metrics.succeeds", "started") == 1
+    assert runs("tests.metrics.succeeds", "succeeded") == 1
     assert runs("tests.metrics.raises", "started") == 1
     assert runs("tests.metrics.raises", "failed") == 1
     assert runs("tests.metrics.raises", "succeeded") == 0
