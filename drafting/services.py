@@ -258,6 +258,9 @@ def draft_generate(
         else:
             _fail(draft_id, token, f"The AI could not draft the document ({exc.code}).")
         raise
+    except DomainError as exc:  # e.g. a spent AI budget: the user's own words for it
+        _fail(draft_id, token, exc.detail)
+        raise
     except Exception:
         _fail(draft_id, token, "An unexpected error stopped the draft.")
         raise

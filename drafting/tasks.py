@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from config.celery import app
-from consultations.llm.errors import LLMError
+from config.errors import DomainError
 from drafting.services import (
     TRANSIENT_LLM_ERRORS,
-    DraftInvalid,
     draft_generate,
     drafts_recover,
 )
@@ -47,8 +46,8 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
         countdown = max(exc.retry_after, RETRY_BACKOFF_SECONDS * 2**self.request.retries)
         # Jitter, so drafts that failed together do not all retry in the same second.
         raise self.retry(exc=exc, countdown=countdown + random.uniform(0, 1)) from exc
-    except (LLMError, DraftInvalid):
-        return  # permanent (rejected, bad output, stale inputs): the draft is marked failed
+    except DomainError:
+        return  # permanent (rejected, bad output, stale inputs, budget spent): marked failed
 
 
 class DraftRecovery(bootsteps.StartStopStep):
