@@ -10,6 +10,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
@@ -22,7 +23,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from consultations.models import Consultation, ConsultationView
+from consultations.admin_views import cache_view, dashboard_csv_view, dashboard_view
+from consultations.models import Budget, CacheInvalidation, Consultation, ConsultationView
 from consultations.services import consultation_view_record
 
 # The answer is left out on purpose: it is what the user saw, with the identities the scrubber
@@ -172,7 +174,19 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
-        ("Exchange", {"fields": ("sent_text", "answer", "redactions", "unrestored_placeholders")}),
+        (
+            "Exchange",
+            {
+                "fields": (
+                    "conversation",
+                    "question",
+                    "sent_text",
+                    "answer",
+                    "redactions",
+                    "unrestored_placeholders",
+                )
+            },
+        ),
         (
             "Cost and timing",
             {
@@ -224,7 +238,24 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.export_view),
             name="consultations_consultation_export",
         )
-        return [export, *super().get_urls()]
+        operator_pages = [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(partial(dashboard_view, model_admin=self)),
+                name="consultations_consultation_dashboard",
+            ),
+            path(
+                "dashboard/<slug:chart>.csv",
+                self.admin_site.admin_view(dashboard_csv_view),
+                name="consultations_consultation_dashboard_csv",
+            ),
+            path(
+                "cache/",
+                self.admin_site.admin_view(partial(cache_view, model_admin=self)),
+                name="consultations_consultation_cache",
+            ),
+        ]
+        return [export, *operator_pages, *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """Every row the changelist shows for the same query string, on all its pages."""
@@ -271,3 +302,40 @@ class ConsultationViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Whose consultation", ordering="consultation__user__username")
     def consultation_user(self, view: ConsultationView) -> str:
         return view.consultation.user.username
+
+
+@admin.register(CacheInvalidation)
+class CacheInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who emptied which part of the answer cache (done from the cache page, never here)."""
+
+    list_display = ("created_at", "user", "kind", "prompt_version", "keys_deleted")
+    list_filter = ("kind", "created_at")
+    list_select_related = ("user",)
+    fields = list_display
+    readonly_fields = fields
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """Monthly AI budgets; what each has spent is on the AI dashboard."""
+
+    list_display = ("__str__", "scope", "monthly_tokens", "monthly_cost_usd", "updated_at")
+    list_filter = ("scope",)
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    fields = ("scope", "user", "monthly_tokens", "monthly_cost_usd")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_firm_admin
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_active and request.user.is_firm_admin
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_firm_admin
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_active and request.user.is_firm_admin
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_active and request.user.is_firm_admin

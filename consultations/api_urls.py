@@ -10,4 +10,10 @@ urlpatterns = [
     path("chat", apis.ChatApi.as_view(), name="chat"),
     path("analyze", apis.AnalyzeApi.as_view(), name="analyze"),
     path("consultations", apis.ConsultationListApi.as_view(), name="consultations"),
+    path("conversations", apis.ConversationListApi.as_view(), name="conversations"),
+    path(
+        "conversations/<int:conversation_id>",
+        apis.ConversationDetailApi.as_view(),
+        name="conversation",
+    ),
 ]

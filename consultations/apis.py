@@ -6,22 +6,25 @@ recording all happen in `consultations.services`.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,12 +33,24 @@ from cases.models import Case
 from cases.selectors import case_get_visible
 from config.api import StrictSerializer
 from config.errors import PermissionDenied
-from consultations.models import Consultation
+from consultations.models import Consultation, Conversation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
 from consultations.ratelimit import AIRateThrottle
-from consultations.selectors import consultations_of
+from consultations.selectors import (
+    consultation_answered_for_key,
+    consultations_of,
+    conversation_get_owned,
+    conversation_get_visible,
+    conversation_turns,
+    conversations_visible_to,
+)
 from consultations.services import (
+    ChatStream,
+    StreamDelta,
+    StreamDone,
+    StreamFailed,
     chat_answer,
+    chat_stream,
     contract_analyze,
     idempotent_response,
     request_fingerprint,
@@ -95,6 +110,13 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
         "409 for a different body or while the first request is still running."
     ),
 )
+CONVERSATION_HEADER = OpenApiParameter(
+    "X-Conversation-Id",
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    type=int,
+    description="The conversation this question joined (context.conversationId, or a new one).",
+)
 BUSY_RESPONSE = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
 REPEATED_RESPONSE = OpenApiResponse(
     description="The Idempotency-Key was used for another body, or its request still runs."
@@ -104,6 +126,16 @@ REPEATED_RESPONSE = OpenApiResponse(
 @extend_schema_serializer(component_name="ChatContext")
 class _ContextSerializer(StrictSerializer):
     caseId = serializers.IntegerField(source="case_id", min_value=1, required=False)
+    conversationId = serializers.IntegerField(
+        source="conversation_id",
+        min_value=1,
+        required=False,
+        help_text=(
+            "Continue this conversation of yours (404 if it is not yours, 400 if caseId names "
+            "another case); without it a new conversation starts. Either way its id comes "
+            "back in the X-Conversation-Id response header."
+        ),
+    )
 
 
 @extend_schema_serializer(component_name="ChatReference")
@@ -124,12 +156,75 @@ class _FindingSerializer(serializers.Serializer):
     suggestion = serializers.CharField(allow_blank=True)
 
 
+def event_stream_response(stream: ChatStream, headers: dict[str, str]) -> StreamingHttpResponse:
+    """A chat stream as server-sent events: `data: {"delta": ...}` as the answer grows, then
+    `event: done` with `{"tokensUsed", "cached"}` or `event: error` with `{"detail"}`.
+    Shared with the staff chat page."""
+    response = StreamingHttpResponse(_sse_events(stream), content_type="text/event-stream")
+    # No proxy or browser may hold the events back or replay them.
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _sse_events(stream: ChatStream) -> Iterator[str]:
+    try:
+        for event in stream.events:
+            match event:
+                case StreamDelta(text=text):
+                    yield _sse({"delta": text})
+                case StreamDone(result=result):
+                    yield _sse(
+                        {"tokensUsed": result.tokens_used, "cached": result.cached}, event="done"
+                    )
+                case StreamFailed(error=error):
+                    yield _sse({"detail": str(error.detail)}, event="error")
+    finally:
+        # The server closes this generator when the client goes away: closing the service's
+        # stops reading the provider and records the exchange as cancelled.
+        stream.events.close()
+
+
+def _sse(data: dict[str, Any], *, event: str = "") -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _wants_stream(request: HttpRequest | Request) -> bool:
+    return "text/event-stream" in request.headers.get("Accept", "")
+
+
+class _EventStreamRenderer(BaseRenderer):
+    """Declares the streamed answer to the schema; post() writes the stream itself."""
+
+    media_type = "text/event-stream"
+    format = "event-stream"
+
+
 class ChatApi(APIView):
-    """Ask the assistant a question, optionally about one of the caller's cases."""
+    """Ask the assistant a question, optionally about one of the caller's cases.
+
+    With `Accept: text/event-stream` the answer streams as server-sent events:
+    `data: {"delta": ...}` as it is written, then `event: done` with `{"tokensUsed",
+    "cached"}` or `event: error` with `{"detail"}`; without it the answer is one JSON body.
+    The conversation the question joined is in the X-Conversation-Id header. A streamed
+    request ignores Idempotency-Key: a stream cannot be replayed.
+    """
 
     parser_classes = (JSONParser,)
     throttle_classes = (AIRateThrottle,)
     rate_scope = "chat"
+    renderer_classes = (JSONRenderer, _EventStreamRenderer)
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        # Everything answered before a stream starts (400, 403, 404, 429) is JSON.
+        if _wants_stream(request):
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     @extend_schema_serializer(component_name="ChatRequest")
     class InputSerializer(StrictSerializer):
@@ -157,7 +252,7 @@ class ChatApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -165,22 +260,52 @@ class ChatApi(APIView):
         data = serializer.validated_data
         if data["user_id"] != request.user.pk:
             raise PermissionDenied("userId must be the id of the authenticated user.")
-        case = _visible_case(request, data.get("context", {}).get("case_id"))
+        context = data.get("context", {})
+        case = _visible_case(request, context.get("case_id"))
+        conversation = _own_conversation(request, context.get("conversation_id"))
+        if case is None and conversation is not None and conversation.case_id is not None:
+            # Continued without caseId: still only while the caller may see the case.
+            case = _visible_case(request, conversation.case_id)
         request_id = request_id_for(request)
+        if _wants_stream(request):
+            stream = chat_stream(
+                user=request.user,
+                message=data["message"],
+                case=case,
+                conversation=conversation,
+                locale=data["locale"],
+                request_id=request_id,
+                endpoint=request.path,
+            )
+            return event_stream_response(
+                stream,
+                {"X-Request-ID": request_id, "X-Conversation-Id": str(stream.conversation.pk)},
+            )
+        joined: list[int] = []
 
         def produce(idempotency_key: str) -> tuple[dict, Consultation]:
             result = chat_answer(
                 user=request.user,
                 message=data["message"],
                 case=case,
+                conversation=conversation,
                 locale=data["locale"],
                 request_id=request_id,
                 idempotency_key=idempotency_key,
                 endpoint=request.path,
             )
+            joined.append(result.consultation.conversation_id)
             return self.OutputSerializer(result).data, result.consultation
 
-        return _respond_once(request, request_id, produce)
+        response = _respond_once(request, request_id, produce)
+        if not joined:  # a replay: the conversation of the stored answer
+            answered = consultation_answered_for_key(
+                user=request.user, idempotency_key=idempotency_key_of(request)
+            )
+            joined.append(answered.conversation_id if answered else None)
+        if joined[0] is not None:
+            response["X-Conversation-Id"] = str(joined[0])
+        return response
 
 
 class AnalyzeApi(APIView):
@@ -254,5 +379,60 @@ class ConsultationListApi(ListAPIView):
         return consultations_of(self.request.user)
 
 
+class _ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    userId = serializers.IntegerField(source="user_id")
+    caseId = serializers.IntegerField(source="case_id", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+@extend_schema_serializer(component_name="ConversationTurn")
+class _TurnSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    answer = serializers.CharField(help_text="What the user was shown (part of it, if it broke).")
+    createdAt = serializers.DateTimeField(source="created_at")
+    cached = serializers.BooleanField(source="cache_hit")
+    outcome = serializers.ChoiceField(choices=Consultation.Outcome.choices)
+
+
+class ConversationListApi(ListAPIView):
+    """The caller's conversations with the assistant and, for staff, those on the cases they
+    may see; most recently active first, 25 a page."""
+
+    @extend_schema_serializer(component_name="Conversation")
+    class OutputSerializer(_ConversationSerializer):
+        pass
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        return conversations_visible_to(self.request.user)
+
+
+class ConversationDetailApi(APIView):
+    """One conversation with its turns, oldest first (404 for one the caller may not read)."""
+
+    @extend_schema_serializer(component_name="ConversationDetail")
+    class OutputSerializer(_ConversationSerializer):
+        turns = serializers.SerializerMethodField()
+
+        @extend_schema_field(_TurnSerializer(many=True))
+        def get_turns(self, conversation: Conversation) -> list[dict[str, Any]]:
+            return _TurnSerializer(conversation_turns(conversation), many=True).data
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, conversation_id: int) -> Response:
+        conversation = conversation_get_visible(user=request.user, conversation_id=conversation_id)
+        return Response(self.OutputSerializer(conversation).data)
+
+
 def _visible_case(request: Request, case_id: int | None) -> Case | None:
     return None if case_id is None else case_get_visible(user=request.user, case_id=case_id)
+
+
+def _own_conversation(request: Request, conversation_id: int | None) -> Conversation | None:
+    if conversation_id is None:
+        return None
+    return conversation_get_owned(user=request.user, conversation_id=conversation_id)

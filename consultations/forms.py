@@ -22,6 +22,9 @@ class ChatForm(forms.Form):
         max_length=MAX_MESSAGE_CHARS,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+    # The conversation the page is in; the next question continues it. Checked against the
+    # user by the view (only their own can be continued).
+    conversation = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

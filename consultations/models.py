@@ -1,7 +1,34 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+class Conversation(models.Model):
+    """A thread of chat exchanges: each turn is a Consultation, and the earlier turns go to the
+    model as history. The title is the first words of the first question, secrets masked."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations"
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    title = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.pk})"
 
 
 class Consultation(models.Model):
@@ -32,6 +59,13 @@ class Consultation(models.Model):
         blank=True,
         related_name="consultations",
     )
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="turns",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     provider = models.CharField(max_length=30)
     model = models.CharField(max_length=100)
@@ -41,6 +75,11 @@ class Consultation(models.Model):
     policy_version = models.CharField(max_length=20, blank=True)
     sent_text = models.TextField(help_text="What the provider received, already scrubbed.")
     answer = models.TextField(blank=True, help_text="What the user saw, identities restored.")
+    question = models.TextField(
+        blank=True,
+        help_text="A conversation turn's question as asked, secrets masked; re-scrubbed when "
+        "it goes to the model as history.",
+    )
     redactions = models.JSONField(
         default=dict, blank=True, help_text="How many values of each entity type were scrubbed."
     )
@@ -108,3 +147,76 @@ class ConsultationView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} viewed #{self.consultation_id} at {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class CacheInvalidation(models.Model):
+    """An admin emptied part of the LLM answer cache: by kind, by prompt version, or both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cache_invalidations"
+    )
+    kind = models.CharField(max_length=10, blank=True, help_text="Empty: every kind.")
+    prompt_version = models.CharField(
+        max_length=20, blank=True, help_text="Empty: every prompt version."
+    )
+    keys_deleted = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        scope = f"{self.kind or 'all kinds'}, {self.prompt_version or 'all versions'}"
+        return f"{self.user} invalidated {self.keys_deleted} keys ({scope})"
+
+
+class Budget(models.Model):
+    """A monthly ceiling on AI use, for one user or for the whole firm; either limit optional.
+
+    Tokens count only calls that reached the provider (a cache hit paid nothing this time);
+    cost is the recorded estimate, which is zero for hits and offline answers.
+    """
+
+    class Scope(models.TextChoices):
+        USER = "user", "User"
+        FIRM = "firm", "Firm"
+
+    scope = models.CharField(max_length=4, choices=Scope.choices)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="ai_budget",
+    )
+    monthly_tokens = models.PositiveIntegerField(null=True, blank=True)
+    monthly_cost_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope", "user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="user", user__isnull=False)
+                    | models.Q(scope="firm", user__isnull=True)
+                ),
+                name="budget_user_matches_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Budget for {self.user}" if self.user_id else "Firm budget"
+
+    def clean(self) -> None:
+        if self.scope == self.Scope.USER and self.user_id is None:
+            raise ValidationError({"user": "A user budget needs a user."})
+        if self.scope == self.Scope.FIRM and self.user_id is not None:
+            raise ValidationError({"user": "The firm budget belongs to no user."})
+        if self.monthly_tokens is None and self.monthly_cost_usd is None:
+            raise ValidationError("Set a monthly token limit, a cost limit, or both.")
+        # Checked here, not by a constraint: MariaDB has no partial unique index.
+        firm_budgets = Budget.objects.filter(scope=self.Scope.FIRM).exclude(pk=self.pk)
+        if self.scope == self.Scope.FIRM and firm_budgets.exists():
+            raise ValidationError("There is already a firm budget; change that one.")

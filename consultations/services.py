@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,12 +29,13 @@ from accounts.models import User
 from cases.models import Case
 from config.errors import DomainError
 from config.metrics import ai_call_observe
-from consultations.llm.cache import cache_key, cached_call
-from consultations.llm.client import OFFLINE_LABEL, Completion, get_provider
+from consultations.budgets import budget_check
+from consultations.llm.cache import cache_key, cache_store, cached_call, cached_value
+from consultations.llm.client import OFFLINE_LABEL, Completion, Provider, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
 from consultations.llm.pii import Scrubber, mask_secrets, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt, render_prompt
-from consultations.models import Consultation, ConsultationView
+from consultations.models import Consultation, ConsultationView, Conversation
 from consultations.policies import (
     Policy,
     RequiredClause,
@@ -58,6 +61,7 @@ class ChatResult:
     cached: bool
     consultation: Consultation
     references: list[dict[str, Any]] = field(default_factory=list)
+    conversation: Conversation | None = None
 
 
 @dataclass(frozen=True)
@@ -86,19 +90,66 @@ def _transcript(messages: list[dict[str, str]]) -> str:
 # --- Chat -----------------------------------------------------------------------------------
 
 
-def chat_answer(
+class ConversationCaseMismatch(DomainError):
+    status_code = 400
+    default_detail = "This conversation is about another case (or about none)."
+
+
+def conversation_start(*, user: User, case: Case | None, first_question: str) -> Conversation:
+    # The title is shown in lists: secrets never, and only the first few words.
+    words = mask_secrets(first_question).split()
+    title = " ".join(words[:_TITLE_WORDS])
+    if len(words) > _TITLE_WORDS or len(title) > _TITLE_CHARS:
+        title = title[: _TITLE_CHARS - 1].rstrip() + "…"
+    return Conversation.objects.create(user=user, case=case, title=title or "Untitled")
+
+
+_TITLE_WORDS = 8
+_TITLE_CHARS = 120
+# The most turns ever read back for the history; the token budget usually stops far sooner.
+_HISTORY_TURNS_READ = 50
+
+
+@dataclass(frozen=True)
+class _PreparedChat:
+    """One chat question made ready for the model: shared by the answer and the stream."""
+
+    call: _Call
+    conversation: Conversation
+    messages: list[dict[str, str]]
+    params: dict[str, Any]
+    scrubber: Scrubber
+    provider: Provider
+
+    def result(self, *, answer: str, consultation: Consultation, hit: bool) -> ChatResult:
+        return ChatResult(
+            answer=answer,
+            tokens_used=consultation.tokens_used,
+            cached=hit,
+            consultation=consultation,
+            references=_case_references(self.call.case),
+            conversation=self.conversation,
+        )
+
+
+def _chat_prepare(
     *,
     user: User,
     message: str,
-    case: Case | None = None,
-    locale: str = "en",
+    case: Case | None,
+    conversation: Conversation | None,
+    locale: str,
     request_id: str,
-    idempotency_key: str = "",
-    endpoint: str = "",
-) -> ChatResult:
-    """The assistant's answer to `message`, about `case` when given (the caller has already
-    checked that the user may see it)."""
+    idempotency_key: str,
+    endpoint: str,
+) -> _PreparedChat:
     started = time.monotonic()
+    if conversation is None:
+        conversation = conversation_start(user=user, case=case, first_question=message)
+    elif case is not None and conversation.case_id != case.pk:
+        raise ConversationCaseMismatch()
+    else:
+        case = conversation.case
     scrubber = _scrubber_for(user=user, case=case)
     scrubbed_message = scrubber.scrub(message)
     case_context = (
@@ -113,6 +164,7 @@ def chat_answer(
     prompt = render_prompt("chat", {"case": case_context, "locale": locale})
     messages = [
         {"role": "system", "content": prompt.text},
+        *_history_messages(conversation=conversation, scrubber=scrubber),
         {"role": "user", "content": scrubbed_message},
     ]
     provider = get_provider()
@@ -129,22 +181,289 @@ def chat_answer(
         provider=provider.name,
         model=provider.model,
         started=started,
+        conversation=conversation,
+        question=message,
+    )
+    return _PreparedChat(
+        call=call,
+        conversation=conversation,
+        messages=messages,
+        params={"locale": locale},
+        scrubber=scrubber,
+        provider=provider,
+    )
+
+
+def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list[dict[str, str]]:
+    """The conversation's earlier answered turns as user/assistant messages, newest kept first
+    within LLM_HISTORY_TOKEN_BUDGET (estimated at four characters a token); older turns are
+    left out, and a system note says how many.
+
+    They are scrubbed again by this request's scrubber, so a name has the same placeholder in
+    the history as in the new question (the stored texts are the user's, identities and all).
+    """
+    turns = list(
+        conversation.turns.filter(outcome=Consultation.Outcome.OK)
+        .exclude(question="")
+        .order_by("-created_at", "-id")[:_HISTORY_TURNS_READ]
+    )
+    budget = settings.LLM_HISTORY_TOKEN_BUDGET
+    kept: list[Consultation] = []
+    for turn in turns:
+        budget -= math.ceil((len(turn.question) + len(turn.answer)) / 4)
+        if budget < 0:
+            break
+        kept.append(turn)
+    omitted = conversation.turns.filter(outcome=Consultation.Outcome.OK).exclude(
+        question=""
+    ).count() - len(kept)
+    history: list[dict[str, str]] = []
+    if omitted:
+        history.append(
+            {
+                "role": "system",
+                "content": f"{omitted} earlier turn{'s' if omitted != 1 else ''} of this "
+                "conversation omitted.",
+            }
+        )
+    for turn in reversed(kept):
+        history += [
+            {"role": "user", "content": scrubber.scrub(turn.question)},
+            {"role": "assistant", "content": scrubber.scrub(turn.answer)},
+        ]
+    return history
+
+
+def chat_answer(
+    *,
+    user: User,
+    message: str,
+    case: Case | None = None,
+    conversation: Conversation | None = None,
+    locale: str = "en",
+    request_id: str,
+    idempotency_key: str = "",
+    endpoint: str = "",
+) -> ChatResult:
+    """The assistant's answer to `message`, about `case` when given (the caller has already
+    checked that the user may see it), as the next turn of `conversation` (the caller's own;
+    a new one when None, ConversationCaseMismatch when `case` is not its case)."""
+    chat = _chat_prepare(
+        user=user,
+        message=message,
+        case=case,
+        conversation=conversation,
+        locale=locale,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        endpoint=endpoint,
     )
 
     def ask() -> dict[str, Any]:
-        completion = provider.complete(messages=messages, idempotency_key=uuid.uuid4().hex)
+        completion = chat.provider.complete(
+            messages=chat.messages, idempotency_key=uuid.uuid4().hex
+        )
         return _answer_of(completion)
 
-    cached, hit = call.cached_answer(messages=messages, params={"locale": locale}, compute=ask)
-    answer = restore(cached["text"], scrubber.mapping)
-    consultation = call.record_success(cached=cached, hit=hit, answer=answer)
-    return ChatResult(
-        answer=answer,
-        tokens_used=consultation.tokens_used,
-        cached=hit,
-        consultation=consultation,
-        references=_case_references(case),
+    cached, hit = chat.call.cached_answer(messages=chat.messages, params=chat.params, compute=ask)
+    answer = restore(cached["text"], chat.scrubber.mapping)
+    consultation = chat.call.record_success(cached=cached, hit=hit, answer=answer)
+    return chat.result(answer=answer, consultation=consultation, hit=hit)
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """More of the answer, identities restored."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamDone:
+    result: ChatResult
+
+
+@dataclass(frozen=True)
+class StreamFailed:
+    """The answer broke off (already recorded as failed); what was shown is all there is."""
+
+    error: LLMError
+
+
+ChatStreamEvent = StreamDelta | StreamDone | StreamFailed
+
+
+@dataclass(frozen=True)
+class ChatStream:
+    conversation: Conversation
+    events: Iterator[ChatStreamEvent]
+
+
+def chat_stream(
+    *,
+    user: User,
+    message: str,
+    case: Case | None = None,
+    conversation: Conversation | None = None,
+    locale: str = "en",
+    request_id: str,
+    endpoint: str = "",
+) -> ChatStream:
+    """`chat_answer`'s answer as it is written: its `events` are StreamDeltas, then one
+    StreamDone or StreamFailed. Errors of the request itself (a conversation about another
+    case, a spent budget) are raised here, before any event.
+
+    A cached answer comes as one delta. Otherwise the answer is cached and recorded `ok` only
+    when it completed; a stream that broke is recorded `failed` with what was shown, and one
+    the consumer closed (the user pressed Stop, the connection dropped) is recorded `failed`
+    with error_code "cancelled", and the provider's connection is closed with it.
+    """
+    # cached_answer checks the budget for the other services; a stream skips that path.
+    budget_check(user=user)
+    chat = _chat_prepare(
+        user=user,
+        message=message,
+        case=case,
+        conversation=conversation,
+        locale=locale,
+        request_id=request_id,
+        idempotency_key="",
+        endpoint=endpoint,
     )
+    return ChatStream(conversation=chat.conversation, events=_stream_events(chat))
+
+
+def _stream_events(chat: _PreparedChat) -> Generator[ChatStreamEvent, None, None]:
+    key = chat.call.key(messages=chat.messages, params=chat.params)
+    cached = cached_value(key)
+    if cached is not None:
+        answer = restore(cached["text"], chat.scrubber.mapping)
+        # Recorded first: the whole answer goes out in this one delta.
+        consultation = chat.call.record_success(cached=cached, hit=True, answer=answer)
+        yield StreamDelta(answer)
+        yield StreamDone(chat.result(answer=answer, consultation=consultation, hit=True))
+        return
+    restorer = _StreamRestorer(chat.scrubber.mapping)
+    shown: list[str] = []
+    chunks = chat.provider.stream(messages=chat.messages, idempotency_key=uuid.uuid4().hex)
+    try:
+        while True:
+            try:
+                text = restorer.feed(next(chunks))
+            except StopIteration as finished:
+                completion: Completion = finished.value
+                break
+            if text:
+                shown.append(text)
+                yield StreamDelta(text)
+        if tail := restorer.flush():
+            shown.append(tail)
+            yield StreamDelta(tail)
+    except LLMError as exc:
+        chat.call.record_failure(error=exc, answer="".join(shown))
+        yield StreamFailed(exc)
+        return
+    except GeneratorExit:
+        chunks.close()
+        chat.call.record_failure(error=None, answer="".join(shown))
+        raise
+    answer_data = _answer_of(completion)
+    cache_store(key=key, value=answer_data, ttl=settings.LLM_CACHE_TTL[chat.call.kind])
+    answer = "".join(shown)
+    consultation = chat.call.record_success(cached=answer_data, hit=False, answer=answer)
+    yield StreamDone(chat.result(answer=answer, consultation=consultation, hit=False))
+
+
+@dataclass(frozen=True)
+class PendingQuestion:
+    message: str
+    case_id: int | None
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class ParkedQuestion:
+    token: str
+    conversation: Conversation
+
+
+# Long enough for the page to open the stream; short, since the question waits in the cache.
+_PENDING_TTL = 120
+
+
+def chat_question_park(
+    *, user: User, message: str, case: Case | None, conversation: Conversation | None
+) -> ParkedQuestion | None:
+    """Keep a question for the stream the staff page opens next, as the next turn of
+    `conversation` (started now when None, so the page can continue it); the token names it
+    in the stream's URL, never the question itself. None when the cache is down.
+
+    Secrets are masked before it is kept: the model would only ever see them masked."""
+    started = conversation is None
+    if conversation is None:
+        conversation = conversation_start(user=user, case=case, first_question=message)
+    token = uuid.uuid4().hex
+    pending = {
+        "user_id": user.pk,
+        "message": mask_secrets(message),
+        "case_id": case and case.pk,
+        "conversation_id": conversation.pk,
+    }
+    try:
+        cache.set(f"chat-pending:{token}", pending, _PENDING_TTL)
+    except Exception:
+        # Broad on purpose: django-redis reports an outage as a bare Exception.
+        logger.warning("pending question not kept, answering without a stream", exc_info=True)
+        if started:
+            conversation.delete()  # still empty: the answer without a stream starts its own
+        return None
+    return ParkedQuestion(token=token, conversation=conversation)
+
+
+def chat_question_take(*, user: User, token: str) -> PendingQuestion | None:
+    """The question parked under `token` by this user, at most once; None otherwise."""
+    key = f"chat-pending:{token}"
+    try:
+        pending = cache.get(key)
+        cache.delete(key)
+    except Exception:
+        logger.warning("pending question unavailable", exc_info=True)
+        return None
+    if not pending or pending["user_id"] != user.pk:
+        return None
+    return PendingQuestion(
+        message=pending["message"],
+        case_id=pending["case_id"],
+        conversation_id=pending["conversation_id"],
+    )
+
+
+# The start of a placeholder that a chunk may end in the middle of: "<", "<PERS", "<PERSON_1".
+_PLACEHOLDER_START = re.compile(r"<[A-Za-z]*(?:_\d*)?")
+_PLACEHOLDER_MAX = 24
+
+
+class _StreamRestorer:
+    """Restores placeholders in a text that arrives in chunks: a chunk that ends inside one
+    (`<PERS` + `ON_1>`) is held back until the rest arrives."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self.held + chunk
+        start = text.rfind("<")
+        tail = text[start:] if start != -1 else ""
+        if tail and len(tail) <= _PLACEHOLDER_MAX and _PLACEHOLDER_START.fullmatch(tail):
+            self.held, text = tail, text[:start]
+        else:
+            self.held = ""
+        return restore(text, self.mapping)
+
+    def flush(self) -> str:
+        text, self.held = self.held, ""
+        return restore(text, self.mapping)
 
 
 def _case_references(case: Case | None) -> list[dict[str, Any]]:
@@ -414,6 +733,18 @@ class _Call:
     model: str
     started: float
     policy: Policy | None = None
+    conversation: Conversation | None = None
+    question: str = ""
+
+    def key(self, *, messages: list[dict[str, str]], params: Mapping[str, Any]) -> str:
+        return cache_key(
+            kind=self.kind,
+            model=self.model,
+            prompt_version=self.prompt.version,
+            policy_version=self.policy.version if self.policy else "",
+            params=params,
+            scrubbed_input=messages,
+        )
 
     def cached_answer(
         self,
@@ -423,15 +754,12 @@ class _Call:
         compute: Callable[[], dict[str, Any]],
     ) -> tuple[dict[str, Any], bool]:
         """`(answer, hit)`: the cached answer to `messages`, else `compute()`'s, kept for the
-        kind's TTL. An LLMError is recorded as a failed consultation and propagates."""
-        key = cache_key(
-            kind=self.kind,
-            model=self.model,
-            prompt_version=self.prompt.version,
-            policy_version=self.policy.version if self.policy else "",
-            params=params,
-            scrubbed_input=messages,
-        )
+        kind's TTL. An LLMError is recorded as a failed consultation and propagates.
+
+        Every service asks here before anything is sent, so the monthly budgets are checked
+        here (BudgetExceeded, 429), for cache hits too: a spent budget stops all AI use."""
+        budget_check(user=self.user)
+        key = self.key(messages=messages, params=params)
         with self.failures_recorded():
             return cached_call(key=key, ttl=settings.LLM_CACHE_TTL[self.kind], compute=compute)
 
@@ -441,13 +769,24 @@ class _Call:
         try:
             yield
         except LLMError as exc:
-            outcome = (
-                Consultation.Outcome.REJECTED
-                if isinstance(exc, LLMRejected)
-                else Consultation.Outcome.FAILED
-            )
-            self._record(outcome=outcome, error_code=exc.code, attempts=exc.attempts)
+            self.record_failure(error=exc)
             raise
+
+    def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
+        """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
+        `answer` is the part of a streamed answer the user was shown before it broke."""
+        if error is None:
+            return self._record(
+                outcome=Consultation.Outcome.FAILED, error_code="cancelled", answer=answer
+            )
+        outcome = (
+            Consultation.Outcome.REJECTED
+            if isinstance(error, LLMRejected)
+            else Consultation.Outcome.FAILED
+        )
+        return self._record(
+            outcome=outcome, error_code=error.code, attempts=error.attempts, answer=answer
+        )
 
     def record_success(self, *, cached: Mapping[str, Any], hit: bool, answer: str) -> Consultation:
         prompt_tokens, completion_tokens = cached["prompt_tokens"], cached["completion_tokens"]
@@ -485,6 +824,8 @@ class _Call:
             request_id=self.request_id,
             idempotency_key=self.idempotency_key,
             endpoint=self.endpoint,
+            conversation=self.conversation,
+            question=self.question,
             **fields,
         )
 
@@ -515,10 +856,13 @@ def consultation_record(
     error_code: str = "",
     idempotency_key: str = "",
     endpoint: str = "",
+    conversation: Conversation | None = None,
+    question: str = "",
 ) -> Consultation:
     """Store one AI exchange and log it as one JSON line (metadata only, never content).
 
-    `sent_text` must already be scrubbed: it is what left the firm.
+    `sent_text` must already be scrubbed: it is what left the firm. A chat turn also keeps
+    its `question` (secrets masked) in its `conversation`, whose updated_at moves on.
     """
     consultation = Consultation.objects.create(
         user=user,
@@ -545,7 +889,11 @@ def consultation_record(
         error_code=error_code,
         request_id=request_id,
         idempotency_key=idempotency_key,
+        conversation=conversation,
+        question=mask_secrets(question),
     )
+    if conversation is not None:
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=consultation.created_at)
     logger.info(
         "ai_call",
         extra={

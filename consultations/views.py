@@ -2,6 +2,10 @@
 
 They validate, authorize and call `consultations.services.chat_answer`; the scrubbing,
 caching, provider call and recording all happen there.
+
+With JavaScript the page streams: `ask_stream` parks the question server-side and answers
+with an exchange whose script (static/js/chat-stream.js) opens an EventSource on `stream`,
+named by a one-time token. Without it the form posts to `ask` and the whole answer comes back.
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import verified_login_required
@@ -18,12 +23,20 @@ from accounts.http import HtmxHttpRequest
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_get_visible
-from consultations.apis import request_id_for
+from consultations.apis import event_stream_response, request_id_for
+from consultations.budgets import BudgetExceeded
 from consultations.forms import ChatForm
 from consultations.llm.errors import LLMError
+from consultations.models import Conversation
 from consultations.ratelimit import RateLimited, rate_limit_request
-from consultations.selectors import consultations_of_case
-from consultations.services import ChatResult, chat_answer
+from consultations.selectors import consultations_of_case, conversation_get_owned
+from consultations.services import (
+    ChatResult,
+    chat_answer,
+    chat_question_park,
+    chat_question_take,
+    chat_stream,
+)
 
 PANEL_SIZE = 20
 
@@ -34,11 +47,23 @@ class Exchange:
     case: Case | None
     result: ChatResult | None = None
     error: str = ""
+    stream_url: str = ""  # the answer is still to come, from this event stream
 
 
 def _require_staff(user: User) -> None:
     if not user.is_staff_member:
         raise PermissionDenied
+
+
+def _page_conversation(user: User, form: ChatForm) -> Conversation | None:
+    """The conversation the page is in (only the user's own), when the question stays on its
+    case; a question about another case starts a new conversation."""
+    conversation_id = form.cleaned_data["conversation"]
+    if conversation_id is None:
+        return None
+    conversation = conversation_get_owned(user=user, conversation_id=conversation_id)
+    case = form.cleaned_data["case"]
+    return conversation if conversation.case_id == (case.pk if case else None) else None
 
 
 @require_GET
@@ -63,20 +88,77 @@ def ask(request: HtmxHttpRequest) -> HttpResponse:
                 user=request.user,
                 message=question,
                 case=case,
+                conversation=_page_conversation(request.user, form),
                 request_id=request_id_for(request),
                 endpoint=request.path,
             )
-        except (LLMError, RateLimited) as error:
+        except (LLMError, RateLimited, BudgetExceeded) as error:
             # Answered 200 with the bound form, so htmx swaps it in and the question stays in
             # the textarea for another try; the failure is already recorded by the service.
             exchange = Exchange(question=question, case=case, error=error.detail)
         else:
             exchange = Exchange(question=question, case=case, result=result)
-            form = ChatForm(user=request.user, initial={"case": case})
+            initial = {"case": case, "conversation": result.conversation.pk}
+            form = ChatForm(user=request.user, initial=initial)
     template = "consultations/chat.html"
     if request.htmx:
         template += "#ask-response"
     return render(request, template, {"form": form, "exchange": exchange})
+
+
+@require_POST
+@verified_login_required
+def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
+    _require_staff(request.user)
+    form = ChatForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "consultations/chat.html#ask-response", {"form": form})
+    question, case = form.cleaned_data["message"], form.cleaned_data["case"]
+    try:
+        rate_limit_request(scope="chat", request=request)
+    except RateLimited as error:
+        exchange = Exchange(question=question, case=case, error=error.detail)
+        return render(
+            request, "consultations/chat.html#ask-response", {"form": form, "exchange": exchange}
+        )
+    parked = chat_question_park(
+        user=request.user,
+        message=question,
+        case=case,
+        conversation=_page_conversation(request.user, form),
+    )
+    if parked is None:  # no cache to park it in: the whole answer now, as without JavaScript
+        return ask(request)
+    url = reverse("consultations:stream", args=[parked.token])
+    exchange = Exchange(question=question, case=case, stream_url=url)
+    initial = {"case": case, "conversation": parked.conversation.pk}
+    form = ChatForm(user=request.user, initial=initial)
+    context = {"form": form, "exchange": exchange, "busy": LLMError.default_detail}
+    return render(request, "consultations/chat.html#ask-response", context)
+
+
+@require_GET
+@verified_login_required
+def stream(request: HtmxHttpRequest, token: str) -> StreamingHttpResponse:
+    _require_staff(request.user)
+    pending = chat_question_take(user=request.user, token=token)
+    if pending is None:
+        # Taken already (EventSource reconnects after the end), expired, or not this user's.
+        raise Http404
+    case = None
+    if pending.case_id is not None:
+        case = case_get_visible(user=request.user, case_id=pending.case_id)
+    answer = chat_stream(
+        user=request.user,
+        message=pending.message,
+        case=case,
+        conversation=conversation_get_owned(
+            user=request.user, conversation_id=pending.conversation_id
+        ),
+        request_id=request_id_for(request),
+        endpoint=request.path,
+    )
+    return event_stream_response(answer, {"X-Conversation-Id": str(answer.conversation.pk)})
 
 
 @require_GET

@@ -47,6 +47,8 @@ class Reply:
     # without a finish_reason or [DONE] (a cut stream).
     chunk_delay: float = 0.0
     cut_after: int | None = None
+    # Streaming only: exactly these content chunks instead of the text's words.
+    chunks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,8 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()  # no length: HTTP/1.0, the stream ends when the connection closes
-        pieces = [word + " " for word in reply.text.split(" ")]
-        pieces[-1] = pieces[-1][:-1]
+        pieces = list(reply.chunks) or [word + " " for word in reply.text.split(" ")]
+        if not reply.chunks:
+            pieces[-1] = pieces[-1][:-1]
         base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
         base["model"] = reply.model
 

@@ -37,10 +37,13 @@ def cache_key(
     params: Mapping[str, Any],
     scrubbed_input: Any,
 ) -> str:
-    """``llm:<kind>:`` + sha256 of the canonical JSON of every component.
+    """``llm:<kind>:<prompt_version>:`` + sha256 of the canonical JSON of every component.
 
     Only scrubbed input belongs here: the key is stored in Redis. Values must be plain JSON
-    (no dates, no NaN), so that one request always yields one key.
+    (no dates, no NaN), so that one request always yields one key. The kind and prompt
+    version are spelled out in front so that an admin can find and drop the answers of one
+    of them (consultations.cache_admin); a prompt version is letters, digits, "." and "-",
+    never a ":" or a glob character.
     """
     canonical = json.dumps(
         {
@@ -56,7 +59,8 @@ def cache_key(
         ensure_ascii=False,
         allow_nan=False,
     )
-    return f"llm:{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"llm:{kind}:{prompt_version}:{digest}"
 
 
 def cached_call(
@@ -102,6 +106,18 @@ def cached_call(
     value = compute()
     store.set(key, value, ttl)
     return value, False
+
+
+def cached_value(key: str) -> Any | None:
+    """The value cached under ``key``; None on a miss or when the cache is down. For a
+    streamed answer, which cannot wait in ``cached_call`` for another caller's result."""
+    value = _FailOpenCache(key).get(key)
+    return None if value is _MISSING else value
+
+
+def cache_store(*, key: str, value: Any, ttl: int) -> None:
+    """Cache ``value`` under ``key`` for ``ttl`` seconds; a cache outage is only logged."""
+    _FailOpenCache(key).set(key, value, ttl)
 
 
 def _wait_for_holder(store: _FailOpenCache, key: str, lock_key: str, *, until: float) -> Any:

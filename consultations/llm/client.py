@@ -3,7 +3,8 @@
 ``get_provider()`` returns the provider the settings choose: ``OpenAIProvider`` (the official
 SDK, so any OpenAI-compatible server works through ``LLM_BASE_URL``) or ``OfflineProvider``
 (deterministic, no network, labelled). Services call ``provider.complete(...)`` and get a
-``Completion`` or a typed ``LLMError``; nothing else here is public.
+``Completion`` or a typed ``LLMError``, or ``provider.stream(...)`` for the answer in chunks;
+nothing else here is public.
 
 Retries happen in exactly one layer, this one: the SDK's own retries are switched off, so
 ``LLM_MAX_RETRIES`` is the real number of retries and every attempt is logged. One overall
@@ -19,16 +20,17 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import httpx2
 import openai
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from openai.types.chat import ChatCompletion
+from openai import Stream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from consultations.llm.errors import (
     DEFAULT_RETRY_AFTER,
@@ -94,6 +96,19 @@ class Provider(Protocol):
         ``json_output`` asks for a JSON object and guarantees ``text`` parses as one.
         ``offline_answer`` is what the offline provider answers (a draft assembled from its
         template, a rule-based analysis); a real model ignores it.
+        """
+        ...
+
+    def stream(
+        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+    ) -> Generator[str, None, Completion]:
+        """The model's answer to ``messages`` in chunks of text, as they arrive; the generator
+        returns the whole ``Completion`` (text, tokens) when the answer is complete.
+
+        Failures before the first chunk are retried like ``complete``'s; after it nothing is
+        retried (the caller already showed part of the answer): a stream that breaks, or ends
+        without a finish reason, raises ``LLMUnavailable`` or ``LLMTruncated`` after the
+        chunks it had. Closing the generator closes the connection to the provider.
         """
         ...
 
@@ -197,6 +212,21 @@ class OfflineProvider:
             provider=self.name,
         )
 
+    def stream(
+        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+    ) -> Generator[str, None, Completion]:
+        completion = self.complete(messages=messages, idempotency_key=idempotency_key)
+        # A few chunks, like a model's, so a streaming page behaves the same offline.
+        words = completion.text.split(" ")
+        size = max(1, math.ceil(len(words) / _OFFLINE_CHUNKS))
+        for start in range(0, len(words), size):
+            last = start + size >= len(words)
+            yield " ".join(words[start : start + size]) + ("" if last else " ")
+        return completion
+
+
+_OFFLINE_CHUNKS = 4
+
 
 @dataclass(frozen=True)
 class _Failure:
@@ -266,9 +296,88 @@ class OpenAIProvider:
 
         return self._with_retries(attempt, idempotency_key=idempotency_key)
 
+    def stream(
+        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+    ) -> Generator[str, None, Completion]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        deadline = time.monotonic() + self.deadline
+
+        def attempt(timeout: float, number: int) -> _OpenedStream:
+            # The first event is read inside the retry loop: until it arrives nothing has
+            # been shown, so a failure is as retryable as a non-streamed one.
+            opened = self._client.chat.completions.create(
+                **params,
+                timeout=httpx2.Timeout(timeout),
+                extra_headers={"Idempotency-Key": idempotency_key},
+            )
+            try:
+                events = iter(opened)
+                return _OpenedStream(opened, events, next(events, None), number)
+            except httpx2.HTTPError as exc:
+                opened.close()
+                raise _as_sdk_error(exc, opened.response.request) from exc
+
+        opened, events, first, attempts = self._with_retries(
+            attempt, idempotency_key=idempotency_key
+        )
+        parts: list[str] = []
+        finish_reason: str | None = None
+        usage = None
+        try:
+            chunk = first
+            while chunk is not None:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                if chunk.choices:
+                    choice = chunk.choices[0]
+                    finish_reason = choice.finish_reason or finish_reason
+                    if choice.delta.content:
+                        parts.append(choice.delta.content)
+                        yield choice.delta.content
+                if time.monotonic() > deadline:
+                    raise LLMTimeout(attempts=attempts)
+                chunk = next(events, None)
+        except (httpx2.HTTPError, *_SDK_ERRORS) as exc:
+            # Mid-answer: no retry, the caller has already passed part of it on.
+            logger.info(
+                "llm stream broken",
+                extra={"provider": self.name, "error_kind": type(exc).__name__},
+            )
+            raise LLMUnavailable(attempts=attempts, upstream_status=200) from exc
+        finally:
+            opened.close()
+        text = "".join(parts)
+        if finish_reason is None or finish_reason == "length":
+            raise LLMTruncated(attempts=attempts, upstream_status=200)
+        if finish_reason == "content_filter":
+            raise LLMRejected(attempts=attempts, upstream_status=200)
+        if not text.strip():
+            raise LLMBadOutput(attempts=attempts, upstream_status=200)
+        if usage is None:
+            prompt_tokens = sum(_estimate_tokens(m.get("content", "")) for m in messages)
+            completion_tokens = _estimate_tokens(text)
+        else:
+            prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        return Completion(
+            text=text,
+            model=first.model if first is not None else self.model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=finish_reason,
+            attempts=attempts,
+            provider=self.name,
+        )
+
     def _with_retries(self, attempt: Callable[[float, int], T], *, idempotency_key: str) -> T:
         """``attempt(timeout_seconds, attempt_number)`` until it succeeds, a failure is final,
-        the retries run out or the deadline would pass. A streaming call will reuse this for
+        the retries run out or the deadline would pass. ``stream`` reuses this for
         the part before its first chunk."""
         deadline = time.monotonic() + self.deadline
         bad_bodies = 0
@@ -395,6 +504,21 @@ class OpenAIProvider:
                 "idempotency_key": idempotency_key,
             },
         )
+
+
+class _OpenedStream(NamedTuple):
+    stream: Stream[ChatCompletionChunk]
+    events: Iterator[ChatCompletionChunk]
+    first: ChatCompletionChunk | None
+    attempts: int
+
+
+def _as_sdk_error(exc: httpx2.HTTPError, request: httpx2.Request) -> openai.APIError:
+    """The SDK error a transport failure would have been had it happened before the body:
+    the SDK lets those of a stream's body through unwrapped."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return openai.APITimeoutError(request=request)
+    return openai.APIConnectionError(message=str(exc) or type(exc).__name__, request=request)
 
 
 # A body that is not JSON reaches us as the SDK's own JSONDecodeError (or, with bytes that

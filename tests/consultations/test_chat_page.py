@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 CHAT = reverse("consultations:chat")
 ASK = reverse("consultations:ask")
+ASK_STREAM = reverse("consultations:ask-stream")
 HTMX = {"HX-Request": "true"}
 BUSY = "The AI is busy right now, please try again."
 
@@ -57,7 +58,8 @@ def test_lawyer_sees_the_chat_page_with_only_their_cases_to_pick(
     assert others_case.reference not in html
     assert "No case: a general question" in html
     assert "Counsel is thinking…" in html
-    assert f'hx-post="{ASK}"' in html
+    assert f'action="{ASK}"' in html
+    assert f'hx-post="{ASK_STREAM}"' in html
     assert 'hx-disabled-elt="#ask-submit"' in html
 
 

@@ -44,10 +44,10 @@ class Counter:
 # --- Keys ----------------------------------------------------------------------------------
 
 
-def test_key_is_the_kind_and_a_sha256_of_the_inputs() -> None:
+def test_key_is_the_kind_the_prompt_version_and_a_sha256_of_the_inputs() -> None:
     key = cache_key(**KEY_PARTS)
 
-    assert re.fullmatch(r"llm:chat:[0-9a-f]{64}", key)
+    assert re.fullmatch(r"llm:chat:2026-11-21\.1:[0-9a-f]{64}", key)
 
 
 def test_key_is_stable_whatever_the_order_of_mappings() -> None:

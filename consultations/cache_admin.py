@@ -1,0 +1,125 @@
+"""The admins' view of the LLM answer cache: how well it works, and emptying part of it.
+
+Hits and misses come from the Consultation rows (every call is one), so they cover any
+period and survive a cache flush. Keys are counted and deleted from the cache itself, found
+by their prefix ``llm:<kind>:<prompt_version>:`` (consultations.llm.cache.cache_key).
+
+How keys are found: Django's cache API cannot list keys, so this module asks the backend.
+On Redis (django-redis) that is ``iter_keys``, a SCAN that never blocks the server; on the
+local-memory cache (one process, development and tests) it reads the keys of that process's
+own store. An index of keys kept in the cache itself was considered and refused: keeping it
+is a read-modify-write shared by every web process, so concurrent writers would lose entries,
+and an answer missing from the index would survive the invalidation meant to drop it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
+from django.db.models import Count, Q
+
+from accounts.models import User
+from config.errors import DomainError
+from consultations.models import CacheInvalidation, Consultation
+
+logger = logging.getLogger("counsel.llm")
+
+_LOCK_SUFFIX = ":lock"
+
+
+class CacheUnreachable(DomainError):
+    status_code = 503
+    default_detail = "The cache cannot be reached; nothing was deleted. Try again shortly."
+
+
+@dataclass(frozen=True)
+class KindStats:
+    kind: str
+    hits: int
+    misses: int
+    keys: int | None  # None: the cache could not be reached
+
+    @property
+    def hit_rate(self) -> float | None:
+        calls = self.hits + self.misses
+        return self.hits / calls if calls else None
+
+
+def _pattern(*, kind: str = "", prompt_version: str = "") -> str:
+    return f"llm:{kind or '*'}:{prompt_version or '*'}:*"
+
+
+def cached_answer_keys(*, kind: str = "", prompt_version: str = "") -> Iterator[str]:
+    """The keys of cached answers (not their single-flight locks) of one kind and/or prompt
+    version; every cached answer when neither is given."""
+    pattern = _pattern(kind=kind, prompt_version=prompt_version)
+    backend = caches["default"]
+    if hasattr(backend, "iter_keys"):  # django-redis
+        keys: Iterator[str] = backend.iter_keys(pattern, itersize=500)
+    elif isinstance(backend, LocMemCache):
+        prefix = backend.make_key("")
+        stored = [made[len(prefix) :] for made in list(backend._cache) if made.startswith(prefix)]
+        # has_key drops an entry that has expired but not been evicted yet.
+        keys = (k for k in stored if fnmatch.fnmatchcase(k, pattern) and backend.has_key(k))
+    else:
+        raise NotImplementedError(f"Cannot list the keys of {type(backend).__name__}.")
+    return (key for key in keys if not key.endswith(_LOCK_SUFFIX))
+
+
+def cache_stats(*, since: datetime, until: datetime) -> list[KindStats]:
+    """Hits, misses and live keys per kind; hits and misses of the calls made in
+    [since, until) that got an answer (a failure is neither)."""
+    counts = (
+        Consultation.objects.filter(
+            created_at__gte=since, created_at__lt=until, outcome=Consultation.Outcome.OK
+        )
+        .values("kind")
+        .annotate(
+            hits=Count("id", filter=Q(cache_hit=True)),
+            misses=Count("id", filter=Q(cache_hit=False)),
+        )
+    )
+    by_kind = {row["kind"]: row for row in counts}
+    return [
+        KindStats(
+            kind=kind,
+            hits=by_kind.get(kind, {}).get("hits", 0),
+            misses=by_kind.get(kind, {}).get("misses", 0),
+            keys=_count_keys(kind),
+        )
+        for kind in Consultation.Kind.values
+    ]
+
+
+def _count_keys(kind: str) -> int | None:
+    try:
+        return sum(1 for _ in cached_answer_keys(kind=kind))
+    except Exception:
+        # Broad on purpose, as in consultations.llm.cache: django-redis reports an outage as
+        # a bare Exception. The statistics from the database still stand.
+        logger.warning("llm cache unreachable, keys not counted", exc_info=True)
+        return None
+
+
+@transaction.atomic
+def cache_invalidate(*, user: User, kind: str = "", prompt_version: str = "") -> CacheInvalidation:
+    """Delete the cached answers of `kind` and/or `prompt_version` (all of them when both are
+    empty) and record who did it and how many keys went."""
+    try:
+        keys = list(cached_answer_keys(kind=kind, prompt_version=prompt_version))
+        if keys:
+            cache.delete_many(keys)
+    except Exception as exc:
+        # An invalidation that silently deleted nothing would be recorded as done.
+        logger.warning("llm cache unreachable, nothing invalidated", exc_info=True)
+        raise CacheUnreachable() from exc
+    return CacheInvalidation.objects.create(
+        user=user, kind=kind, prompt_version=prompt_version, keys_deleted=len(keys)
+    )
