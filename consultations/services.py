@@ -168,18 +168,17 @@ def _chat_prepare(
         {"role": "user", "content": scrubbed_message},
     ]
     provider = get_provider()
-    call = _Call(
+    call = _Call.begin(
+        provider=provider,
+        messages=messages,
+        scrubber=scrubber,
         user=user,
         case=case,
         kind=Consultation.Kind.CHAT,
         prompt=prompt,
-        sent_text=_transcript(messages),
-        redactions=scrubber.counts,
         request_id=request_id,
         idempotency_key=idempotency_key,
         endpoint=endpoint,
-        provider=provider.name,
-        model=provider.model,
         started=started,
         conversation=conversation,
         question=message,
@@ -510,18 +509,17 @@ def contract_analyze(
         {"role": "user", "content": scrubbed},
     ]
     provider = get_provider()
-    call = _Call(
+    call = _Call.begin(
+        provider=provider,
+        messages=messages,
+        scrubber=scrubber,
         user=user,
         case=case,
         kind=Consultation.Kind.ANALYZE,
         prompt=prompt,
-        sent_text=_transcript(messages),
-        redactions=scrubber.counts,
         request_id=request_id,
         idempotency_key=idempotency_key,
         endpoint=endpoint,
-        provider=provider.name,
-        model=provider.model,
         started=started,
         policy=checked,
     )
@@ -649,18 +647,17 @@ def document_draft(
     # The prompt carries the draft inside it, so the whole request is one message.
     messages = [{"role": "user", "content": prompt.text}]
     provider = get_provider()
-    call = _Call(
+    call = _Call.begin(
+        provider=provider,
+        messages=messages,
+        scrubber=scrubber,
         user=user,
         case=case,
         kind=Consultation.Kind.DRAFT,
         prompt=prompt,
-        sent_text=_transcript(messages),
-        redactions=scrubber.counts,
         request_id=request_id,
         idempotency_key=idempotency_key,
         endpoint=endpoint,
-        provider=provider.name,
-        model=provider.model,
         started=started,
         policy=checked,
     )
@@ -735,6 +732,24 @@ class _Call:
     policy: Policy | None = None
     conversation: Conversation | None = None
     question: str = ""
+
+    @classmethod
+    def begin(
+        cls,
+        *,
+        provider: Provider,
+        messages: list[dict[str, str]],
+        scrubber: Scrubber,
+        **fields: Any,
+    ) -> _Call:
+        """A call about to send `messages` to `provider`: what leaves is recorded, scrubbed."""
+        return cls(
+            sent_text=_transcript(messages),
+            redactions=scrubber.counts,
+            provider=provider.name,
+            model=provider.model,
+            **fields,
+        )
 
     def key(self, *, messages: list[dict[str, str]], params: Mapping[str, Any]) -> str:
         return cache_key(
