@@ -144,6 +144,8 @@ def _chat_prepare(
     endpoint: str,
 ) -> _PreparedChat:
     started = time.monotonic()
+    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
+    budget_check(user=user)
     if conversation is None:
         conversation = conversation_start(user=user, case=case, first_question=message)
     elif case is not None and conversation.case_id != case.pk:
@@ -317,8 +319,6 @@ def chat_stream(
     the consumer closed (the user pressed Stop, the connection dropped) is recorded `failed`
     with error_code "cancelled", and the provider's connection is closed with it.
     """
-    # cached_answer checks the budget for the other services; a stream skips that path.
-    budget_check(user=user)
     chat = _chat_prepare(
         user=user,
         message=message,
@@ -492,6 +492,8 @@ def contract_analyze(
     echoes the rule findings, so offline the analysis is the rule checks alone.
     """
     started = time.monotonic()
+    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
+    budget_check(user=user)
     checked = get_policy(policy)
     scrubber = _scrubber_for(user=user, case=case)
     scrubbed = scrubber.scrub(text)
@@ -631,6 +633,8 @@ def document_draft(
     none; UnknownPolicy if there is no such policy).
     """
     started = time.monotonic()
+    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
+    budget_check(user=user)
     checked = get_policy(policy) if policy else None
     scrubber = _scrubber_for(user=user, case=case, names=known_names)
     scrubbed = scrubber.scrub(assembled_text)
@@ -769,11 +773,7 @@ class _Call:
         compute: Callable[[], dict[str, Any]],
     ) -> tuple[dict[str, Any], bool]:
         """`(answer, hit)`: the cached answer to `messages`, else `compute()`'s, kept for the
-        kind's TTL. An LLMError is recorded as a failed consultation and propagates.
-
-        Every service asks here before anything is sent, so the monthly budgets are checked
-        here (BudgetExceeded, 429), for cache hits too: a spent budget stops all AI use."""
-        budget_check(user=self.user)
+        kind's TTL. An LLMError is recorded as a failed consultation and propagates."""
         key = self.key(messages=messages, params=params)
         with self.failures_recorded():
             return cached_call(key=key, ttl=settings.LLM_CACHE_TTL[self.kind], compute=compute)

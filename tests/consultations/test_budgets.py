@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.budgets import month_start
-from consultations.models import Budget, Consultation
+from consultations.models import Budget, Consultation, Conversation
 from drafting.doctypes import get_document_type
 from drafting.models import Draft
 from drafting.services import draft_generate, draft_request
@@ -215,3 +215,15 @@ def test_a_draft_job_fails_with_the_budget_message_once_the_budget_is_spent(
     draft.refresh_from_db()
     assert draft.status == Draft.Status.FAILED
     assert draft.failure_reason == USER_SPENT
+
+
+def test_a_refused_chat_starts_no_conversation(
+    api_client_for: Callable[[User], APIClient], lawyer: User
+) -> None:
+    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1)
+    ConsultationFactory(user=lawyer, prompt_tokens=1, completion_tokens=0)
+
+    status, _ = chat(api_client_for, lawyer, 1)
+
+    assert status == 429
+    assert not Conversation.objects.filter(user=lawyer).exists()
