@@ -24,7 +24,7 @@ from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_get_visible
 from consultations.apis import event_stream_response, request_id_for
-from consultations.budgets import BudgetExceeded
+from consultations.budgets import BudgetExceeded, budget_check
 from consultations.forms import ChatForm
 from consultations.llm.errors import LLMError
 from consultations.models import Conversation
@@ -116,7 +116,9 @@ def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
     question, case = form.cleaned_data["message"], form.cleaned_data["case"]
     try:
         rate_limit_request(scope="chat", request=request)
-    except RateLimited as error:
+        # Checked again when the stream opens; here so the page can say why in words.
+        budget_check(user=request.user)
+    except (RateLimited, BudgetExceeded) as error:
         exchange = Exchange(question=question, case=case, error=error.detail)
         return render(
             request, "consultations/chat.html#ask-response", {"form": form, "exchange": exchange}
