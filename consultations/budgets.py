@@ -12,10 +12,13 @@ refused.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from django.core.cache import cache
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -23,6 +26,13 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import DomainError
 from consultations.models import Budget, Consultation
+
+logger = logging.getLogger("counsel.budgets")
+
+# The budgets themselves (not what they spent) are read before every AI call and change
+# rarely: each scope's list is cached and dropped whenever a budget is saved or deleted. The
+# TTL bounds how stale a list can be when that drop fails (the cache was down at the time).
+_BUDGETS_TTL_S = 60
 
 
 class BudgetExceeded(DomainError):
@@ -91,10 +101,48 @@ def budgets_usage() -> list[BudgetUsage]:
 def budget_check(*, user: User) -> None:
     """Raise BudgetExceeded when the user's or the firm's monthly budget is spent.
 
-    Called before every AI call; with no budget set it costs one small query.
+    Called before every AI call; with no budget set it costs one cache read.
     """
-    budgets = Budget.objects.filter(Q(scope=Budget.Scope.FIRM) | Q(user=user))
     since = month_start()
-    for budget in budgets:
+    for budget in _budgets_in_force(user):
         if budget_usage(budget=budget, since=since).spent:
             raise BudgetExceeded(None if budget.scope == Budget.Scope.USER else FIRM_BUDGET_SPENT)
+
+
+def _budgets_key(user_id: int | None) -> str:
+    return "budgets:firm" if user_id is None else f"budgets:user:{user_id}"
+
+
+def _budgets_in_force(user: User) -> list[Budget]:
+    """The firm's budgets and the user's, from the cache when it has them (one round trip),
+    else from the database; a cache outage only costs the query."""
+    scopes = {
+        _budgets_key(None): Q(scope=Budget.Scope.FIRM),
+        _budgets_key(user.pk): Q(scope=Budget.Scope.USER, user=user),
+    }
+    try:
+        found = cache.get_many(list(scopes))
+    except Exception:  # broad on purpose: django-redis reports an outage as a bare Exception
+        logger.warning("budget cache unavailable, reading budgets from the database")
+        return list(Budget.objects.filter(Q(scope=Budget.Scope.FIRM) | Q(user=user)))
+    read = {
+        key: list(Budget.objects.filter(where)) for key, where in scopes.items() if key not in found
+    }
+    if read:
+        try:
+            cache.set_many(read, _BUDGETS_TTL_S)
+        except Exception:
+            logger.warning("budget cache unavailable, budgets not kept")
+    lists = {**found, **read}
+    return [budget for key in scopes for budget in lists[key]]
+
+
+def budgets_forget(*, sender: type[Budget], instance: Budget, **kwargs: Any) -> None:
+    """Drop the cached budgets of `instance`'s scope (connected to Budget's post_save and
+    post_delete in apps.py, so that no way of changing a budget leaves a stale copy)."""
+    try:
+        cache.delete(
+            _budgets_key(instance.user_id if instance.scope == Budget.Scope.USER else None)
+        )
+    except Exception:
+        logger.warning("budget cache unavailable, a changed budget applies within a minute")

@@ -1,9 +1,9 @@
 """Rate limits on the AI endpoints, per user and per address, shared through the cache.
 
-A fixed window per limit: one counter a key and window, created with `add` and counted with
-`incr`, both atomic in Redis and in the local-memory cache, so concurrent requests cannot
-overshoot the limit whatever the number of web processes. A cache outage lets requests
-through (with a warning): the AI path must not go down with Redis.
+A fixed window per limit: one counter a key and window, counted atomically (on Redis INCR,
+both counters in one round trip; on the local-memory cache `add` then `incr`), so concurrent
+requests cannot overshoot the limit whatever the number of web processes. A cache outage
+lets requests through (with a warning): the AI path must not go down with Redis.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest
+from django_redis.cache import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from config.errors import DomainError
@@ -41,13 +42,29 @@ class Rate:
         return cls(count=int(count), seconds=int(seconds))
 
 
-def _counted(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the counter expired between add and incr: this is its first request
-        cache.add(key, 1, timeout=timeout)
-        return 1
+def _counted(windows: list[tuple[str, int]]) -> list[int]:
+    """Count one request in each `(key, seconds)` window; the counts, in order.
+
+    On Redis the counters take one pipelined round trip (INCR, and EXPIRE NX so that only a
+    window's first request sets its end); on other caches an atomic `add` then `incr` each.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        pipe = backend.client.get_client(write=True).pipeline(transaction=False)
+        for key, seconds in windows:
+            redis_key = backend.make_and_validate_key(key)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, seconds, nx=True)
+        return pipe.execute()[::2]
+    counts = []
+    for key, seconds in windows:
+        backend.add(key, 0, timeout=seconds)
+        try:
+            counts.append(backend.incr(key))
+        except ValueError:  # the counter expired between add and incr: its first request
+            backend.add(key, 1, timeout=seconds)
+            counts.append(1)
+    return counts
 
 
 def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
@@ -55,17 +72,17 @@ def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
     RateLimited, with a Retry-After until the window ends, when either is spent."""
     now = time.time()
     limits = settings.AI_RATE_LIMITS[scope]
+    windows = []
     for kind, who in (("user", user_id), ("address", address)):
         rate = Rate.parse(limits[kind])
         window = int(now // rate.seconds)
-        key = f"ratelimit:{scope}:{kind}:{who}:{window}"
-        try:
-            count = _counted(key, timeout=rate.seconds + 1)
-        except Exception:  # any cache failure: fail open, the AI path stays up
-            logger.warning(
-                "rate limit store unavailable; request let through", extra={"scope": scope}
-            )
-            return
+        windows.append((rate, window, f"ratelimit:{scope}:{kind}:{who}:{window}"))
+    try:
+        counts = _counted([(key, rate.seconds + 1) for rate, _, key in windows])
+    except Exception:  # any cache failure: fail open, the AI path stays up
+        logger.warning("rate limit store unavailable; request let through", extra={"scope": scope})
+        return
+    for (rate, window, _), count in zip(windows, counts, strict=True):
         if count > rate.count:
             retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
             raise RateLimited(headers={"Retry-After": str(retry_after)})

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from accounts.models import User
 from cases.models import Case
@@ -95,13 +96,21 @@ class ConversationCaseMismatch(DomainError):
     default_detail = "This conversation is about another case (or about none)."
 
 
-def conversation_start(*, user: User, case: Case | None, first_question: str) -> Conversation:
+def _conversation_new(*, user: User, case: Case | None, first_question: str) -> Conversation:
+    """A conversation not saved yet: consultation_record stores it with its first turn."""
     # The title is shown in lists: secrets never, and only the first few words.
     words = mask_secrets(first_question).split()
     title = " ".join(words[:_TITLE_WORDS])
     if len(words) > _TITLE_WORDS or len(title) > _TITLE_CHARS:
         title = title[: _TITLE_CHARS - 1].rstrip() + "…"
-    return Conversation.objects.create(user=user, case=case, title=title or "Untitled")
+    return Conversation(user=user, case=case, title=title or "Untitled")
+
+
+def conversation_start(*, user: User, case: Case | None, first_question: str) -> Conversation:
+    """A new conversation, saved now: for a caller that needs its id before the first turn."""
+    conversation = _conversation_new(user=user, case=case, first_question=first_question)
+    conversation.save()
+    return conversation
 
 
 _TITLE_WORDS = 8
@@ -147,7 +156,7 @@ def _chat_prepare(
     # A spent monthly budget stops all AI use, cache hits too, before anything is written.
     budget_check(user=user)
     if conversation is None:
-        conversation = conversation_start(user=user, case=case, first_question=message)
+        conversation = _conversation_new(user=user, case=case, first_question=message)
     elif case is not None and conversation.case_id != case.pk:
         raise ConversationCaseMismatch()
     else:
@@ -202,7 +211,10 @@ def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list
 
     They are scrubbed again by this request's scrubber, so a name has the same placeholder in
     the history as in the new question (the stored texts are the user's, identities and all).
+    A conversation not saved yet has none.
     """
+    if conversation.pk is None:
+        return []
     turns = list(
         conversation.turns.filter(outcome=Consultation.Outcome.OK)
         .exclude(question="")
@@ -329,6 +341,8 @@ def chat_stream(
         idempotency_key="",
         endpoint=endpoint,
     )
+    if chat.conversation.pk is None:  # its id goes out before the answer is recorded
+        chat.conversation.save()
     return ChatStream(conversation=chat.conversation, events=_stream_events(chat))
 
 
@@ -877,38 +891,45 @@ def consultation_record(
     """Store one AI exchange and log it as one JSON line (metadata only, never content).
 
     `sent_text` must already be scrubbed: it is what left the firm. A chat turn also keeps
-    its `question` (secrets masked) in its `conversation`, whose updated_at moves on.
+    its `question` (secrets masked) in its `conversation`, whose updated_at moves on; a new
+    conversation (not saved yet) is saved with it, in one transaction.
     """
-    consultation = Consultation.objects.create(
-        user=user,
-        case=case,
-        kind=kind,
-        provider=provider,
-        model=model,
-        prompt_name=prompt_name,
-        prompt_version=prompt_version,
-        policy=policy,
-        policy_version=policy_version,
-        # Masked again on the way in, so a caller's slip cannot put a secret in the audit.
-        sent_text=mask_secrets(sent_text),
-        answer=mask_secrets(answer),
-        redactions=dict(redactions or {}),
-        unrestored_placeholders=list(unrestored or []),
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        cost_estimate=cost_estimate,
-        latency_ms=latency_ms,
-        attempts=attempts,
-        cache_hit=cache_hit,
-        outcome=outcome,
-        error_code=error_code,
-        request_id=request_id,
-        idempotency_key=idempotency_key,
-        conversation=conversation,
-        question=mask_secrets(question),
-    )
-    if conversation is not None:
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=consultation.created_at)
+    saved_before = conversation is not None and conversation.pk is not None
+    with transaction.atomic():
+        if conversation is not None and not saved_before:
+            conversation.save()
+        consultation = Consultation.objects.create(
+            user=user,
+            case=case,
+            kind=kind,
+            provider=provider,
+            model=model,
+            prompt_name=prompt_name,
+            prompt_version=prompt_version,
+            policy=policy,
+            policy_version=policy_version,
+            # Masked again on the way in, so a caller's slip cannot put a secret in the audit.
+            sent_text=mask_secrets(sent_text),
+            answer=mask_secrets(answer),
+            redactions=dict(redactions or {}),
+            unrestored_placeholders=list(unrestored or []),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_estimate=cost_estimate,
+            latency_ms=latency_ms,
+            attempts=attempts,
+            cache_hit=cache_hit,
+            outcome=outcome,
+            error_code=error_code,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+            conversation=conversation,
+            question=mask_secrets(question),
+        )
+        if saved_before:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                updated_at=consultation.created_at
+            )
     logger.info(
         "ai_call",
         extra={

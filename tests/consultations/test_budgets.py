@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from consultations.budgets import month_start
+from consultations.budgets import budget_check, month_start
 from consultations.models import Budget, Consultation, Conversation
 from drafting.doctypes import get_document_type
 from drafting.models import Draft
@@ -227,3 +227,39 @@ def test_a_refused_chat_starts_no_conversation(
 
     assert status == 429
     assert not Conversation.objects.filter(user=lawyer).exists()
+
+
+def test_a_budget_set_or_raised_between_calls_applies_to_the_next_call(
+    api_client_for: Callable[[User], APIClient], lawyer: User
+) -> None:
+    assert chat(api_client_for, lawyer, 1)[0] == 200  # the budgets (none) are now cached
+
+    budget = Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1)
+    refused, _ = chat(api_client_for, lawyer, 2)
+    budget.monthly_tokens = 1_000_000
+    budget.save()
+    raised, _ = chat(api_client_for, lawyer, 3)
+    budget.delete()
+    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=1)
+    firm_spent, _ = chat(api_client_for, lawyer, 4)
+
+    assert (refused, raised, firm_spent) == (429, 200, 429)
+
+
+def test_budgets_are_read_from_the_cache_once_kept(lawyer: User, django_assert_num_queries) -> None:
+    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1_000_000)
+    budget_check(user=lawyer)
+
+    # Only what the budget spent is summed: the budget itself comes from the cache.
+    with django_assert_num_queries(1):
+        budget_check(user=lawyer)
+
+
+@pytest.mark.usefixtures("redis_down")
+def test_budgets_apply_when_the_cache_is_down(
+    api_client_for: Callable[[User], APIClient], lawyer: User
+) -> None:
+    ConsultationFactory(user=lawyer, prompt_tokens=5, completion_tokens=5, cache_hit=False)
+    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=10)
+
+    assert chat(api_client_for, lawyer, 1)[0] == 429

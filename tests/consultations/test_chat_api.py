@@ -86,6 +86,24 @@ def test_identical_second_chat_is_answered_from_the_cache(
     assert Consultation.objects.get(cache_hit=False).cost_estimate > 0
 
 
+def test_a_cache_hit_writes_its_turn_in_one_transaction_and_reads_nothing_else(
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+    django_assert_max_num_queries: Any,
+) -> None:
+    api = api_client_for(client_user)
+    chat(api, client_user)
+
+    # The JWT's user, then the new conversation and its turn; budgets come from the cache
+    # and a conversation that starts has no history to read.
+    with django_assert_max_num_queries(5) as captured:
+        assert chat(api, client_user).json()["cached"] is True
+
+    assert sum(q["sql"].startswith("INSERT") for q in captured) == 2
+    assert Consultation.objects.filter(cache_hit=True).get().conversation is not None
+
+
 def test_another_locale_is_not_served_the_cached_answer(
     fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
