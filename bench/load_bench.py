@@ -32,11 +32,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -49,6 +49,7 @@ REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 15
 MODEL = "fake-model"
 # Both servers get the same processes: one per core.
 WORKERS = os.cpu_count() or 1
+T = TypeVar("T")
 CHAT_MESSAGE = "What notice period applies when a tenant ends a residential lease?"
 
 
@@ -248,10 +249,11 @@ def run_wrk(
 # --- the three servers -------------------------------------------------------------------------
 
 
-def start_fake_llm(procs: Processes) -> str:
+def start_fake_llm(procs: Processes, *options: str) -> str:
+    """Start bench/fake_llm_server.py with `options` (see its --help); return its base URL."""
     process = procs.start(
         "fake-llm",
-        [str(VENV_PYTHON), str(ROOT / "bench" / "fake_llm_server.py")],
+        [str(VENV_PYTHON), str(ROOT / "bench" / "fake_llm_server.py"), *options],
         {**os.environ},
         stdout=subprocess.PIPE,
     )
@@ -293,18 +295,20 @@ print(user.pk, tokens_for(user=user, otp_verified=False)["access"])
 """
 
 
-def start_counsel(procs: Processes, env: dict[str, str], port: int) -> tuple[int, str]:
-    manage = [str(VENV_PYTHON), "manage.py"]
-    for argv in ([*manage, "migrate", "--noinput"], [*manage, "collectstatic", "--noinput"]):
-        done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
-        if done.returncode:
-            raise BenchError(f"{' '.join(argv[1:])}: {done.stderr.strip()[-2000:]}")
+def manage(env: dict[str, str], *argv: str) -> str:
+    """Run a manage.py command with Counsel's `env`; its standard output."""
     done = subprocess.run(
-        [*manage, "shell", "-c", SETUP_USER], env=env, cwd=ROOT, capture_output=True, text=True
+        [str(VENV_PYTHON), "manage.py", *argv], env=env, cwd=ROOT, capture_output=True, text=True
     )
     if done.returncode:
-        raise BenchError(f"creating the bench user: {done.stderr.strip()[-2000:]}")
-    user_id, token = done.stdout.split()[-2:]
+        raise BenchError(f"manage.py {argv[0]}: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def start_counsel(procs: Processes, env: dict[str, str], port: int) -> tuple[int, str]:
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    user_id, token = manage(env, "shell", "-c", SETUP_USER).split()[-2:]
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     process = procs.start(
         "gunicorn",
@@ -315,19 +319,25 @@ def start_counsel(procs: Processes, env: dict[str, str], port: int) -> tuple[int
     return int(user_id), token
 
 
-def litellm_ready() -> Path:
-    litellm = LITELLM_VENV / "bin" / "litellm"
-    if litellm.exists():
-        return litellm
-    print(f"Creating LiteLLM's virtualenv in {LITELLM_VENV} (first run only)...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
-    pip = LITELLM_VENV / "bin" / "pip"
+def venv_ready(venv: Path, requirements: list[str], *, program: str) -> Path:
+    """`venv`'s bin/`program`, the virtualenv created with `requirements` on first use: a
+    competitor installed beside Counsel, never into its environment."""
+    path = venv / "bin" / program
+    if path.exists():
+        return path
+    print(f"Creating the virtualenv {venv} (first run only)...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = venv / "bin" / "pip"
     done = subprocess.run(
-        [str(pip), "install", "-q", *LITELLM_REQUIREMENTS], capture_output=True, text=True
+        [str(pip), "install", "-q", *requirements], capture_output=True, text=True
     )
-    if done.returncode or not litellm.exists():
-        raise BenchError(f"pip install {' '.join(LITELLM_REQUIREMENTS)}: {done.stderr[-2000:]}")
-    return litellm
+    if done.returncode or not path.exists():
+        raise BenchError(f"pip install {' '.join(requirements)}: {done.stderr[-2000:]}")
+    return path
+
+
+def litellm_ready() -> Path:
+    return venv_ready(LITELLM_VENV, LITELLM_REQUIREMENTS, program="litellm")
 
 
 def start_litellm(
@@ -543,26 +553,36 @@ def workspace() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
+def run_in_workspace(
+    run: Callable[[Processes, Path], T], cleanup: Callable[[Processes], None]
+) -> T | None:
+    """`run(procs, workdir)` in a temporary folder, then `cleanup(procs)` whatever happened.
+    None, with the end of each child's log on stderr, when it failed or was interrupted."""
     with workspace() as workdir:
         procs = Processes(workdir)
         # SIGTERM (a killed bench) must clean up as Ctrl-C does.
         signal.signal(signal.SIGTERM, _interrupted)
         try:
-            results = run(args, procs, workdir)
-        except (BenchError, KeyboardInterrupt) as error:
+            return run(procs, workdir)
+        except (BenchError, KeyboardInterrupt, OSError) as error:
             print(f"bench failed: {str(error) or 'interrupted'}", file=sys.stderr)
             for name, _ in procs.started:
                 tail = procs.log_tail(name)
                 if tail:
                     print(f"--- {name} log ---\n{tail}", file=sys.stderr)
-            return 1
+            return None
         finally:
             cleanup(procs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    results = run_in_workspace(lambda procs, workdir: run(args, procs, workdir), cleanup)
+    if results is None:
+        return 1
     report(results, seconds=args.seconds, connections=args.connections)
     return 0
 

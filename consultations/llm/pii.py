@@ -1,6 +1,6 @@
 """Personal data scrubbing for everything that leaves the firm toward the LLM.
 
-Secrets (card numbers, IBANs, SSNs, national insurance numbers, passports, API keys, passwords)
+Secrets (card numbers, IBANs, SSNs, national identity numbers, passports, API keys, passwords)
 are masked for good as ``[CARD_NUMBER]``, ``[IBAN]``...: nothing keeps the original. Identities
 (the case's parties named by the caller, emails, phones, postal addresses, dates of birth, IP
 addresses) become numbered placeholders such as ``<PERSON_1>``; the originals stay in the firm in
@@ -55,12 +55,21 @@ Detector = tuple[EntityType, Finder]
 
 
 def _finder(
-    pattern: re.Pattern[str], *, accept: Callable[[re.Match[str]], bool] | None = None
+    pattern: re.Pattern[str],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+    hint: re.Pattern[str] | None = None,
 ) -> Finder:
-    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to."""
+    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to.
+
+    A ``hint`` is a cheap pattern that every match contains: a text without it is not scanned
+    with a costly pattern that would try to match at each of its words.
+    """
     group = "value" if "value" in pattern.groupindex else 0
 
     def find(text: str) -> Iterator[Span]:
+        if hint is not None and not hint.search(text):
+            return
         for match in pattern.finditer(text):
             if accept is None or accept(match):
                 yield match.span(group)
@@ -104,7 +113,8 @@ _API_KEY_SHAPED = re.compile(
 )
 
 _API_KEY_LABELLED = re.compile(
-    r"\b(?:(?:(?:api|access|secret|private|client|auth|bearer|refresh)[ _-]?)?"
+    # Not \b: "aws_secret_access_key" ends in a label after an underscore.
+    r"(?<![A-Za-z0-9])(?:(?:(?:api|access|secret|private|client|auth|bearer|refresh)[ _-]?)?"
     r"(?:key|token|secret)(?:[ _-]?id)?s?|bearer)\b"
     r"(?:\s*[:=]\s*|\s+is\s+|\s+)[\"']?"
     r"(?P<value>[A-Za-z0-9+/_\-.=]{19,}[A-Za-z0-9+/_\-=])",
@@ -133,6 +143,8 @@ _PASSWORD = re.compile(
     r"(?P<value>\"[^\"\n]+\"|'[^'\n]+'|\S+?)(?=[.,;:)\]]*(?:\s|$))",
     re.IGNORECASE,
 )
+# The password of a URL's user info: postgres://user:password@host/db.
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:(?P<value>[^\s/@]+)@")
 
 # Lengths from the SWIFT IBAN registry: with the mod-97 checksum they tell an IBAN from a
 # reference number, and they say where an IBAN ends when a word follows it.
@@ -185,13 +197,19 @@ def _iban_checksum_ok(compact: str) -> bool:
     return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
 
 
+# ISO/IEC 7812's major industry identifiers of payment cards: airlines (UATP), banking and
+# finance (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro). Petroleum,
+# health, telecom and national numbers (7 to 9) are left alone: a long file or invoice number
+# starting with 7 or 8 is no card.
+_CARD_FIRST_DIGITS = "123456"
+
 # A run of digit groups joined by single spaces or dashes; a leading "+" is a phone number.
 _DIGIT_RUN = re.compile(r"(?<![\w+])\d+(?:[ -]\d+)*(?!\w)")
 _DIGIT_GROUP = re.compile(r"\d+")
 
 
 def _find_cards(text: str) -> Iterator[Span]:
-    """13-19 digit windows, on group boundaries, that pass Luhn.
+    """13-19 digit windows, on group boundaries, that start like a payment card and pass Luhn.
 
     Windows rather than whole runs, so a card next to a year or a quantity is still found.
     """
@@ -213,7 +231,12 @@ def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
         digits = "".join(text[start:end] for start, end in window)
         # Cards are printed in groups of 3+ digits; lists of small numbers are not cards.
         grouped_like_a_card = len(window) == 1 or all(end - start >= 3 for start, end in window)
-        if 13 <= len(digits) <= 19 and grouped_like_a_card and _luhn_ok(digits):
+        if (
+            13 <= len(digits) <= 19
+            and grouped_like_a_card
+            and digits[0] in _CARD_FIRST_DIGITS
+            and _luhn_ok(digits)
+        ):
             return last
     return None
 
@@ -229,7 +252,7 @@ def _luhn_ok(digits: str) -> bool:
 
 
 # Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
-_SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}-?(?!00)\d{2}-?(?!0000)\d{4}"
+_SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4}"
 _SSN = re.compile(rf"(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
 _SSN_LABELLED = re.compile(
     rf"\b(?:SSN|social\s+security\s+(?:number|no\.?))\s*(?:[:#]|is)?\s*(?P<value>{_SSN_SHAPE})\b",
@@ -243,13 +266,83 @@ _UK_NINO = re.compile(
     re.IGNORECASE,
 )
 
+# France's NIR: sex, year, month, department (2A and 2B are Corsica), commune, order, then a
+# two-digit key that makes the number a multiple of 97.
+_FR_NIR = re.compile(
+    r"(?<![\w-])(?P<body>[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3})"
+    r" ?(?P<key>\d{2})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _is_fr_nir(match: re.Match[str]) -> bool:
+    body = match["body"].replace(" ", "").upper().replace("2A", "19").replace("2B", "18")
+    return 97 - int(body) % 97 == int(match["key"])
+
+
+# Spain's DNI (eight digits) and NIE (X, Y or Z and seven digits), then a check letter.
+_ES_ID = re.compile(
+    r"(?<![\w-])(?P<number>[XYZ]-?\d{7}|\d{2}\.?\d{3}\.?\d{3})[ -]?(?P<letter>[A-Z])(?![\w-])",
+    re.IGNORECASE,
+)
+_ES_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def _is_es_id(match: re.Match[str]) -> bool:
+    number = match["number"].upper().replace("-", "").replace(".", "")
+    number = str("XYZ".index(number[0])) + number[1:] if number[0] in "XYZ" else number
+    return _ES_LETTERS[int(number) % 23] == match["letter"].upper()
+
+
+# Italy's codice fiscale: surname, name, birth date and place, then a check letter. Digits may
+# be swapped for the letters LMNPQRSTUV when two people would share a code (omocodia).
+_IT_DIGIT = "[0-9LMNPQRSTUV]"
+_IT_CODICE_FISCALE = re.compile(
+    rf"(?<![\w-])[A-Z]{{6}}{_IT_DIGIT}{{2}}[ABCDEHLMPRST]{_IT_DIGIT}{{2}}[A-Z]{_IT_DIGIT}{{3}}[A-Z]"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+_IT_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", [
+    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3,
+    6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
+], strict=True))  # fmt: skip
+_IT_EVEN = {char: int(char) if char.isdigit() else ord(char) - ord("A") for char in _IT_ODD}
+
+
+def _is_codice_fiscale(match: re.Match[str]) -> bool:
+    code = match.group().upper()
+    total = sum(
+        _IT_ODD[char] if position % 2 == 0 else _IT_EVEN[char]
+        for position, char in enumerate(code[:15])
+    )
+    return chr(ord("A") + total % 26) == code[15]
+
+
+# The Netherlands' BSN: nine digits, only after its name (bare, it is any nine-digit number),
+# that pass the "eleven test".
+_NL_BSN = re.compile(
+    r"\b(?:BSN|burgerservicenummer|sofi(?:nummer)?)\b\s*(?:[:#]|is)?\s*"
+    r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _is_nl_bsn(match: re.Match[str]) -> bool:
+    digits = [int(char) for char in match["value"] if char.isdigit()]
+    weighted = sum(
+        digit * weight for digit, weight in zip(digits[:8], range(9, 1, -1), strict=True)
+    )
+    return (weighted - digits[8]) % 11 == 0
+
+
 _PASSPORT = re.compile(
     r"\bpassport(?:\s+(?:no|nr|num|number)\b\.?|\s*#)?\s*(?:[:#]|is)?\s*"
     r"(?P<value>(?=[A-Z0-9]*\d)[A-Z0-9]{6,9})(?![A-Z0-9])",
     re.IGNORECASE,
 )
 
-# Keys first: they contain digit runs that would otherwise be read as cards or SSNs.
+# Keys first: they contain digit runs that would otherwise be read as cards or SSNs. National
+# numbers, checksummed too, before cards: a French NIR has a card's length.
 _SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.API_KEY,
@@ -259,11 +352,20 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
             _finder(_API_KEY_LABELLED, accept=_looks_random),
         ),
     ),
-    (EntityType.PASSWORD, _finder(_PASSWORD)),
+    (EntityType.PASSWORD, _either(_finder(_PASSWORD), _finder(_URL_PASSWORD))),
     (EntityType.IBAN, _find_ibans),
+    (
+        EntityType.NATIONAL_ID,
+        _either(
+            _finder(_UK_NINO),
+            _finder(_FR_NIR, accept=_is_fr_nir),
+            _finder(_ES_ID, accept=_is_es_id),
+            _finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale),
+            _finder(_NL_BSN, accept=_is_nl_bsn),
+        ),
+    ),
     (EntityType.CARD_NUMBER, _find_cards),
     (EntityType.SSN, _either(_finder(_SSN), _finder(_SSN_LABELLED))),
-    (EntityType.NATIONAL_ID, _finder(_UK_NINO)),
     (EntityType.PASSPORT, _finder(_PASSPORT)),
 )
 
@@ -331,7 +433,8 @@ _STREET_SUFFIX = (
 )
 _US_STATE = (
     r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
-    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)"
+    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+    r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
 )
 _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})"
 _CITY = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
@@ -350,6 +453,7 @@ _COURTS = frozenset(
      "Magistrates", "Magistrates'", "Superior", "Appeals", "Appellate", "Tax", "Bankruptcy",
      "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
 )  # fmt: skip
+_STATE_ZIP = re.compile(rf"\b{_US_STATE}\s+\d{{5}}")
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
 _POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
 
@@ -358,30 +462,90 @@ def _is_street_address(match: re.Match[str]) -> bool:
     return not (match["suffix"] == "Court" and match["last"] in _COURTS)
 
 
+# Addresses of any street name, anchored on what ends them: a city and a US state with its ZIP
+# code or a UK postcode, or, in continental Europe, a street word (rue, Calle, Via) or a house
+# number next to a postcode and a city.
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_NAME = rf"[{_UPPER}][\w'.-]*"
+_CITY_WORD = rf"[{_UPPER}][\w']*"  # no dot: the one after a city ends the sentence
+_EU_CITY = rf"{_CITY_WORD}(?:[ -](?:[a-z]{{1,4}}[ -])?{_CITY_WORD}){{0,3}}"
+_US_UK_ADDRESS = re.compile(
+    r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w+, |\d{1,5}[A-Za-z]? )"
+    rf"(?:{_NAME} ){{0,3}}{_NAME}"
+    r"(?:,? (?:Suite|Apt\.?|Ste\.?|Unit|Flat) #?\w+)?"
+    rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
+    r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
+)
+# Germany and the Netherlands: "Hauptstraße 5, 10115 Berlin", "Lilyweg 8, 9859 ZE, Bunde".
+_NUMBERED_WORDS = (
+    r"Article|Art|Section|Clause|Schedule|Paragraph|Para|Annex|Exhibit|Rule|Part|Chapter|Page"
+    r"|Item|Invoice|Order|Claim|Case|Note|Version|Room|Box|No"
+)
+_DE_NL_ADDRESS = re.compile(
+    rf"(?<![\w-])(?:{_NAME} )?(?!(?:{_NUMBERED_WORDS})\b){_NAME}"
+    r" \d{1,5}[a-z]?(?:[/-]\d{1,5})?, "
+    rf"(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}),? (?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
+)
+_FR_ADDRESS = re.compile(
+    r"(?<![\w-])(?:\d{1,4}(?: ?(?:bis|ter))?,? )?"
+    r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
+    rf"[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
+)
+_ES_ADDRESS = re.compile(
+    r"(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
+    r"|Cañada|Pasaje|Pasadizo|Cuesta|Vial|Rambla|Ronda|Travesía|Glorieta|Carretera|Alameda"
+    r"|Vía|Via)"
+    rf"[^,\n]{{1,60}}?\d[^,\n]{{0,20}}, (?:{_EU_CITY}, \d{{5}}|\d{{5}} {_EU_CITY})"
+)
+_IT_ADDRESS = re.compile(
+    r"(?<![\w-])(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Borgo|Stretto|Rotonda|Canale"
+    r"|Incrocio|Contrada|Strada|Lungomare|Salita|Località)"
+    r"[^,\n]{1,40}?,? \d{1,4}[A-Za-z]?(?:/\w+)?(?: (?:Piano|Appartamento|Interno|Scala) \w+)?"
+    rf",? \d{{5}},? {_EU_CITY}(?: \([A-Z]{{2}}\))?"
+)
+
+
+# What these addresses' postal codes look like, for texts that have none to be passed by.
+_US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
+_DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
+_FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+_EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    # North American numbers first, so a number that follows one is not read into it.
-    r"\+1[ .-]?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}"
+    # North American numbers first, so a number that follows one is not read into it; 001 is
+    # +1 dialled from Europe.
+    rf"(?:\+1|001)[ .-]?\(?\d{{3}}\)?[ .-]?\d{{3}}[ .-]?\d{{4}}{_EXTENSION}"
     r"|\+\d(?:[ .()-]{0,2}\d){7,14}"  # other international numbers: at most 15 digits (E.164)
-    r"|(?:1[ .-])?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}"  # US national
+    rf"|(?:1[ .-])?(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{_EXTENSION}"  # US national
+    r"|\(0\d{1,4}\)[ -]{0,2}\d(?:[ -]?\d){4,8}"  # European national, trunk code in brackets
+    r"|0[1-9](?:[ .]\d{2}){4}"  # French national
     r"|0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}"  # UK national
+    r"|0\d{2,5}[ /-]\d{4,8}"  # German national: area code, then the number in one group
     r")(?![\w-])"
 )
 
 
 def _is_phone(match: re.Match[str]) -> bool:
     number = match.group()
-    # The UK national form is loose enough to need its digit count (10 or 11) checked.
-    return not number.startswith("0") or sum(char.isdigit() for char in number) in (10, 11)
+    # The European national forms are loose enough to need their digit count (10 or 11) checked.
+    national = number.startswith(("0", "(0")) and not number.startswith("00")
+    return not national or sum(char.isdigit() for char in number) in (10, 11)
 
 
 def _person_finder(known_names: Iterable[str]) -> Finder | None:
     """Full names anywhere, case-insensitively; a surname alone only after a title."""
     names = {" ".join(name.split()) for name in known_names}
+    # Capitals as typed in a heading: "WEIß" is "WEISS", which ignoring case does not match.
+    names |= {name.upper() for name in names}
     names.discard("")
     if not names:
         return None
-    surnames = {name.split()[-1] for name in names if " " in name}
+    # "Mr Smith", and also "Mr van der Berg", "Ms Da Silva": every run of words that ends a
+    # name, after its first.
+    surnames = {
+        " ".join(words[i:]) for words in map(str.split, names) for i in range(1, len(words))
+    }
 
     def alternation(values: set[str]) -> str:
         # Longest first, so "Anna Maria Lopez" wins over "Anna Maria".
@@ -414,7 +578,12 @@ def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
             EntityType.ADDRESS,
             _either(
                 _finder(_STREET_ADDRESS, accept=_is_street_address),
-                _finder(_CITY_STATE_ZIP),
+                _finder(_US_UK_ADDRESS, hint=_US_UK_ADDRESS_HINT),
+                _finder(_DE_NL_ADDRESS, hint=_DE_NL_ADDRESS_HINT),
+                _finder(_FR_ADDRESS, hint=_FIVE_DIGITS),
+                _finder(_ES_ADDRESS, hint=_FIVE_DIGITS),
+                _finder(_IT_ADDRESS, hint=_FIVE_DIGITS),
+                _finder(_CITY_STATE_ZIP, hint=_STATE_ZIP),
                 _finder(_POSTCODE),
             ),
         ),
