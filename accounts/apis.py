@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,7 +29,16 @@ class TokenObtainApi(APIView):
         access = serializers.CharField()
         refresh = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            401: OpenApiResponse(description="Wrong username, password or OTP code."),
+            403: OpenApiResponse(description="Staff who have not enrolled two-factor yet."),
+            429: OpenApiResponse(description="Too many failed logins; see Retry-After."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -50,7 +59,14 @@ class TokenRefreshApi(APIView):
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            401: OpenApiResponse(description="The refresh token is invalid or has expired."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -84,9 +84,13 @@ class CaseFilterSerializer(serializers.Serializer):
         max_length=200,
         help_text="Words to find in the title, reference, description or client's name.",
     )
-    status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
+    # Blank, as a filter form sends it, means no filter.
+    status = serializers.ChoiceField(choices=Case.Status.choices, required=False, allow_blank=True)
     practiceArea = serializers.ChoiceField(
-        source="practice_area", choices=Case.PracticeArea.choices, required=False
+        source="practice_area",
+        choices=Case.PracticeArea.choices,
+        required=False,
+        allow_blank=True,
     )
 
 

@@ -73,7 +73,7 @@ def case_create(
     title: str,
     practice_area: str,
     client: User,
-    lawyers: Iterable[User],
+    lawyers: Iterable[User] = (),
     description: str = "",
     opposing_parties: str = "",
     status: str = Case.Status.OPEN,

@@ -1,19 +1,34 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
 
+logger = logging.getLogger("counsel.api")
+
+DATABASE_DOWN = "The service is briefly unavailable, please try again."
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus domain errors as `{"detail": ...}` with their status and headers."""
+    """DRF's handler, plus domain errors as `{"detail": ...}` with their status and headers,
+    and a database that cannot be reached (a restart, a failover) as a 503 to retry."""
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable", exc_info=exc)
+        return Response({"detail": DATABASE_DOWN}, status=503, headers={"Retry-After": "5"})
     return drf_exception_handler(exc, context)
 
 
@@ -43,3 +58,80 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(unknown)
         return value
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# The messages of each refused field by its wire name, nested like the request
+# (`{"context": {"caseId": [...]}}`); `non_field_errors` for the body as a whole, `detail` for
+# a body that is not JSON.
+_VALIDATION_ERRORS = OpenApiTypes.OBJECT
+
+
+# What every error body looks like, so that a schema-driven client (and the fuzz tests) can
+# rely on the documented responses being all the responses.
+_ERRORS = {
+    "400": (_VALIDATION_ERRORS, "The request is invalid: field errors by name."),
+    "401": (ErrorSerializer, "No valid credentials (staff: no second factor)."),
+    "403": (ErrorSerializer, "The caller may not do this."),
+    "404": (ErrorSerializer, "Not found, or not visible to the caller."),
+    "409": (ErrorSerializer, "Conflicts with the state of the resource or of another request."),
+    "429": (ErrorSerializer, "Too many requests, or a spent AI budget; see Retry-After."),
+    "503": (ErrorSerializer, "The AI is busy; retry after the Retry-After seconds."),
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema plus the error responses DRF gives on its own: 400 for input
+    that fails validation, 401 without valid credentials, 404 for an unknown id or page, and
+    429 on throttled views. A view's `@extend_schema(responses=...)` adds the errors that
+    only it raises (403, 409, 503) and may override these descriptions."""
+
+    def _map_serializer(
+        self, serializer: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if isinstance(serializer, StrictSerializer):
+            # Undeclared keys are refused (400), not ignored.
+            schema["additionalProperties"] = False
+        return schema
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        parameters = operation.get("parameters", [])
+        in_path = {p["name"] for p in parameters if p["in"] == "path"}
+        # A page past the end is a 404, like an unknown id; the other parameters are validated.
+        validated = {p["name"] for p in parameters if p["in"] != "path"} - {"page"}
+        codes = set()
+        if "requestBody" in operation or validated:
+            codes.add("400")
+        if operation.get("security"):
+            codes.add("401")
+        if in_path or any(p["name"] == "page" for p in parameters):
+            codes.add("404")
+        if getattr(self.view, "throttle_classes", None):
+            codes.add("429")
+        responses = operation["responses"]
+        for code in sorted(codes | set(responses) & set(_ERRORS)):
+            serializer, description = _ERRORS[code]
+            documented = responses.get(code, {})
+            responses[code] = {
+                # Errors are JSON whatever the view renders on success (the chat's stream).
+                **self._get_response_for_code(serializer, code, ["application/json"]),
+                "description": documented.get("description") or description,
+            }
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page, except under /api/: a URL no route matches (`/api/cases/x/`)
+    answers in the API's error shape, like an unknown id does."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "simple_history",
@@ -181,7 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 # The client-facing frontend's origins may call the API; the pages and the admin stay
@@ -217,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cases and the AI assistant of Counsel. Wire names are camelCase.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API docs page loads Swagger UI from this site, never from a CDN: a script from
+    # elsewhere would run beside staff sessions (and the page works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # A finding's severity and an analysis's riskLevel are the same three levels.
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "consultations.policies.SEVERITIES",

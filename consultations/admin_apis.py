@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
@@ -30,6 +35,9 @@ class IsVerifiedFirmAdmin(BasePermission):
         )
 
 
+_NOT_ADMIN = OpenApiResponse(description=IsVerifiedFirmAdmin.message)
+
+
 class CacheStatsApi(APIView):
     """Hits, misses and hit rate per kind over the last `days` days, and answers cached now."""
 
@@ -48,7 +56,13 @@ class CacheStatsApi(APIView):
             allow_null=True, help_text="Answers cached now; null when the cache is unreachable."
         )
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            200: inline_serializer("CacheStats", {"kinds": OutputSerializer(many=True)}),
+            403: _NOT_ADMIN,
+        },
+    )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
@@ -79,7 +93,7 @@ class CacheInvalidateApi(APIView):
         keysDeleted = serializers.IntegerField(source="keys_deleted")
         createdAt = serializers.DateTimeField(source="created_at")
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 403: _NOT_ADMIN})
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -192,15 +192,19 @@ def _sse(data: dict[str, Any], *, event: str = "") -> str:
     return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _wants_stream(request: HttpRequest | Request) -> bool:
-    return "text/event-stream" in request.headers.get("Accept", "")
-
-
 class _EventStreamRenderer(BaseRenderer):
     """Declares the streamed answer to the schema; post() writes the stream itself."""
 
     media_type = "text/event-stream"
     format = "event-stream"
+
+
+def _wants_stream(request: HttpRequest | Request) -> bool:
+    # DRF's format override (?format=event-stream, in the schema) asks for the stream too.
+    return (
+        "text/event-stream" in request.headers.get("Accept", "")
+        or request.GET.get("format") == _EventStreamRenderer.format
+    )
 
 
 class ChatApi(APIView):
@@ -251,7 +255,13 @@ class ChatApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
+        responses={
+            200: OutputSerializer,
+            403: OpenApiResponse(description="userId is not the caller's id."),
+            404: OpenApiResponse(description="context names a case or conversation not yours."),
+            409: REPEATED_RESPONSE,
+            503: BUSY_RESPONSE,
+        },
         parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
     )
     def post(self, request: Request) -> Response:

@@ -438,11 +438,12 @@ def chat_question_take(*, user: User, token: str) -> PendingQuestion | None:
     key = f"chat-pending:{token}"
     try:
         pending = cache.get(key)
-        cache.delete(key)
+        # Only its owner spends it; of two tabs racing for it, the one whose delete removed
+        # it takes it.
+        if not pending or pending["user_id"] != user.pk or not cache.delete(key):
+            return None
     except Exception:
         logger.warning("pending question unavailable", exc_info=True)
-        return None
-    if not pending or pending["user_id"] != user.pk:
         return None
     return PendingQuestion(
         message=pending["message"],

@@ -125,6 +125,7 @@ class DraftGenerateApi(APIView):
         responses={
             200: OutputSerializer,
             202: AcceptedSerializer,
+            404: OpenApiResponse(description="context.caseId names a case the caller may not see."),
             409: REPEATED_RESPONSE,
             503: BUSY_RESPONSE,
         },

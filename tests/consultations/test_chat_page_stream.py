@@ -61,12 +61,15 @@ def test_a_question_is_parked_and_its_stream_answers_it_once(
 def test_another_staff_member_cannot_open_someone_elses_stream(
     fake_llm: FakeLLM, page_client_for: Callable[[User], Client], lawyer: User
 ) -> None:
-    posted = page_client_for(lawyer).post(ASK_STREAM, {"message": "Mine?"}, headers=HTMX)
+    page = page_client_for(lawyer)
+    url = stream_url(page.post(ASK_STREAM, {"message": "Mine?"}, headers=HTMX).content.decode())
 
-    response = page_client_for(LawyerFactory()).get(stream_url(posted.content.decode()))
+    response = page_client_for(LawyerFactory()).get(url)
 
     assert response.status_code == 404
     assert fake_llm.requests == []
+    # The attempt did not spend the owner's question.
+    assert "event: done" in sse_text(page.get(url))
 
 
 def test_an_invalid_question_shows_its_errors_and_opens_no_stream(

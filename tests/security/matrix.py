@@ -1,0 +1,316 @@
+"""Who may do what: every route of Counsel against every role, in one table.
+
+A row names a route (as `django.urls` spells it), the methods it answers, how to build its URL
+(and body) in the test firm of `tests.security.conftest`, and what each role gets:
+
+- an HTTP status (200, 201, 302 to a page that is not a login, 401, 403, 404...);
+- LOGIN: a redirect to the login page; SECURITY: a redirect to the security page, where
+  staff enrol or pass their second factor (every page refuses staff without it).
+
+The objects belong to `client` and to `lawyer` (assigned to the client's case); `client2` and
+`lawyer2` have their own, so their 404s are what another user's object looks like. The
+routes of the Django admin are not rows: `test_access_matrix` checks all of them by one rule
+(verified firm admins only). A route that is neither a row nor the admin's fails the test, so
+a new endpoint cannot go unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.services import tokens_for
+from cases.models import Case
+from consultations.services import chat_question_park
+from tests.factories import PASSWORD
+from tests.security.conftest import NDA, World, nda_csv
+
+LOGIN = "login"
+SECURITY = "security"
+ADMIN_LOGIN = "admin-login"
+
+Outcome = int | str
+
+
+class Access(NamedTuple):
+    anonymous: Outcome
+    client: Outcome
+    client2: Outcome
+    lawyer: Outcome
+    lawyer2: Outcome
+    admin: Outcome
+    lawyer_no_otp: Outcome
+    admin_no_otp: Outcome
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str
+    methods: tuple[str, ...]
+    url: Callable[[World], str]
+    access: Access
+    # The request's body for a caller (None when anonymous); pages post forms, APIs JSON.
+    body: Callable[[World, User | None], dict[str, Any]] | None = None
+    note: str = ""
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("api/")
+
+
+def _row(
+    route: str,
+    methods: str,
+    url: Callable[[World], str],
+    access: Access,
+    body: Callable[[World, User | None], dict[str, Any]] | None = None,
+    note: str = "",
+) -> Row:
+    return Row(route, tuple(methods.split()), url, access, body, note)
+
+
+def _const(path: str) -> Callable[[World], str]:
+    return lambda world: path
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+def case_form(world: World, user: User | None) -> dict[str, Any]:
+    return {
+        "title": "Boundary dispute",
+        "practice_area": Case.PracticeArea.PROPERTY,
+        "status": Case.Status.OPEN,
+        "client": world.client.pk,
+        "lawyers": [world.lawyer.pk],
+        "description": "",
+        "opposing_parties": "Ray Neighbour",
+    }
+
+
+def case_json(world: World, user: User | None) -> dict[str, Any]:
+    return {
+        "title": "Boundary dispute",
+        "practiceArea": Case.PracticeArea.PROPERTY,
+        "clientId": world.client.pk,
+        "lawyerIds": [world.lawyer.pk],
+    }
+
+
+def _nda_form(world: World, user: User | None) -> dict[str, Any]:
+    inputs = {name: str(value) for name, value in NDA.example_inputs.items()}
+    return {**inputs, "tone": "neutral", "case": world.case.pk}
+
+
+def _ask_form(world: World, user: User | None) -> dict[str, Any]:
+    # Continues the lawyer's own conversation: anyone else's is a 404.
+    return {
+        "message": "What notice applies?",
+        "case": "",
+        "conversation": world.lawyer_conversation.pk,
+    }
+
+
+def chat_json(world: World, user: User | None) -> dict[str, Any]:
+    caller = user or world.client
+    return {
+        "userId": caller.pk,
+        "message": "Is the notice valid?",
+        "context": {"caseId": world.case.pk},
+    }
+
+
+def generate_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"type": "nda", "inputs": dict(NDA.example_inputs), "context": {"caseId": world.case.pk}}
+
+
+def _revise_form(world: World, user: User | None) -> dict[str, Any]:
+    return {"text": world.draft.text + "\nAmended.", "action": "version"}
+
+
+def _fix_form(world: World, user: User | None) -> dict[str, Any]:
+    return {name: str(value) for name, value in NDA.example_inputs.items()}
+
+
+def _batch_form(world: World, user: User | None) -> dict[str, Any]:
+    return {"document_type": "nda", "case": "", "csv_file": nda_csv()}
+
+
+def _login_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"username": world.client.username, "password": PASSWORD}
+
+
+def _refresh_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"refresh": tokens_for(user=world.client, otp_verified=False)["refresh"]}
+
+
+def _analyze_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"text": "The tenant may sublet.", "policy": "lease"}
+
+
+def _stream_url(world: World) -> str:
+    # Parked anew for every request: taking a parked question spends it.
+    parked = chat_question_park(
+        user=world.lawyer, message="And the deadline?", case=world.case, conversation=None
+    )
+    assert parked is not None, "the cache must keep the parked question"
+    return reverse("consultations:stream", args=[parked.token])
+
+
+def _diff_url(world: World) -> str:
+    draft = world.draft.pk
+    return reverse("drafting:diff", args=[draft]) + f"?old={draft}&new={draft}"
+
+
+# --- the matrix -------------------------------------------------------------------------------
+
+
+def _of(name: str, attr: str) -> Callable[[World], str]:
+    """The URL of route `name` for the world's object `attr` (its pk is the argument)."""
+    return lambda world: reverse(name, args=[getattr(world, attr).pk])
+
+
+A = Access
+STAFF_PAGE = A(LOGIN, 403, 403, 200, 200, 200, SECURITY, SECURITY)
+EVERYONE_PAGE = A(LOGIN, 200, 200, 200, 200, 200, SECURITY, SECURITY)
+LOGGED_IN_PAGE = A(LOGIN, 200, 200, 200, 200, 200, 200, 200)
+PUBLIC = A(200, 200, 200, 200, 200, 200, 200, 200)
+EVERYONE_API = A(401, 200, 200, 200, 200, 200, 401, 401)
+# Objects of the client's case: the lawyer on it and the admin, not the second lawyer.
+CASE_PAGE = A(LOGIN, 200, 404, 200, 404, 200, SECURITY, SECURITY)
+LAWYERS_PAGE = A(LOGIN, 403, 403, 200, 404, 200, SECURITY, SECURITY)
+LAWYERS_CHANGE = A(LOGIN, 403, 403, 302, 404, 302, SECURITY, SECURITY)
+LAWYERS_OWN = A(LOGIN, 403, 403, 200, 404, 404, SECURITY, SECURITY)
+CLIENTS_CASE_API = A(401, 200, 404, 200, 404, 200, 401, 401)
+FIRM_ADMIN_API = A(401, 403, 403, 403, 403, 200, 401, 401)
+SCHEMA = A(200, 200, 200, 200, 200, 200, 401, 401)
+
+# fmt: off
+MATRIX: tuple[Row, ...] = (
+    # route, methods, URL, then what each role gets:
+    #     anonymous client client2 lawyer lawyer2 admin  lawyer_no_otp admin_no_otp
+    # --- outside any login ------------------------------------------------------------------
+    _row("", "GET POST PUT PATCH DELETE", _const("/"), A(*[302] * 8), note="to /cases/"),
+    _row("healthz", "GET", _const("/healthz"), PUBLIC),
+    _row("readyz", "GET", _const("/readyz"), PUBLIC),
+    _row("metrics", "GET", _const("/metrics"), PUBLIC, note="from loopback: test_metrics"),
+    # --- accounts pages ---------------------------------------------------------------------
+    _row("accounts/login/", "GET POST", _const("/accounts/login/"), PUBLIC),
+    _row("accounts/logout/", "POST", _const("/accounts/logout/"), A(*[LOGIN] * 8),
+         note="ends any session"),
+    _row("accounts/security/", "GET", _const("/accounts/security/"), LOGGED_IN_PAGE,
+         note="where unverified staff enrol or verify"),
+    _row("accounts/security/authenticator/", "POST",
+         _const("/accounts/security/authenticator/"), LOGGED_IN_PAGE,
+         note="refused in words once a device exists"),
+    _row("accounts/security/authenticator/confirm/", "POST",
+         _const("/accounts/security/authenticator/confirm/"), LOGGED_IN_PAGE,
+         body=lambda world, user: {"token": "000000"}),
+    _row("accounts/security/backup-codes/", "POST", _const("/accounts/security/backup-codes/"),
+         A(LOGIN,  403, 403, 200, 200, 200, 403, 403),
+         note="a verified session with an authenticator only"),
+    # --- cases pages ------------------------------------------------------------------------
+    _row("cases/", "GET", _const("/cases/"), EVERYONE_PAGE),
+    _row("cases/new/", "GET", _const("/cases/new/"), STAFF_PAGE),
+    _row("cases/new/", "POST", _const("/cases/new/"),
+         A(LOGIN,  403, 403, 302, 302, 302, SECURITY, SECURITY), body=case_form),
+    _row("cases/<int:case_id>/", "GET", _of("cases:detail", "case"), CASE_PAGE),
+    _row("cases/<int:case_id>/edit/", "GET", _of("cases:edit", "case"),
+         A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
+    _row("cases/<int:case_id>/edit/", "POST", _of("cases:edit", "case"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=case_form),
+    # --- the assistant's pages --------------------------------------------------------------
+    _row("assistant/", "GET", _const("/assistant/"), STAFF_PAGE),
+    _row("assistant/ask/", "POST", _const("/assistant/ask/"), LAWYERS_OWN, body=_ask_form,
+         note="continues the lawyer's conversation: anyone else's is a 404"),
+    _row("assistant/ask/stream/", "POST", _const("/assistant/ask/stream/"), LAWYERS_OWN,
+         body=_ask_form),
+    _row("assistant/stream/<str:token>/", "GET", _stream_url, LAWYERS_OWN,
+         note="a question the lawyer parked streams to the lawyer only"),
+    _row("assistant/cases/<int:case_id>/consultations", "GET",
+         _of("consultations:case-panel", "case"), LAWYERS_PAGE),
+    # --- drafting pages ---------------------------------------------------------------------
+    _row("drafting/", "GET", _const("/drafting/"), STAFF_PAGE),
+    _row("drafting/new/<slug:type_id>/", "GET", _const("/drafting/new/nda/"), STAFF_PAGE),
+    _row("drafting/new/<slug:type_id>/", "POST", _const("/drafting/new/nda/"),
+         A(LOGIN,  403, 403, 302, 200, 302, SECURITY, SECURITY), body=_nda_form,
+         note="on the client's case: lawyer2 gets the form back, no valid choice"),
+    _row("drafting/new/<slug:type_id>/validate", "POST",
+         _const("/drafting/new/nda/validate?field=party_a_name"), STAFF_PAGE, body=_nda_form),
+    _row("drafting/types/<slug:type_id>/template.csv", "GET",
+         _const("/drafting/types/nda/template.csv"), STAFF_PAGE),
+    _row("drafting/drafts/", "GET", _const("/drafting/drafts/"), STAFF_PAGE),
+    _row("drafting/drafts/<int:draft_id>/", "GET", _of("drafting:detail", "draft"),
+         LAWYERS_PAGE),
+    _row("drafting/drafts/<int:draft_id>/status", "GET", _of("drafting:status", "draft"),
+         LAWYERS_PAGE),
+    _row("drafting/drafts/<int:draft_id>/approve", "POST", _of("drafting:approve", "draft"),
+         LAWYERS_CHANGE),
+    _row("drafting/drafts/<int:draft_id>/revise", "POST", _of("drafting:revise", "draft"),
+         LAWYERS_CHANGE, body=_revise_form),
+    _row("drafting/drafts/<int:draft_id>/diff", "GET", _diff_url, LAWYERS_PAGE),
+    _row("drafting/drafts/<int:draft_id>/fix", "GET", _of("drafting:fix", "failed_row"),
+         LAWYERS_PAGE),
+    _row("drafting/drafts/<int:draft_id>/fix", "POST", _of("drafting:fix", "failed_row"),
+         LAWYERS_CHANGE, body=_fix_form),
+    _row("drafting/cases/<int:case_id>/drafts", "GET", _of("drafting:case-panel", "case"),
+         LAWYERS_PAGE),
+    _row("drafting/batches/", "GET", _const("/drafting/batches/"), STAFF_PAGE),
+    _row("drafting/batches/", "POST", _const("/drafting/batches/"),
+         A(LOGIN,  403, 403, 302, 302, 302, SECURITY, SECURITY), body=_batch_form),
+    _row("drafting/batches/<int:batch_id>/", "GET", _of("drafting:batch", "batch"),
+         LAWYERS_PAGE),
+    _row("drafting/batches/<int:batch_id>/progress", "GET",
+         _of("drafting:batch-progress", "batch"), LAWYERS_PAGE),
+    _row("drafting/batches/<int:batch_id>/retry", "POST", _of("drafting:batch-retry", "batch"),
+         LAWYERS_CHANGE),
+    _row("drafting/batches/<int:batch_id>/drafts.zip", "GET",
+         _of("drafting:batch-zip", "batch"), LAWYERS_PAGE),
+    # --- API: accounts ----------------------------------------------------------------------
+    _row("api/auth/login", "POST", _const("/api/auth/login"), PUBLIC, body=_login_json,
+         note="the caller's own token plays no part"),
+    _row("api/auth/refresh", "POST", _const("/api/auth/refresh"), PUBLIC, body=_refresh_json),
+    _row("api/auth/me", "GET", _const("/api/auth/me"), EVERYONE_API),
+    # --- API: cases -------------------------------------------------------------------------
+    _row("api/cases/", "GET", _const("/api/cases/"), EVERYONE_API),
+    _row("api/cases/", "POST", _const("/api/cases/"),
+         A(401,    403, 403, 201, 201, 201, 401, 401), body=case_json),
+    _row("api/cases/<int:case_id>/", "GET", _of("cases-api:detail", "case"), CLIENTS_CASE_API),
+    _row("api/cases/<int:case_id>/", "PUT PATCH", _of("cases-api:detail", "case"),
+         A(401,    403, 404, 200, 404, 200, 401, 401), body=case_json,
+         note="the client reads their case but may not change it"),
+    # --- API: the AI contract ---------------------------------------------------------------
+    _row("api/ai/chat", "POST", _const("/api/ai/chat"), CLIENTS_CASE_API, body=chat_json,
+         note="about the client's case"),
+    _row("api/ai/analyze", "POST", _const("/api/ai/analyze"), EVERYONE_API, body=_analyze_json),
+    _row("api/ai/consultations", "GET", _const("/api/ai/consultations"), EVERYONE_API),
+    _row("api/ai/conversations", "GET", _const("/api/ai/conversations"), EVERYONE_API),
+    _row("api/ai/conversations/<int:conversation_id>", "GET",
+         _of("ai-api:conversation", "conversation"), CLIENTS_CASE_API,
+         note="the client's, on their case"),
+    _row("api/ai/conversations/<int:conversation_id>", "GET",
+         _of("ai-api:conversation", "lawyer_conversation"),
+         A(401,    404, 404, 200, 404, 404, 401, 401),
+         note="the lawyer's, on no case: theirs alone, not even the admin's"),
+    _row("api/ai/generate-document", "POST", _const("/api/ai/generate-document"),
+         CLIENTS_CASE_API, body=generate_json, note="on the client's case"),
+    _row("api/ai/drafts/<int:draft_id>", "GET", _of("drafting-api:draft", "draft"),
+         A(401,    404, 404, 200, 404, 200, 401, 401),
+         note="the lawyer's, on the client's case: not shown to the client"),
+    _row("api/ai/drafts/<int:draft_id>", "GET", _of("drafting-api:draft", "client_draft"),
+         A(401,    200, 404, 404, 404, 404, 401, 401),
+         note="the client's own, on no case: theirs alone"),
+    _row("api/ai/document-types", "GET", _const("/api/ai/document-types"), EVERYONE_API),
+    # --- API: the operator's ----------------------------------------------------------------
+    _row("api/admin/cache/stats", "GET", _const("/api/admin/cache/stats"), FIRM_ADMIN_API),
+    _row("api/admin/cache/invalidate", "POST", _const("/api/admin/cache/invalidate"),
+         FIRM_ADMIN_API, body=lambda world, user: {"kind": "chat"}),
+    # --- API: the schema (it describes the contract and holds no data) ----------------------
+    _row("api/schema/", "GET", _const("/api/schema/"), SCHEMA),
+    _row("api/docs/", "GET", _const("/api/docs/"), SCHEMA),
+)
+# fmt: on
