@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
@@ -60,6 +60,17 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+class RegistryNameField(serializers.CharField):
+    """The name of an entry of a registry (a policy, a document type): the schema lists the
+    registry's names; the serializer's `validate_<field>` looks the name up, and may forgive
+    its case or spelling."""
+
+    def __init__(self, *, names: Iterable[str], **kwargs: Any) -> None:
+        self.names = list(names)
+        kwargs.setdefault("max_length", max(map(len, self.names)))
+        super().__init__(**kwargs)
+
+
 @extend_schema_serializer(component_name="Error")
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -89,6 +100,23 @@ class AutoSchema(SpectacularAutoSchema):
     that fails validation, 401 without valid credentials, 404 for an unknown id or page, and
     429 on throttled views. A view's `@extend_schema(responses=...)` adds the errors that
     only it raises (403, 409, 503) and may override these descriptions."""
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, RegistryNameField):
+            names = [*field.names, *([""] if field.allow_blank else [])]
+            return {**schema, "enum": names}
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+        ):
+            # A required text may not be blank (DRF refuses "" and spaces alone).
+            schema.setdefault("minLength", 1)
+        return schema
 
     def _map_serializer(
         self, serializer: Any, direction: str, bypass_extensions: bool = False

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from cases.models import Case
 from cases.selectors import case_get_visible
-from config.api import StrictSerializer
+from config.api import RegistryNameField, StrictSerializer
 from config.errors import PermissionDenied
 from consultations.models import Consultation, Conversation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
@@ -328,7 +328,7 @@ class AnalyzeApi(APIView):
     @extend_schema_serializer(component_name="AnalyzeRequest")
     class InputSerializer(StrictSerializer):
         text = serializers.CharField(max_length=MAX_CONTRACT_CHARS)
-        policy = serializers.CharField(max_length=50, help_text=f"One of: {', '.join(POLICIES)}.")
+        policy = RegistryNameField(names=tuple(POLICIES))
 
         def validate_policy(self, value: str) -> str:
             try:

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import case_get_visible
-from config.api import StrictSerializer
+from config.api import RegistryNameField, StrictSerializer
 from consultations.apis import (
     BUSY_RESPONSE,
     IDEMPOTENCY_HEADER,
@@ -80,9 +80,7 @@ class DraftGenerateApi(APIView):
 
     @extend_schema_serializer(component_name="GenerateDocumentRequest")
     class InputSerializer(StrictSerializer):
-        type = serializers.CharField(
-            max_length=50, help_text=f"One of: {', '.join(DOCUMENT_TYPES)}."
-        )
+        type = RegistryNameField(names=tuple(DOCUMENT_TYPES))
         inputs = serializers.DictField(
             help_text=(
                 "The type's fields by name (GET /api/ai/document-types lists them), at most "
@@ -91,13 +89,13 @@ class DraftGenerateApi(APIView):
         )
         tone = serializers.RegexField(TONE_PATTERN, max_length=40, default="neutral")
         locale = serializers.RegexField(LOCALE_PATTERN, max_length=12, default="en")
-        policy = serializers.CharField(
-            max_length=50,
+        policy = RegistryNameField(
+            names=tuple(POLICIES),
             required=False,
             allow_blank=True,
             help_text=(
-                f"The policy the draft is checked against: one of {', '.join(POLICIES)}, or "
-                '"" for none. Default: the document type\'s own.'
+                'The policy the draft is checked against, "" for none. '
+                "Default: the document type's own."
             ),
         )
         context = _ContextSerializer(required=False)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from django.test import Client
+
+from consultations.policies import POLICIES
+from drafting.doctypes import DOCUMENT_TYPES
 
 
 @pytest.mark.django_db
@@ -13,3 +17,24 @@ def test_the_api_docs_page_loads_its_scripts_from_this_site_only() -> None:
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
     assert any("swagger-ui" in source for source in sources)
     assert all(source.startswith("/static/") for source in sources), sources
+
+
+def _schema() -> dict:
+    return json.loads(Client().get("/api/schema/", HTTP_ACCEPT="application/json").content)
+
+
+def _enum(schema: dict, prop: dict) -> list[str]:
+    refs = [part["$ref"] for part in prop.get("allOf", []) + prop.get("oneOf", [])]
+    return [v for ref in refs for v in schema["components"]["schemas"][ref.split("/")[-1]]["enum"]]
+
+
+@pytest.mark.django_db
+def test_the_schema_names_the_policies_and_document_types_a_client_may_send() -> None:
+    schema = _schema()
+    components = schema["components"]["schemas"]
+    generate = components["GenerateDocumentRequest"]["properties"]
+
+    assert _enum(schema, components["AnalyzeRequest"]["properties"]["policy"]) == list(POLICIES)
+    assert _enum(schema, generate["type"]) == list(DOCUMENT_TYPES)
+    assert _enum(schema, generate["policy"]) == [*POLICIES, ""]
+    assert components["ChatRequest"]["properties"]["message"]["minLength"] == 1
