@@ -4,7 +4,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -14,11 +13,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import DomainError
+from config.errors import DATABASE_DOWN, DATABASE_OUTAGES, DATABASE_RETRY_AFTER, DomainError
 
 logger = logging.getLogger("counsel.api")
-
-DATABASE_DOWN = "The service is briefly unavailable, please try again."
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -26,9 +23,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     and a database that cannot be reached (a restart, a failover) as a 503 to retry."""
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, DATABASE_OUTAGES):
         logger.error("database unavailable", exc_info=exc)
-        return Response({"detail": DATABASE_DOWN}, status=503, headers={"Retry-After": "5"})
+        return Response(
+            {"detail": DATABASE_DOWN}, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER}
+        )
     return drf_exception_handler(exc, context)
 
 

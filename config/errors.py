@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("counsel.errors")
 
 
 class DomainError(Exception):
@@ -30,3 +37,30 @@ class NotFound(DomainError, Http404):
 class PermissionDenied(DomainError, DjangoPermissionDenied):
     status_code = 403
     default_detail = "You do not have permission to perform this action."
+
+
+# A database that cannot be reached (a restart, a failover, a lost connection) is not a bug of
+# the request: it answers 503 with Retry-After, on the API (config.api.exception_handler) and
+# on the pages (DatabaseOutageMiddleware), and the client may simply try again.
+DATABASE_OUTAGES = (OperationalError, InterfaceError)
+DATABASE_DOWN = "The service is briefly unavailable, please try again."
+DATABASE_RETRY_AFTER = "5"
+
+
+class DatabaseOutageMiddleware:
+    """Pages whose database cannot be reached answer the "briefly unavailable" page (503)
+    instead of the 500 page. Rendered without the request: its user is in the database."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_OUTAGES):
+            return None
+        logger.error("database unavailable", exc_info=exception, extra={"path": request.path})
+        return HttpResponse(
+            render_to_string("503.html"), status=503, headers={"Retry-After": DATABASE_RETRY_AFTER}
+        )

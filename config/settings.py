@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: it turns a view's lost database into the 503 page, seen by every middleware above.
+    "config.errors.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
