@@ -115,20 +115,20 @@ def _budgets_key(user_id: int | None) -> str:
 
 def _budgets_in_force(user: User) -> list[Budget]:
     """The firm's budgets and the user's, from the cache when it has them (one round trip),
-    else from the database; a cache outage only costs the query."""
+    else from the database; a cache outage only costs the queries."""
     scopes = {
         _budgets_key(None): Q(scope=Budget.Scope.FIRM),
         _budgets_key(user.pk): Q(scope=Budget.Scope.USER, user=user),
     }
     try:
-        found = cache.get_many(list(scopes))
+        found, cache_up = cache.get_many(list(scopes)), True
     except Exception:  # broad on purpose: django-redis reports an outage as a bare Exception
         logger.warning("budget cache unavailable, reading budgets from the database")
-        return list(Budget.objects.filter(Q(scope=Budget.Scope.FIRM) | Q(user=user)))
+        found, cache_up = {}, False
     read = {
         key: list(Budget.objects.filter(where)) for key, where in scopes.items() if key not in found
     }
-    if read:
+    if read and cache_up:
         try:
             cache.set_many(read, _BUDGETS_TTL_S)
         except Exception:

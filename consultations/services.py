@@ -215,11 +215,8 @@ def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list
     """
     if conversation.pk is None:
         return []
-    turns = list(
-        conversation.turns.filter(outcome=Consultation.Outcome.OK)
-        .exclude(question="")
-        .order_by("-created_at", "-id")[:_HISTORY_TURNS_READ]
-    )
+    answered = conversation.turns.filter(outcome=Consultation.Outcome.OK).exclude(question="")
+    turns = list(answered.order_by("-created_at", "-id")[:_HISTORY_TURNS_READ])
     budget = settings.LLM_HISTORY_TOKEN_BUDGET
     kept: list[Consultation] = []
     for turn in turns:
@@ -227,9 +224,9 @@ def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list
         if budget < 0:
             break
         kept.append(turn)
-    omitted = conversation.turns.filter(outcome=Consultation.Outcome.OK).exclude(
-        question=""
-    ).count() - len(kept)
+    # Counted only when there may be more turns than were read.
+    total = len(turns) if len(turns) < _HISTORY_TURNS_READ else answered.count()
+    omitted = total - len(kept)
     history: list[dict[str, str]] = []
     if omitted:
         history.append(

@@ -164,6 +164,14 @@ def _estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+def _token_counts(messages: list[dict[str, str]], text: str, usage: Any) -> tuple[int, int]:
+    """`(prompt, completion)` tokens: the provider's usage, else an estimate (the offline
+    provider, and compatible servers that send no usage: an estimate beats a zero cost)."""
+    if usage is not None:
+        return usage.prompt_tokens, usage.completion_tokens
+    return sum(_estimate_tokens(m.get("content", "")) for m in messages), _estimate_tokens(text)
+
+
 def _json_object_or_raise(text: str, *, attempts: int) -> None:
     try:
         value = json.loads(text)
@@ -202,11 +210,12 @@ class OfflineProvider:
             text = f"{OFFLINE_LABEL}\n\n{offline_answer}"
         else:
             text = OFFLINE_CHAT_ANSWER
+        prompt_tokens, completion_tokens = _token_counts(messages, text, usage=None)
         return Completion(
             text=text,
             model=self.model,
-            prompt_tokens=sum(_estimate_tokens(m.get("content", "")) for m in messages),
-            completion_tokens=_estimate_tokens(text),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             finish_reason="stop",
             attempts=1,
             provider=self.name,
@@ -360,11 +369,7 @@ class OpenAIProvider:
             raise LLMRejected(attempts=attempts, upstream_status=200)
         if not text.strip():
             raise LLMBadOutput(attempts=attempts, upstream_status=200)
-        if usage is None:
-            prompt_tokens = sum(_estimate_tokens(m.get("content", "")) for m in messages)
-            completion_tokens = _estimate_tokens(text)
-        else:
-            prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        prompt_tokens, completion_tokens = _token_counts(messages, text, usage)
         return Completion(
             text=text,
             model=first.model if first is not None else self.model,
@@ -461,13 +466,7 @@ class OpenAIProvider:
             raise LLMBadOutput(attempts=attempts, upstream_status=200)
         if json_output:
             _json_object_or_raise(text, attempts=attempts)
-        usage = response.usage
-        if usage is None:
-            # Some compatible servers send no usage; an estimate beats a zero cost.
-            prompt_tokens = sum(_estimate_tokens(m.get("content", "")) for m in messages)
-            completion_tokens = _estimate_tokens(text)
-        else:
-            prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        prompt_tokens, completion_tokens = _token_counts(messages, text, response.usage)
         return Completion(
             text=text,
             model=response.model,

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Consultation, Conversation
-from tests.factories import CaseFactory, ClientFactory, LawyerFactory
+from tests.factories import CaseFactory, ClientFactory, ConsultationFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply, Status
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,32 @@ def test_with_a_tiny_history_budget_the_oldest_turns_are_dropped_with_a_note(
         ("assistant", "Answer two, short."),
         ("user", "Question three?"),
     ]
+
+
+def test_turns_beyond_the_most_ever_read_are_counted_in_the_note(
+    fake_llm: FakeLLM,
+    settings: Any,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    settings.LLM_HISTORY_TOKEN_BUDGET = 1_000_000
+    conversation = Conversation.objects.create(user=client_user, title="A long one")
+    for number in range(52):
+        ConsultationFactory(
+            user=client_user,
+            case=None,
+            conversation=conversation,
+            question=f"Question {number}?",
+            answer=f"Answer {number}.",
+        )
+
+    chat(api_client_for(client_user), client_user, "One more?", conversationId=conversation.pk)
+
+    sent = roles_and_texts(fake_llm.requests[0].json)
+    # At most 50 turns are read back; the 2 oldest are left out and said to be.
+    assert sent[1] == ("system", "2 earlier turns of this conversation omitted.")
+    assert sent[2] == ("user", "Question 2?")
+    assert len(sent) == 1 + 1 + 2 * 50 + 1
 
 
 def test_without_a_conversation_id_each_chat_starts_a_new_conversation(
