@@ -4,11 +4,12 @@
 
 On loopback only it starts the fake OpenAI-compatible LLM (bench/fake_llm_server.py), Counsel
 under gunicorn with the production settings (DEBUG=false, MariaDB database counsel_bench,
-Redis db 15, a sync worker per core), and LiteLLM's proxy with its in-memory cache and as many
-workers in front of the same fake (its own virtualenv in var/bench-litellm/, created on first
-run). wrk then measures, at N connections for S seconds each: the fake alone;
-`GET /api/auth/me` (the floor: JWT auth and one user lookup); `POST /api/ai/chat` on a cache
-hit and on a miss; LiteLLM on a cache hit. It prints a table, the ratios and the targets.
+Redis db 15, gunicorn.conf.py's threaded workers, one process per core), and LiteLLM's proxy
+with its in-memory cache and as many workers in front of the same fake (its own virtualenv in
+var/bench-litellm/, created on first run). wrk then measures, at N connections for S seconds
+each: the fake alone; `GET /api/auth/me` (the floor: JWT auth and one user lookup);
+`POST /api/ai/chat` on a cache hit and on a miss; LiteLLM on a cache hit. It prints a table,
+the ratios and the targets.
 Everything it started is stopped at the end, the database dropped and the Redis dbs flushed,
 also when a step fails.
 """

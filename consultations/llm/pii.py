@@ -55,26 +55,85 @@ Detector = tuple[EntityType, Finder]
 
 
 def _finder(
-    pattern: re.Pattern[str],
-    *,
-    accept: Callable[[re.Match[str]], bool] | None = None,
-    hint: re.Pattern[str] | None = None,
+    pattern: re.Pattern[str], *, accept: Callable[[re.Match[str]], bool] | None = None
 ) -> Finder:
-    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to.
-
-    A ``hint`` is a cheap pattern that every match contains: a text without it is not scanned
-    with a costly pattern that would try to match at each of its words.
-    """
+    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to."""
     group = "value" if "value" in pattern.groupindex else 0
 
     def find(text: str) -> Iterator[Span]:
-        if hint is not None and not hint.search(text):
-            return
         for match in pattern.finditer(text):
             if accept is None or accept(match):
                 yield match.span(group)
 
     return find
+
+
+# --- Hints: cheap tests that every text with a match passes ------------------------------
+# A regex tries to match at each position of a text, so each detector costs tens of
+# microseconds a kilobyte even where it finds nothing; most texts have no "@", no "passport"
+# and often no digit, and str's substring search rules them out in a fraction of that time.
+
+Hint = Callable[[str], bool]
+
+
+def _when(hint: Hint, finder: Finder) -> Finder:
+    """``finder``, run only on the texts that pass ``hint``."""
+
+    def find(text: str) -> Iterator[Span]:
+        return finder(text) if hint(text) else iter(())
+
+    return find
+
+
+def _has(*literals: str) -> Hint:
+    """Texts containing one of ``literals``, exactly as written."""
+    return lambda text: any(literal in text for literal in literals)
+
+
+# The letters other than A-Z that an IGNORECASE pattern matches for an ASCII letter.
+_FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _ascii_upper(text: str) -> str:
+    """Upper case within A-Z, for the checksums of what an IGNORECASE pattern matched: str.upper
+    leaves a Turkish İ or a Kelvin sign outside it."""
+    return text.translate(_FOLD_TO_ASCII).upper()
+
+
+def _has_word(*words: str) -> Hint:
+    """Texts containing one of ``words`` (lowercase ASCII) in any case, as an IGNORECASE
+    pattern reads them."""
+
+    def test(text: str) -> bool:
+        folded = (text if text.isascii() else text.translate(_FOLD_TO_ASCII)).lower()
+        return any(word in folded for word in words)
+
+    return test
+
+
+_ANY_DIGIT = re.compile(r"\d")
+
+
+def _has_digits(count: int) -> Hint:
+    """Texts with at least ``count`` digits, of any script as \\d reads them (the ASCII ones,
+    nearly always there if any is, are counted first)."""
+
+    def test(text: str) -> bool:
+        ascii_digits = sum(text.count(digit) for digit in "0123456789")
+        if ascii_digits >= count or text.isascii():
+            return ascii_digits >= count
+        return len(_ANY_DIGIT.findall(text)) >= count
+
+    return test
+
+
+def _has_run(length: int) -> Hint:
+    """Texts with ``length`` characters in a row and no space among them."""
+    return lambda text: any(len(word) >= length for word in text.split())
+
+
+def _matches(pattern: re.Pattern[str]) -> Hint:
+    return lambda text: pattern.search(text) is not None
 
 
 def _either(*finders: Finder) -> Finder:
@@ -110,6 +169,10 @@ _API_KEY_SHAPED = re.compile(
     r"|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # JWTs
     r")(?![\w-])"
+)
+_API_KEY_PREFIXES = (
+    *("sk-", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox"),
+    *("AIza", "k_live_", "k_test_", "eyJ"),
 )
 
 _API_KEY_LABELLED = re.compile(
@@ -171,7 +234,7 @@ def _find_ibans(text: str) -> Iterator[Span]:
         length = _IBAN_LENGTHS.get(match.group()[:2].upper())
         end = _end_after_n_alnum(text, start, length) if length else None
         if end is not None and not text[end : end + 1].isalnum():
-            compact = text[start:end].replace(" ", "").upper()
+            compact = _ascii_upper(text[start:end].replace(" ", ""))
             if _iban_checksum_ok(compact):
                 yield start, end
                 pos = end
@@ -310,7 +373,7 @@ _IT_EVEN = {char: int(char) if char.isdigit() else ord(char) - ord("A") for char
 
 
 def _is_codice_fiscale(match: re.Match[str]) -> bool:
-    code = match.group().upper()
+    code = _ascii_upper(match.group())
     total = sum(
         _IT_ODD[char] if position % 2 == 0 else _IT_EVEN[char]
         for position, char in enumerate(code[:15])
@@ -347,26 +410,36 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.API_KEY,
         _either(
-            _finder(_PRIVATE_KEY_BLOCK),
-            _finder(_API_KEY_SHAPED),
-            _finder(_API_KEY_LABELLED, accept=_looks_random),
+            _when(_has("-----BEGIN "), _finder(_PRIVATE_KEY_BLOCK)),
+            _when(_has(*_API_KEY_PREFIXES), _finder(_API_KEY_SHAPED)),
+            _when(
+                _has_word("key", "token", "secret", "bearer"),
+                _when(_has_run(20), _finder(_API_KEY_LABELLED, accept=_looks_random)),
+            ),
         ),
     ),
-    (EntityType.PASSWORD, _either(_finder(_PASSWORD), _finder(_URL_PASSWORD))),
-    (EntityType.IBAN, _find_ibans),
+    (
+        EntityType.PASSWORD,
+        _either(
+            _when(_has_word("pass", "pwd", "pin"), _finder(_PASSWORD)),
+            _when(_has("://"), _finder(_URL_PASSWORD)),
+        ),
+    ),
+    (EntityType.IBAN, _when(_has_digits(2), _find_ibans)),
     (
         EntityType.NATIONAL_ID,
         _either(
-            _finder(_UK_NINO),
-            _finder(_FR_NIR, accept=_is_fr_nir),
-            _finder(_ES_ID, accept=_is_es_id),
-            _finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale),
-            _finder(_NL_BSN, accept=_is_nl_bsn),
+            _when(_has_digits(6), _finder(_UK_NINO)),
+            _when(_has_digits(14), _finder(_FR_NIR, accept=_is_fr_nir)),
+            _when(_has_digits(7), _finder(_ES_ID, accept=_is_es_id)),
+            # Omocodia may leave a codice fiscale without a digit.
+            _when(_has_run(16), _finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
+            _when(_has_word("bsn", "burgerservice", "sofi"), _finder(_NL_BSN, accept=_is_nl_bsn)),
         ),
     ),
-    (EntityType.CARD_NUMBER, _find_cards),
-    (EntityType.SSN, _either(_finder(_SSN), _finder(_SSN_LABELLED))),
-    (EntityType.PASSPORT, _finder(_PASSPORT)),
+    (EntityType.CARD_NUMBER, _when(_has_digits(13), _find_cards)),
+    (EntityType.SSN, _when(_has_digits(9), _either(_finder(_SSN), _finder(_SSN_LABELLED)))),
+    (EntityType.PASSPORT, _when(_has_word("passport"), _finder(_PASSPORT))),
 )
 
 
@@ -567,27 +640,34 @@ def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
     # numbers and ZIP codes are digits).
     person = _person_finder(known_names)
     return (
-        (EntityType.EMAIL, _finder(_EMAIL)),
+        (EntityType.EMAIL, _when(_has("@"), _finder(_EMAIL))),
         *(((EntityType.PERSON, person),) if person else ()),
-        (EntityType.DOB, _finder(_DOB)),
+        (EntityType.DOB, _when(_has_digits(4), _finder(_DOB))),
         (
             EntityType.IP,
-            _either(_finder(_IPV6_CANDIDATE, accept=_is_ipv6), _finder(_IPV4, accept=_is_ipv4)),
+            _either(
+                _when(_has(":"), _finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
+                _when(_has_digits(4), _finder(_IPV4, accept=_is_ipv4)),
+            ),
         ),
         (
             EntityType.ADDRESS,
-            _either(
-                _finder(_STREET_ADDRESS, accept=_is_street_address),
-                _finder(_US_UK_ADDRESS, hint=_US_UK_ADDRESS_HINT),
-                _finder(_DE_NL_ADDRESS, hint=_DE_NL_ADDRESS_HINT),
-                _finder(_FR_ADDRESS, hint=_FIVE_DIGITS),
-                _finder(_ES_ADDRESS, hint=_FIVE_DIGITS),
-                _finder(_IT_ADDRESS, hint=_FIVE_DIGITS),
-                _finder(_CITY_STATE_ZIP, hint=_STATE_ZIP),
-                _finder(_POSTCODE),
+            # Every form below has a house number or a postal code.
+            _when(
+                _has_digits(1),
+                _either(
+                    _finder(_STREET_ADDRESS, accept=_is_street_address),
+                    _when(_matches(_US_UK_ADDRESS_HINT), _finder(_US_UK_ADDRESS)),
+                    _when(_matches(_DE_NL_ADDRESS_HINT), _finder(_DE_NL_ADDRESS)),
+                    _when(_matches(_FIVE_DIGITS), _finder(_FR_ADDRESS)),
+                    _when(_matches(_FIVE_DIGITS), _finder(_ES_ADDRESS)),
+                    _when(_matches(_FIVE_DIGITS), _finder(_IT_ADDRESS)),
+                    _when(_matches(_STATE_ZIP), _finder(_CITY_STATE_ZIP)),
+                    _finder(_POSTCODE),
+                ),
             ),
         ),
-        (EntityType.PHONE, _finder(_PHONE, accept=_is_phone)),
+        (EntityType.PHONE, _when(_has_digits(7), _finder(_PHONE, accept=_is_phone))),
     )
 
 

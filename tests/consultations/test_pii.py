@@ -211,6 +211,42 @@ def test_secret_types_are_the_masked_kinds() -> None:
     assert EntityType.PASSWORD in SECRET_TYPES
 
 
+# A detector runs only on texts that pass its cheap hint (a digit count, a keyword, "@"): the
+# hints must read digits and letters as the patterns do, whatever their script or case.
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("My SSN is \u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669.", "My SSN is [SSN]."),
+        (
+            "The pa\u017f\u017fword: Tr0ub4dor&3 was shared.",
+            "The pa\u017f\u017fword: [PASSWORD] was shared.",
+        ),
+        ("api \u212aey = A1b2C3d4E5f6G7h8I9j0K1", "api \u212aey = [API_KEY]"),
+        ("Codice fiscale MCHPRC34A09G993\u0130.", "Codice fiscale [NATIONAL_ID]."),
+    ],
+    ids=["arabic-indic-digits", "long-s", "kelvin-sign", "turkish-dotted-capital-i"],
+)
+def test_secrets_in_other_digits_and_look_alike_letters_are_still_masked(
+    text: str, masked: str
+) -> None:
+    assert mask_secrets(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN GB82 WEST 1234 5698 7654 3\u0130 is due.",
+        "Codice \u0130SSMRA85T10A562S here.",
+        "Codice RSSMRA85T10\u212a562S here.",
+    ],
+)
+def test_checksums_of_letters_outside_a_to_z_do_not_crash(text: str) -> None:
+    # An IGNORECASE match may hold a Turkish \u0130 or a Kelvin sign, which str.upper leaves
+    # outside A-Z: these once raised inside the checksum, a 500 for the caller.
+    assert mask_secrets(text) == text
+    assert scrub(text).text == text
+
+
 # --- Identities ----------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,6 +300,7 @@ class LiveApp:
     url: str
     token: str  # a client's JWT
     user_id: int
+    log: Callable[[], str]  # gunicorn's
 
 
 # Migrates, then makes a client and prints its id and JWT: one Django start instead of two.
@@ -312,21 +314,24 @@ print(user.pk, tokens_for(user=user, otp_verified=False)["access"])
 """
 
 
-@pytest.fixture
-def live_app(private_mariadb: tuple[Server, int], tmp_path: Path) -> Iterator[LiveApp]:
-    """Counsel migrated onto the private MariaDB and served by gunicorn (one sync worker,
-    so one persistent database connection) with production settings and the offline AI."""
-    _database, port = private_mariadb
+@contextmanager
+def _served(
+    *, database_url: str, tmp_path: Path, gunicorn_args: tuple[str, ...] = (), **env: str
+) -> Iterator[LiveApp]:
+    """Counsel migrated onto `database_url` and served by gunicorn with its production
+    settings and its own gunicorn.conf.py (one worker of one thread here, so one persistent
+    database connection), the offline AI unless `env` says otherwise."""
     env = {
         **{name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # no TLS on loopback
-        "DATABASE_URL": f"mysql://root@127.0.0.1:{port}/counsel",
+        "DATABASE_URL": database_url,
         "REDIS_URL": "",  # its own local-memory cache: the shared Redis stays out of it
         "CELERY_BROKER_URL": "memory://",  # a chat queues nothing
         "LLM_PROVIDER": "offline",
+        **env,
     }
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", _MIGRATE_AND_CREATE_CLIENT],
@@ -342,24 +347,38 @@ def live_app(private_mariadb: tuple[Server, int], tmp_path: Path) -> Iterator[Li
     gunicorn = Server(
         name="gunicorn",
         argv=[
-            *(str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--workers", "1"),
-            *("--bind", url.removeprefix("http://"), "--graceful-timeout", "2"),
+            *(str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--threads", "1"),
+            *("--bind", url.removeprefix("http://"), "--graceful-timeout", "2", *gunicorn_args),
         ],
         env=env,
         log_path=tmp_path / "gunicorn.log",
         ready=lambda: _request(url + "/healthz", timeout=2)[0] == 200,
     )
     gunicorn.start()
-    yield LiveApp(url=url, token=token, user_id=int(user_id))
-    gunicorn.stop()
+    try:
+        yield LiveApp(url=url, token=token, user_id=int(user_id), log=gunicorn.log)
+    finally:
+        gunicorn.stop()
+
+
+@pytest.fixture
+def live_app(private_mariadb: tuple[Server, int], tmp_path: Path) -> Iterator[LiveApp]:
+    _database, port = private_mariadb
+    with _served(database_url=f"mysql://root@127.0.0.1:{port}/counsel", tmp_path=tmp_path) as app:
+        yield app
 
 
 def _request(
-    url: str, *, body: Any = None, token: str = "", timeout: float = REQUEST_TIMEOUT_S
+    url: str,
+    *,
+    body: Any = None,
+    token: str = "",
+    accept: str = "application/json",
+    timeout: float = REQUEST_TIMEOUT_S,
 ) -> tuple[int, str]:
     """`(status, body)`; status 0 when nothing answers. A hang fails the caller's assertion
     through the timeout rather than blocking the suite."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": accept}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = None if body is None else json.dumps(body).encode()
@@ -485,3 +504,38 @@ def test_workers_killed_again_and_again_during_a_batch_still_end_each_draft_exac
         succeeded.values_list("pk", flat=True)
     )
     assert len(fake_llm.requests) == BATCH_ROWS + len(KILL_AT_REQUESTS)
+
+
+# --- The provider slower than gunicorn's worker timeout -------------------------------------
+
+
+def test_an_ai_call_that_outlasts_the_worker_timeout_is_answered_and_recorded(
+    fake_llm_server: FakeLLM, tmp_path: Path
+) -> None:
+    """gunicorn kills a worker silent for `timeout` seconds; with its default sync workers
+    that is any request still waiting on the provider, which may legitimately wait up to
+    LLM_DEADLINE_MS. gunicorn.conf.py's threaded workers answer it, streamed or not."""
+    fake_llm_server.reset()
+    fake_llm_server.script(Delay(4.0, Reply(text="Late, but whole.")))
+    fake_llm_server.default = Reply(text="Slowly streamed words arrive one by one", chunk_delay=0.6)
+    with _served(
+        database_url=f"sqlite:///{tmp_path / 'counsel.sqlite3'}",
+        tmp_path=tmp_path,
+        gunicorn_args=("--timeout", "2"),
+        **_fake_llm_env(fake_llm_server, LLM_TIMEOUT_MS="10000", LLM_DEADLINE_MS="15000"),
+    ) as app:
+        status, body = _ask(app)
+        assert status == 200, app.log()[-3000:]
+        assert json.loads(body)["answer"] == "Late, but whole."
+
+        started = time.monotonic()
+        status, streamed = _request(
+            app.url + "/api/ai/chat",
+            body={"userId": app.user_id, "message": "And if the lease says nothing?"},
+            token=app.token,
+            accept="text/event-stream",
+        )
+        assert status == 200, app.log()[-3000:]
+        assert time.monotonic() - started > 2 * 2  # longer than the timeout, twice over
+        assert "event: done" in streamed
+        assert "WORKER TIMEOUT" not in app.log()
