@@ -9,10 +9,12 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 # Claim put in every token minted after a passed second factor (see accounts.services).
 OTP_CLAIM = "otp"
+SIGNED_OUT = "This sign-in ended when the account's security settings changed. Log in again."
 
 
 class VerifiedJWTAuthentication(JWTAuthentication):
-    """JWT auth that refuses a staff token minted without a second factor.
+    """JWT auth that refuses a staff token minted without a second factor, and a token
+    issued before its user was signed out everywhere (User.signed_out_before).
 
     simplejwt already refuses the tokens of deactivated users.
     """
@@ -21,6 +23,8 @@ class VerifiedJWTAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         if user.is_staff_member and not validated_token.get(OTP_CLAIM):
             raise AuthenticationFailed("Two-factor verification is required.", code="otp_required")
+        if not user.signed_in_since(validated_token.get("iat", 0)):
+            raise AuthenticationFailed(SIGNED_OUT, code="signed_out")
         return user
 
 

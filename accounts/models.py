@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
@@ -11,6 +12,9 @@ class User(AbstractUser):
         ADMIN = "admin", "Admin"
 
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.CLIENT)
+    # Sessions and tokens begun before this second are refused: set when two-factor
+    # authentication is turned on, so that whoever was already signed in must now pass it.
+    signed_out_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]
@@ -23,3 +27,16 @@ class User(AbstractUser):
     @property
     def is_firm_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    def signed_in_since(self, issued_at: float) -> bool:
+        """Whether a session or token begun at `issued_at` (a Unix time) is still honoured."""
+        return self.signed_out_before is None or issued_at >= self.signed_out_before.timestamp()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django signs each session with an HMAC of the password hash, and drops the sessions
+        # whose HMAC no longer matches: the moment that signed everyone out is signed in too.
+        if self.signed_out_before is None:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}|{self.signed_out_before.isoformat()}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()

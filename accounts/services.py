@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django_otp import devices_for_user, match_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -19,7 +20,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import OTP_CLAIM
+from accounts.authentication import OTP_CLAIM, SIGNED_OUT
 from accounts.models import User
 from config.errors import DomainError
 
@@ -162,9 +163,11 @@ def token_refresh(*, refresh: str) -> str:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise TokenInvalid() from exc
-    user_id = token.get(jwt_settings.USER_ID_CLAIM)
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None:
         raise TokenInvalid("No active account found for this token.")
+    if not user.signed_in_since(token.get("iat", 0)):
+        raise TokenInvalid(SIGNED_OUT)
     return str(token.access_token)
 
 
@@ -250,5 +253,9 @@ def totp_enrolment_confirm(*, user: User, token: str) -> TOTPDevice:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    # Whoever was already signed in, perhaps the very person this protects against, must now
+    # pass the second factor too: every session and token begun before now ends.
+    user.signed_out_before = timezone.now().replace(microsecond=0)
+    user.save(update_fields=["signed_out_before"])
     logger.info("totp device confirmed", extra={"user_id": user.pk})
     return device

@@ -110,6 +110,8 @@ def totp_confirm(request: HtmxHttpRequest) -> HttpResponse:
         except TwoFactorError as error:
             form.add_error("token", error.detail)
         else:
+            # Every other session of the user has just ended; this one goes on, verified.
+            auth.update_session_auth_hash(request, request.user)
             otp_login(request, device)
             messages.success(request, "Two-factor authentication is on.")
             # The whole page changes (verified session, backup codes), not just this section.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import backup_codes_generate
@@ -257,3 +259,44 @@ def test_another_lawyer_cannot_be_logged_in_by_a_code_of_someone_else() -> None:
 
     assert response.status_code == 200
     assert "That code is not valid." in response.content.decode()
+
+
+def test_turning_on_two_factor_ends_every_other_session_and_token(client_user: User) -> None:
+    # Someone who already holds the account (a second browser, stolen API tokens) must not
+    # keep it once its owner turns the second factor on.
+    this_browser, other_browser = Client(), Client()
+    login(this_browser, client_user.username)
+    login(other_browser, client_user.username)
+    api = APIClient()
+    old = api.post(
+        reverse("auth-api:login"),
+        {"username": client_user.username, "password": PASSWORD},
+        format="json",
+    ).json()
+    time.sleep(1.1)  # sessions and tokens are dated to the second
+    this_browser.post(reverse("accounts:totp-enrol"))
+    pending = TOTPDevice.objects.get(user=client_user, confirmed=False)
+
+    this_browser.post(reverse("accounts:totp-confirm"), {"token": code_for(pending)})
+
+    assert this_browser.get(SECURITY).status_code == 200
+    assert other_browser.get(SECURITY).status_code == 302  # to the login page
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
+    refused = api.get(reverse("auth-api:me"))
+    assert refused.status_code == 401
+    assert "Log in again" in refused.json()["detail"]
+    refreshed = APIClient().post(
+        reverse("auth-api:refresh"), {"refresh": old["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 401
+    assert "Log in again" in refreshed.json()["detail"]
+    # The next code: the one just used cannot be played again.
+    next_code = f"{totp(pending.bin_key, drift=1):06d}"
+    fresh = APIClient().post(
+        reverse("auth-api:login"),
+        {"username": client_user.username, "password": PASSWORD, "otp": next_code},
+        format="json",
+    )
+    assert fresh.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh.json()['access']}")
+    assert api.get(reverse("auth-api:me")).status_code == 200
