@@ -4,9 +4,22 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.http import HttpRequest
 
 from accounts.models import User
+from accounts.services import user_sign_out_everywhere
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """An admin setting a new password, often because the old one leaked, also ends the
+    user's API tokens: Django ends only their page sessions."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            user_sign_out_everywhere(user=user)
+        return user
 
 
 @admin.register(User)
@@ -24,6 +37,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "role", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    change_password_form = PasswordChangeForm
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # The role decides admin access; the Django flags follow it (as in user_create).

@@ -254,8 +254,16 @@ def totp_enrolment_confirm(*, user: User, token: str) -> TOTPDevice:
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     # Whoever was already signed in, perhaps the very person this protects against, must now
-    # pass the second factor too: every session and token begun before now ends.
-    user.signed_out_before = timezone.now().replace(microsecond=0)
-    user.save(update_fields=["signed_out_before"])
+    # pass the second factor too.
+    user_sign_out_everywhere(user=user)
     logger.info("totp device confirmed", extra={"user_id": user.pk})
     return device
+
+
+def user_sign_out_everywhere(*, user: User) -> None:
+    """End every page session and API token of `user` begun before this second: for when
+    their credentials change (two-factor turned on, a new password set by an admin). The
+    caller keeps its own session with update_session_auth_hash."""
+    user.signed_out_before = timezone.now().replace(microsecond=0)
+    user.save(update_fields=["signed_out_before"])
+    logger.info("user signed out everywhere", extra={"user_id": user.pk})

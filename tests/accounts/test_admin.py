@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import tokens_for
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,42 @@ def test_admin_adds_a_user_whose_role_decides_django_admin_access(
     assert (boss.role, boss.is_staff, boss.is_superuser) == ("admin", True, True)
     assert (lee.role, lee.is_staff, lee.is_superuser) == ("lawyer", False, False)
     assert lee.check_password("a-long-unusual-pass-9")
+
+
+def _set_password(page: Client, user: User, password: str) -> None:
+    response = page.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": password, "password2": password, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+
+
+def test_a_new_password_set_by_an_admin_ends_the_users_api_tokens(
+    page_client_for: Callable[[User], Client], admin_user: User, client_user: User
+) -> None:
+    old = tokens_for(user=client_user, otp_verified=False)
+    time.sleep(1.1)  # tokens are dated to the second
+    page = page_client_for(admin_user)
+
+    _set_password(page, client_user, "a-fresh-unusual-pass-7")
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
+    refused = api.get(reverse("auth-api:me"))
+    assert refused.status_code == 401
+    assert "Log in again" in refused.json()["detail"]
+    refresh = APIClient().post(reverse("auth-api:refresh"), {"refresh": old["refresh"]})
+    assert refresh.status_code == 401
+    client_user.refresh_from_db()
+    assert client_user.check_password("a-fresh-unusual-pass-7")
+    assert page.get(ADMIN).status_code == 200
+
+
+def test_an_admin_who_sets_their_own_password_stays_signed_in(
+    page_client_for: Callable[[User], Client], admin_user: User
+) -> None:
+    page = page_client_for(admin_user)
+
+    _set_password(page, admin_user, "a-fresh-unusual-pass-8")
+
+    assert page.get(ADMIN).status_code == 200
