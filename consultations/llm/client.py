@@ -294,11 +294,7 @@ class OpenAIProvider:
             params["max_tokens"] = max_tokens
 
         def attempt(timeout: float, attempts: int) -> Completion:
-            response = self._client.chat.completions.create(
-                **params,
-                timeout=httpx2.Timeout(timeout),
-                extra_headers={"Idempotency-Key": idempotency_key},
-            )
+            response = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
             return self._completion(
                 response, messages=messages, attempts=attempts, json_output=json_output
             )
@@ -321,11 +317,7 @@ class OpenAIProvider:
         def attempt(timeout: float, number: int) -> _OpenedStream:
             # The first event is read inside the retry loop: until it arrives nothing has
             # been shown, so a failure is as retryable as a non-streamed one.
-            opened = self._client.chat.completions.create(
-                **params,
-                timeout=httpx2.Timeout(timeout),
-                extra_headers={"Idempotency-Key": idempotency_key},
-            )
+            opened = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
             try:
                 events = iter(opened)
                 return _OpenedStream(opened, events, next(events, None), number)
@@ -378,6 +370,21 @@ class OpenAIProvider:
             finish_reason=finish_reason,
             attempts=attempts,
             provider=self.name,
+        )
+
+    def _create(self, params: dict[str, Any], *, timeout: float, idempotency_key: str) -> Any:
+        """One chat.completions.create, the messages sent as they are.
+
+        The SDK first walks every request parameter against its typed definitions, with the GIL
+        held, to send the same bytes: 1 ms for two messages, 36 ms for a conversation of 100.
+        The messages are plain JSON already, so they go in `extra_body`, which the SDK merges
+        into the body after that walk, in the place of an empty list.
+        """
+        return self._client.chat.completions.create(
+            **{**params, "messages": []},
+            extra_body={"messages": params["messages"]},
+            timeout=httpx2.Timeout(timeout),
+            extra_headers={"Idempotency-Key": idempotency_key},
         )
 
     def _with_retries(self, attempt: Callable[[float, int], T], *, idempotency_key: str) -> T:
