@@ -4,7 +4,7 @@ serves the app (the options on its command line still win).
 Threaded workers rather than gunicorn's default sync ones. A sync worker that has not come
 back to its arbiter within `timeout` (30 s) is killed in the middle of its request, and an AI
 call may wait on the provider for up to LLM_DEADLINE_MS (50 s by default), a streamed answer
-for as long as the model writes: the caller would get a broken connection and the call would
+for as long as the model writes: the caller would get a 500 and the call would
 never be recorded. A gthread worker reports from its own loop while its threads serve, so a
 long request is never mistaken for a hung worker; and the other threads go on answering while
 some wait on the provider. Each thread keeps its own database connection (CONN_MAX_AGE), so a
