@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ from cases.selectors import cases_visible_to
 from config.errors import DomainError, NotFound, PermissionDenied
 from drafting.doctypes import NON_FIELD_ERRORS, DocumentType, get_document_type
 from drafting.models import Draft, DraftBatch
-from drafting.services import DraftInvalid, draft_request, draft_schedule, inputs_stored
+from drafting.services import (
+    DraftInvalid,
+    draft_build,
+    draft_publish_on_commit,
+    draft_schedule,
+    inputs_stored,
+)
 
 logger = logging.getLogger("counsel.drafting")
 
@@ -212,19 +219,19 @@ def _batch_create(
     batch = DraftBatch.objects.create(
         author=author, document_type=doc.id, case=case, total=len(rows)
     )
-    valid: list[int] = []
-    for inputs, row_case in rows:
-        try:
-            draft = draft_request(author=author, type_id=doc.id, inputs=inputs, case=row_case)
-        except DraftInvalid as exc:
-            _create_invalid_row(batch=batch, doc=doc, inputs=inputs, case=row_case, exc=exc)
-        else:
-            valid.append(draft.pk)
-    # One write for all rows; the tasks are published only when this transaction commits, so
-    # no worker ever sees a row without its batch.
-    Draft.objects.filter(pk__in=valid).update(batch=batch)
-    for draft_id in valid:
-        draft_schedule(draft_id=draft_id, request_id=request_id or f"batch-{batch.pk}")
+    drafts = [
+        _row_draft(batch=batch, doc=doc, inputs=inputs, case=row_case) for inputs, row_case in rows
+    ]
+    # One INSERT for all rows, in row order; the tasks are published only when this
+    # transaction commits, so no worker ever sees a row without its batch.
+    Draft.objects.bulk_create(drafts)
+    valid = [draft for draft in drafts if draft.task_id]
+    for draft in valid:
+        draft_publish_on_commit(
+            draft_id=draft.pk,
+            request_id=request_id or f"batch-{batch.pk}",
+            task_id=draft.task_id,
+        )
     batch_progress(batch)
     logger.info(
         "draft_batch_created",
@@ -239,24 +246,27 @@ def _batch_create(
     return batch
 
 
-def _create_invalid_row(
-    *,
-    batch: DraftBatch,
-    doc: DocumentType,
-    inputs: Mapping[str, Any],
-    case: Case | None,
-    exc: DraftInvalid,
-) -> None:
-    Draft.objects.create(
-        author=batch.author,
-        case=case,
-        document_type=doc.id,
-        inputs=dict(inputs),
-        policy=doc.policy,
-        status=Draft.Status.FAILED,
-        failure_reason=_reason(doc, exc.errors.get("inputs", exc.errors)),
-        batch=batch,
-    )
+def _row_draft(
+    *, batch: DraftBatch, doc: DocumentType, inputs: Mapping[str, Any], case: Case | None
+) -> Draft:
+    """One row's draft, not saved yet: queued with the id of the task that will draft it, or
+    failed with the reason its inputs were refused."""
+    try:
+        draft = draft_build(author=batch.author, type_id=doc.id, inputs=inputs, case=case)
+    except DraftInvalid as exc:
+        return Draft(
+            author=batch.author,
+            case=case,
+            document_type=doc.id,
+            inputs=dict(inputs),
+            policy=doc.policy,
+            status=Draft.Status.FAILED,
+            failure_reason=_reason(doc, exc.errors.get("inputs", exc.errors)),
+            batch=batch,
+        )
+    draft.batch = batch
+    draft.task_id = str(uuid.uuid4())
+    return draft
 
 
 # --- Retrying -------------------------------------------------------------------------------

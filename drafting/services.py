@@ -97,7 +97,7 @@ class DraftInvalid(DomainError):
 # --- Requesting -----------------------------------------------------------------------------
 
 
-def draft_request(
+def draft_build(
     *,
     author: User,
     type_id: str,
@@ -109,11 +109,10 @@ def draft_request(
     idempotency_key: str = "",
     fingerprint: str = "",
 ) -> Draft:
-    """A new `queued` draft of valid inputs, or DraftInvalid.
+    """A new `queued` draft of valid inputs, not saved yet, or DraftInvalid.
 
     `policy` None means the document type's own policy and "" none at all. The caller has
-    already checked that `author` may see `case`. Nothing is drafted yet: run
-    `draft_generate` in the request, or `draft_schedule` for a worker.
+    already checked that `author` may see `case`: both are rows in hand, not checked again.
     """
     try:
         doc = get_document_type(type_id)
@@ -135,9 +134,18 @@ def draft_request(
     )
     try:
         # Uniqueness is the database's job (concurrent requests with one Idempotency-Key).
-        draft.full_clean(validate_unique=False, validate_constraints=False)
+        draft.full_clean(
+            exclude=["author", "case"], validate_unique=False, validate_constraints=False
+        )
     except ValidationError as exc:
         raise DraftInvalid(exc.message_dict) from None
+    return draft
+
+
+def draft_request(**request: Any) -> Draft:
+    """`draft_build(**request)`, saved. Nothing is drafted yet: run `draft_generate` in the
+    request, or `draft_schedule` for a worker."""
+    draft = draft_build(**request)
     draft.save()
     return draft
 
@@ -192,11 +200,17 @@ def draft_schedule(*, draft_id: int, request_id: str) -> Draft:
         task_id=task_id, updated_at=now
     )
     if scheduled:
-        transaction.on_commit(
-            lambda: _publish(draft_id=draft_id, request_id=request_id, task_id=task_id),
-            robust=True,
-        )
+        draft_publish_on_commit(draft_id=draft_id, request_id=request_id, task_id=task_id)
     return Draft.objects.get(id=draft_id)
+
+
+def draft_publish_on_commit(*, draft_id: int, request_id: str, task_id: str) -> None:
+    """Send a scheduled draft (queued, with `task_id`) to the workers once the current
+    transaction commits, so the worker always finds the row."""
+    transaction.on_commit(
+        lambda: _publish(draft_id=draft_id, request_id=request_id, task_id=task_id),
+        robust=True,
+    )
 
 
 def _publish(*, draft_id: int, request_id: str, task_id: str) -> None:

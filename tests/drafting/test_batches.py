@@ -79,6 +79,32 @@ def test_valid_rows_are_queued_with_a_task_each(lawyer, django_capture_on_commit
     assert (batch.total, batch.author, batch.document_type) == (3, lawyer, "nda")
 
 
+def test_a_batch_is_saved_in_the_same_few_queries_whatever_its_size(
+    lawyer, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    # Row by row, 500 rows took 2005 queries; all rows now go in one INSERT (a few on SQLite,
+    # which caps the values of one statement).
+    rows = [_nda_row(number) for number in range(1, 301)]
+    rows[150] = _nda_row(151, effective_date="someday")
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as published,
+        django_assert_max_num_queries(15),
+    ):
+        batch = _batch(lawyer, rows)
+
+    drafts = [row.draft for row in batch_rows(batch)]
+    assert len(drafts) == 300
+    assert [draft.inputs["party_b_name"] for draft in drafts[:2]] == [
+        "Counterparty 1 Ltd",
+        "Counterparty 2 Ltd",
+    ]
+    assert drafts[150].status == "failed"
+    assert drafts[150].task_id == ""
+    assert len(published) == 299
+    assert len({draft.task_id for draft in drafts if draft.status == "queued"}) == 299
+
+
 def test_invalid_rows_fail_with_their_reasons_and_the_others_are_drafted(lawyer):
     batch = _batch(
         lawyer,
