@@ -94,12 +94,6 @@ def _has(*literals: str) -> Hint:
 _FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
-def _ascii_upper(text: str) -> str:
-    """Upper case within A-Z, for the checksums of what an IGNORECASE pattern matched: str.upper
-    leaves a Turkish İ or a Kelvin sign outside it."""
-    return text.translate(_FOLD_TO_ASCII).upper()
-
-
 def _has_word(*words: str) -> Hint:
     """Texts containing one of ``words`` (lowercase ASCII) in any case, as an IGNORECASE
     pattern reads them."""
@@ -223,6 +217,12 @@ _IBAN_LENGTHS = {
     "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
 }  # fmt: skip
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}", re.IGNORECASE)
+
+
+def _ascii_upper(text: str) -> str:
+    """Upper case within A-Z, for the checksums of what an IGNORECASE pattern matched: str.upper
+    leaves a Turkish İ or a Kelvin sign outside it."""
+    return text.translate(_FOLD_TO_ASCII).upper()
 
 
 def _find_ibans(text: str) -> Iterator[Span]:
