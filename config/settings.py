@@ -16,6 +16,8 @@ from pathlib import Path
 
 import environ
 
+from config.secret_keys import derived_key, local_secret, strong_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of a one-machine run: SQLite file, job folder
 VAR_DIR.mkdir(exist_ok=True)
@@ -34,8 +36,17 @@ def _duration(value: str) -> timedelta:
 
 
 DEBUG = env.bool("DEBUG", default=True)
-# A development key only exists while DEBUG is on; production must bring its own.
-SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="dev-only-" + "x" * 50)
+# Production brings its own strong key. A development install makes one of its own the first
+# time it starts and keeps it in var/: no key is ever written in the code, where anyone could
+# read it and sign sessions and API tokens with it.
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="") or local_secret(VAR_DIR / "secret_key")
+else:
+    SECRET_KEY = strong_key("SECRET_KEY", env("SECRET_KEY", default=""))
+# API tokens have a key of their own, derived from SECRET_KEY unless JWT_SECRET is given.
+_jwt_secret = env("JWT_SECRET", default="")
+if _jwt_secret and not DEBUG:
+    strong_key("JWT_SECRET", _jwt_secret)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -236,7 +247,7 @@ SPECTACULAR_SETTINGS = {
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": _duration(env("JWT_EXPIRES_IN", default="15m")),
     "REFRESH_TOKEN_LIFETIME": _duration(env("JWT_REFRESH_EXPIRES_IN", default="1d")),
-    "SIGNING_KEY": env("JWT_SECRET", default=SECRET_KEY),
+    "SIGNING_KEY": _jwt_secret or derived_key(SECRET_KEY, "jwt"),
     "ALGORITHM": "HS256",
     "UPDATE_LAST_LOGIN": True,
 }
