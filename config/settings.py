@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # spent and revoked refresh tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
