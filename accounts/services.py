@@ -4,8 +4,7 @@ import logging
 import uuid
 from typing import NoReturn
 
-from axes.utils import reset as axes_reset
-from django.conf import settings
+from axes.helpers import get_client_username
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_login_failed
@@ -23,6 +22,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import FAMILY_CLAIM, OTP_CLAIM, SIGNED_OUT
+from accounts.lockout import Lockout, api_login_succeeded, login_lockout
 from accounts.models import User
 from config.errors import DomainError
 
@@ -52,8 +52,8 @@ class OtpInvalid(LoginFailed):
 class LoginLocked(DomainError):
     status_code = 429
 
-    def __init__(self) -> None:
-        super().__init__(lockout_message(), headers={"Retry-After": str(_cooloff_seconds())})
+    def __init__(self, lockout: Lockout) -> None:
+        super().__init__(lockout.message, headers={"Retry-After": str(lockout.retry_after)})
 
 
 class EnrolmentRequired(DomainError):
@@ -77,14 +77,6 @@ class TwoFactorError(DomainError):
     default_detail = "Two-factor authentication could not be changed."
 
 
-def _cooloff_seconds() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds())
-
-
-def lockout_message() -> str:
-    return f"Too many failed login attempts. Try again in {_cooloff_seconds() // 60} minutes."
-
-
 def lockout_response(
     request: HttpRequest,
     original_response: HttpResponse | None = None,
@@ -94,14 +86,15 @@ def lockout_response(
     # Imported here: the form belongs to the pages, this module only needs it for this answer.
     from accounts.forms import LoginForm
 
+    lockout = login_lockout(request=request, username=get_client_username(request, credentials))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": lockout_message()}, status=429)
+        response = JsonResponse({"detail": lockout.message}, status=429)
     else:
         form = LoginForm(data=request.POST or None)
-        form.add_error(None, lockout_message())
+        form.add_error(None, lockout.message)
         context = {"form": form, "next": request.POST.get("next", "")}
         response = render(request, "accounts/login.html", context, status=429)
-    response["Retry-After"] = str(_cooloff_seconds())
+    response["Retry-After"] = str(lockout.retry_after)
     return response
 
 
@@ -109,7 +102,7 @@ def _second_factor_failed(*, request: HttpRequest, username: str, error: LoginFa
     # Counted by django-axes like a wrong password, so codes cannot be guessed at leisure.
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     if getattr(request, "axes_locked_out", False):
-        raise LoginLocked()
+        raise LoginLocked(login_lockout(request=request, username=username))
     raise error
 
 
@@ -124,7 +117,7 @@ def login_authenticate(
     """
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise LoginLocked()
+        raise LoginLocked(login_lockout(request=request, username=username))
     if user is None:
         logger.info("login failed", extra={"reason": "password"})
         raise LoginFailed()
@@ -151,9 +144,7 @@ def tokens_obtain(
     if user.is_staff_member and device is None:
         raise EnrolmentRequired()
     update_last_login(None, user)
-    # Only this account's failures are forgotten: resetting the address too would let someone
-    # who owns one account clear the count they build up guessing another's password.
-    axes_reset(username=user.get_username())
+    api_login_succeeded(request=request, user=user)
     logger.info("api login", extra={"user_id": user.pk, "otp_verified": device is not None})
     return tokens_for(user=user, otp_verified=device is not None)
 

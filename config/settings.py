@@ -175,13 +175,22 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 OTP_TOTP_ISSUER = "Counsel"
 
-# Failed logins are throttled per account and, separately, per address.
+# Failed logins (accounts.lockout; README "Signing in"). Five for one account from one address
+# lock that pair for 15 minutes, never the account elsewhere nor others at that address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# A success must not wipe an address's failures against other accounts.
-AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.LoginGuardHandler"
+# A refused attempt checks no password, so it counts as no guess (and does not prolong a lock).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A login forgets that pair's failures only: other addresses' failures against the account
+# still count.
+AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
+# Across all addresses, after this many failures in an hour only addresses the account has
+# logged in from (within the days below) may try.
+LOGIN_ACCOUNT_FAILURES_PER_HOUR = env.int("LOGIN_ACCOUNT_FAILURES_PER_HOUR", default=20)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 # Behind N trusted proxies the client address is read from X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 if AXES_IPWARE_PROXY_COUNT:
