@@ -9,5 +9,6 @@ app_name = "auth-api"
 urlpatterns = [
     path("login", apis.TokenObtainApi.as_view(), name="login"),
     path("refresh", apis.TokenRefreshApi.as_view(), name="refresh"),
+    path("logout", apis.TokenRevokeApi.as_view(), name="logout"),
     path("me", apis.UserMeApi.as_view(), name="me"),
 ]

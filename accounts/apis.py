@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
-from accounts.services import token_refresh, tokens_obtain
+from accounts.services import token_refresh, tokens_obtain, tokens_revoke
 from config.api import StrictSerializer
 
 
@@ -48,6 +48,9 @@ class TokenObtainApi(APIView):
 
 
 class TokenRefreshApi(APIView):
+    """A new access token and a new refresh token; the one presented is spent. Presenting a
+    spent refresh token revokes every refresh token of its login."""
+
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
@@ -58,11 +61,40 @@ class TokenRefreshApi(APIView):
     @extend_schema_serializer(component_name="RefreshResponse")
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
+        refresh = serializers.CharField()
 
     @extend_schema(
         request=InputSerializer,
         responses={
             200: OutputSerializer,
+            401: OpenApiResponse(
+                description="The refresh token is invalid, has expired, or was already used."
+            ),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = token_refresh(refresh=serializer.validated_data["refresh"])
+        return Response(self.OutputSerializer(tokens).data)
+
+
+class TokenRevokeApi(APIView):
+    """Log out: every refresh token of the login the given one belongs to stops working."""
+
+    # Holding the refresh token is what entitles a caller to end it.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="LogoutRequest")
+    class InputSerializer(StrictSerializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            204: OpenApiResponse(description="The login's refresh tokens are revoked."),
             401: OpenApiResponse(description="The refresh token is invalid or has expired."),
         },
         auth=[],
@@ -70,8 +102,8 @@ class TokenRefreshApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        access = token_refresh(refresh=serializer.validated_data["refresh"])
-        return Response(self.OutputSerializer({"access": access}).data)
+        tokens_revoke(refresh=serializer.validated_data["refresh"])
+        return Response(status=204)
 
 
 class UserMeApi(APIView):

@@ -9,6 +9,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 # Claim put in every token minted after a passed second factor (see accounts.services).
 OTP_CLAIM = "otp"
+# Claim naming the login a refresh token descends from (see accounts.services.tokens_for).
+FAMILY_CLAIM = "family"
 SIGNED_OUT = "This sign-in ended when the account's security settings changed. Log in again."
 
 

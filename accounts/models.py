@@ -40,3 +40,17 @@ class User(AbstractUser):
         key_salt = "accounts.User.get_session_auth_hash"
         value = f"{self.password}|{self.signed_out_before.isoformat()}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+class LoginFailure(models.Model):
+    """A failed password or second-factor check of an account (any username typed, from any
+    address), kept for the hour the per-account budget looks back on (accounts.lockout)."""
+
+    username = models.CharField(max_length=255)  # as long as django-axes allows
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import NoReturn
 
-from axes.utils import reset as axes_reset
-from django.conf import settings
+from axes.helpers import get_client_username
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_login_failed
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,9 +18,11 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import OTP_CLAIM, SIGNED_OUT
+from accounts.authentication import FAMILY_CLAIM, OTP_CLAIM, SIGNED_OUT
+from accounts.lockout import Lockout, api_login_succeeded, login_lockout
 from accounts.models import User
 from config.errors import DomainError
 
@@ -50,8 +52,8 @@ class OtpInvalid(LoginFailed):
 class LoginLocked(DomainError):
     status_code = 429
 
-    def __init__(self) -> None:
-        super().__init__(lockout_message(), headers={"Retry-After": str(_cooloff_seconds())})
+    def __init__(self, lockout: Lockout) -> None:
+        super().__init__(lockout.message, headers={"Retry-After": str(lockout.retry_after)})
 
 
 class EnrolmentRequired(DomainError):
@@ -64,16 +66,15 @@ class TokenInvalid(DomainError):
     default_detail = "The token is invalid or has expired."
 
 
+class TokenReused(TokenInvalid):
+    default_detail = (
+        "This refresh token was already used, so every token of its login has been revoked. "
+        "Log in again."
+    )
+
+
 class TwoFactorError(DomainError):
     default_detail = "Two-factor authentication could not be changed."
-
-
-def _cooloff_seconds() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds())
-
-
-def lockout_message() -> str:
-    return f"Too many failed login attempts. Try again in {_cooloff_seconds() // 60} minutes."
 
 
 def lockout_response(
@@ -85,14 +86,15 @@ def lockout_response(
     # Imported here: the form belongs to the pages, this module only needs it for this answer.
     from accounts.forms import LoginForm
 
+    lockout = login_lockout(request=request, username=get_client_username(request, credentials))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": lockout_message()}, status=429)
+        response = JsonResponse({"detail": lockout.message}, status=429)
     else:
         form = LoginForm(data=request.POST or None)
-        form.add_error(None, lockout_message())
+        form.add_error(None, lockout.message)
         context = {"form": form, "next": request.POST.get("next", "")}
         response = render(request, "accounts/login.html", context, status=429)
-    response["Retry-After"] = str(_cooloff_seconds())
+    response["Retry-After"] = str(lockout.retry_after)
     return response
 
 
@@ -100,7 +102,7 @@ def _second_factor_failed(*, request: HttpRequest, username: str, error: LoginFa
     # Counted by django-axes like a wrong password, so codes cannot be guessed at leisure.
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     if getattr(request, "axes_locked_out", False):
-        raise LoginLocked()
+        raise LoginLocked(login_lockout(request=request, username=username))
     raise error
 
 
@@ -115,7 +117,7 @@ def login_authenticate(
     """
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise LoginLocked()
+        raise LoginLocked(login_lockout(request=request, username=username))
     if user is None:
         logger.info("login failed", extra={"reason": "password"})
         raise LoginFailed()
@@ -142,9 +144,7 @@ def tokens_obtain(
     if user.is_staff_member and device is None:
         raise EnrolmentRequired()
     update_last_login(None, user)
-    # Only this account's failures are forgotten: resetting the address too would let someone
-    # who owns one account clear the count they build up guessing another's password.
-    axes_reset(username=user.get_username())
+    api_login_succeeded(request=request, user=user)
     logger.info("api login", extra={"user_id": user.pk, "otp_verified": device is not None})
     return tokens_for(user=user, otp_verified=device is not None)
 
@@ -154,21 +154,80 @@ def tokens_for(*, user: User, otp_verified: bool) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     refresh[OTP_CLAIM] = otp_verified
     refresh["role"] = user.role
+    # The refresh tokens of one login are a family, named by the first one's id (every later
+    # id starts with it): a reuse, or a logout, revokes the whole family.
+    refresh[FAMILY_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def token_refresh(*, refresh: str) -> str:
-    """A new access token for a valid refresh token of a user who is still active."""
+class _PresentedRefreshToken(RefreshToken):
+    """A refresh token as a client presents it: signature, expiry and type are checked here.
+    Whether it was used already is settled when it is spent (`token_refresh`), by one INSERT,
+    so that two requests racing with the same token cannot both pass."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _presented(refresh: str) -> _PresentedRefreshToken:
     try:
-        token = RefreshToken(refresh)
+        token = _PresentedRefreshToken(refresh)
     except TokenError as exc:
         raise TokenInvalid() from exc
+    if FAMILY_CLAIM not in token:  # minted before refresh tokens were revocable
+        raise TokenInvalid()
+    return token
+
+
+def _token_family_revoke(token: RefreshToken) -> None:
+    family = OutstandingToken.objects.filter(
+        user_id=token[jwt_settings.USER_ID_CLAIM],
+        jti__startswith=token[FAMILY_CLAIM],
+        blacklistedtoken__isnull=True,
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=outstanding) for outstanding in family], ignore_conflicts=True
+    )
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """A new access token and a new refresh token for a valid refresh token, which is spent.
+
+    A refresh token presented a second time was copied (or the client lost track of it): the
+    whole family of its login is revoked, so a stolen token dies on first reuse whoever used
+    it first.
+    """
+    token = _presented(refresh)
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
     if user is None:
         raise TokenInvalid("No active account found for this token.")
     if not user.signed_in_since(token.get("iat", 0)):
         raise TokenInvalid(SIGNED_OUT)
-    return str(token.access_token)
+    outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    if outstanding is None:
+        raise TokenInvalid()
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+            token[jwt_settings.JTI_CLAIM] = f"{token[FAMILY_CLAIM]}.{uuid.uuid4().hex}"
+            token.set_exp()
+            token.set_iat()
+            token.outstand()
+    except IntegrityError:
+        # Spent already. Its successor is in the database by now (it was written with the
+        # spending), so the revocation reaches it.
+        _token_family_revoke(token)
+        logger.warning("refresh token reused", extra={"user_id": user.pk})
+        raise TokenReused() from None
+    return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def tokens_revoke(*, refresh: str) -> None:
+    """The API logout: every refresh token of the login `refresh` belongs to stops working.
+    Access tokens already handed out run out by themselves (JWT_EXPIRES_IN)."""
+    token = _presented(refresh)
+    _token_family_revoke(token)
+    logger.info("api logout", extra={"user_id": token.get(jwt_settings.USER_ID_CLAIM)})
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import environ
 
+from config.secret_keys import derived_key, local_secret, strong_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of a one-machine run: SQLite file, job folder
 VAR_DIR.mkdir(exist_ok=True)
@@ -34,8 +36,17 @@ def _duration(value: str) -> timedelta:
 
 
 DEBUG = env.bool("DEBUG", default=True)
-# A development key only exists while DEBUG is on; production must bring its own.
-SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="dev-only-" + "x" * 50)
+# Production brings its own strong key. A development install makes one of its own the first
+# time it starts and keeps it in var/: no key is ever written in the code, where anyone could
+# read it and sign sessions and API tokens with it.
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="") or local_secret(VAR_DIR / "secret_key")
+else:
+    SECRET_KEY = strong_key("SECRET_KEY", env("SECRET_KEY", default=""))
+# API tokens have a key of their own, derived from SECRET_KEY unless JWT_SECRET is given.
+_jwt_secret = env("JWT_SECRET", default="")
+if _jwt_secret and not DEBUG:
+    strong_key("JWT_SECRET", _jwt_secret)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -53,6 +64,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # spent and revoked refresh tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -163,13 +175,22 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 OTP_TOTP_ISSUER = "Counsel"
 
-# Failed logins are throttled per account and, separately, per address.
+# Failed logins (accounts.lockout; README "Signing in"). Five for one account from one address
+# lock that pair for 15 minutes, never the account elsewhere nor others at that address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# A success must not wipe an address's failures against other accounts.
-AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.LoginGuardHandler"
+# A refused attempt checks no password, so it counts as no guess (and does not prolong a lock).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A login forgets that pair's failures only: other addresses' failures against the account
+# still count.
+AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
+# Across all addresses, after this many failures in an hour only addresses the account has
+# logged in from (within the days below) may try.
+LOGIN_ACCOUNT_FAILURES_PER_HOUR = env.int("LOGIN_ACCOUNT_FAILURES_PER_HOUR", default=20)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 # Behind N trusted proxies the client address is read from X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 if AXES_IPWARE_PROXY_COUNT:
@@ -236,7 +257,7 @@ SPECTACULAR_SETTINGS = {
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": _duration(env("JWT_EXPIRES_IN", default="15m")),
     "REFRESH_TOKEN_LIFETIME": _duration(env("JWT_REFRESH_EXPIRES_IN", default="1d")),
-    "SIGNING_KEY": env("JWT_SECRET", default=SECRET_KEY),
+    "SIGNING_KEY": _jwt_secret or derived_key(SECRET_KEY, "jwt"),
     "ALGORITHM": "HS256",
     "UPDATE_LAST_LOGIN": True,
 }

@@ -122,7 +122,7 @@ def test_staff_without_an_enrolled_device_are_refused(lawyer: User) -> None:
     }
 
 
-def test_refresh_gives_a_new_working_access_token(lawyer: User) -> None:
+def test_refresh_gives_a_new_working_access_token_and_a_new_refresh_token(lawyer: User) -> None:
     device = TOTPDeviceFactory(user=lawyer)
     tokens = post(
         LOGIN,
@@ -132,7 +132,7 @@ def test_refresh_gives_a_new_working_access_token(lawyer: User) -> None:
     response = post(REFRESH, {"refresh": tokens["refresh"]})
 
     assert response.status_code == 200
-    assert set(response.json()) == {"access"}
+    assert set(response.json()) == {"access", "refresh"}
     me = bearer(response.json()["access"]).get(ME)
     assert me.status_code == 200
     assert me.json()["otpVerified"] is True

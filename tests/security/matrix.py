@@ -274,6 +274,8 @@ MATRIX: tuple[Row, ...] = (
     _row("api/auth/login", "POST", _const("/api/auth/login"), PUBLIC, body=_login_json,
          note="the caller's own token plays no part"),
     _row("api/auth/refresh", "POST", _const("/api/auth/refresh"), PUBLIC, body=_refresh_json),
+    _row("api/auth/logout", "POST", _const("/api/auth/logout"), A(*[204] * 8),
+         body=_refresh_json, note="holding the refresh token is the authority"),
     _row("api/auth/me", "GET", _const("/api/auth/me"), EVERYONE_API),
     # --- API: cases -------------------------------------------------------------------------
     _row("api/cases/", "GET", _const("/api/cases/"), EVERYONE_API),
