@@ -62,17 +62,18 @@ class InlineCode(HTMLParser):
             self._in_inline_script = attributes.get("type") not in DATA_SCRIPTS
         for name, value in attributes.items():
             value = (value or "").strip().lower()
+            htmx = name.removeprefix("data-")  # htmx reads hx-x and data-hx-x alike
             if name == "style":
                 self.found.append(f'style="{value}" on <{tag}>')
             elif name.startswith("on"):
                 self.found.append(f"{name} handler on <{tag}>")
             elif name in ("href", "src", "action") and value.startswith("javascript:"):
                 self.found.append(f"javascript: {name} on <{tag}>")
-            elif name.startswith(("hx-on", "data-hx-on")) or name in ("hx-vars", "data-hx-vars"):
+            elif htmx.startswith("hx-on") or htmx == "hx-vars":
                 self.found.append(f"{name} (htmx eval) on <{tag}>")
-            elif name in ("hx-vals", "data-hx-vals") and value.startswith(("js:", "javascript:")):
+            elif htmx in ("hx-vals", "hx-headers") and value.startswith(("js:", "javascript:")):
                 self.found.append(f"{name} with js: (htmx eval) on <{tag}>")
-            elif name in ("hx-trigger", "data-hx-trigger") and "[" in value:
+            elif htmx == "hx-trigger" and "[" in value:
                 self.found.append(f"{name} filter (htmx eval) on <{tag}>")
 
     def handle_data(self, data: str) -> None:
