@@ -80,17 +80,17 @@ def browser_page(browser_context: BrowserContext) -> Page:
 
 
 @pytest.fixture
-def login_as_staff(
-    browser_context: BrowserContext, live_server: LiveServer
-) -> Callable[[User], None]:
-    """Log `user` (a lawyer or admin) in to the browser as after a full login with OTP."""
+def login_as_staff(browser_context: BrowserContext, live_server: LiveServer) -> Callable[..., None]:
+    """Log `user` (a lawyer or admin) in to the browser as after a full login with OTP, or,
+    not `verified`, as one who has no second factor yet (on the way to enrol one)."""
 
-    def login(user: User) -> None:
+    def login(user: User, *, verified: bool = True) -> None:
         django_client = Client()
         django_client.force_login(user)
         session = django_client.session
-        session[DEVICE_ID_SESSION_KEY] = TOTPDeviceFactory(user=user).persistent_id
-        session.save()
+        if verified:
+            session[DEVICE_ID_SESSION_KEY] = TOTPDeviceFactory(user=user).persistent_id
+            session.save()
         browser_context.add_cookies(
             [
                 {
