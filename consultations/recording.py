@@ -120,3 +120,27 @@ def consultation_record(
         cost_usd=cost_estimate,
     )
     return consultation
+
+
+def consultation_refusal_record(
+    *, user: User, kind: str, reason: str, request_id: str, endpoint: str
+) -> Consultation:
+    """A call refused before anything was scrubbed, sent or looked up (a spent budget, a rate
+    limit): outcome `rejected`, `reason` ("budget", "rate_limit") as its error_code.
+
+    One INSERT and no content: nothing left the firm, and a caller hammering a limit must not
+    make each refusal cost a scan of what it sent, nor fill the audit with it.
+    """
+    return consultation_record(
+        user=user,
+        kind=kind,
+        provider="",
+        model="",
+        prompt_name="",
+        prompt_version="",
+        sent_text="",
+        outcome=Consultation.Outcome.REJECTED,
+        error_code=reason,
+        request_id=request_id,
+        endpoint=endpoint,
+    )

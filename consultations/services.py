@@ -28,13 +28,19 @@ from django.core.cache import cache
 from accounts.models import User
 from cases.models import Case
 from config.errors import DomainError
-from consultations.budgets import budget_check
+from consultations.budgets import BudgetedCall, budget_release, budget_reserve
 from consultations.llm.cache import cache_key, cache_store, cached_call, cached_value
-from consultations.llm.client import OFFLINE_LABEL, Completion, Provider, get_provider
+from consultations.llm.client import (
+    OFFLINE_LABEL,
+    Completion,
+    Provider,
+    estimate_tokens,
+    get_provider,
+)
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
 from consultations.llm.pii import Scrubber, mask_secrets, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt, render_prompt
-from consultations.models import Consultation, ConsultationView, Conversation
+from consultations.models import BudgetReservation, Consultation, ConsultationView, Conversation
 from consultations.policies import (
     Policy,
     RequiredClause,
@@ -152,8 +158,6 @@ def _chat_prepare(
     endpoint: str,
 ) -> _PreparedChat:
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     if conversation is None:
         conversation = _conversation_new(user=user, case=case, first_question=message)
     elif case is not None and conversation.case_id != case.pk:
@@ -503,8 +507,6 @@ def contract_analyze(
     echoes the rule findings, so offline the analysis is the rule checks alone.
     """
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     checked = get_policy(policy)
     scrubber = _scrubber_for(user=user, case=case)
     scrubbed = scrubber.scrub(text)
@@ -644,8 +646,6 @@ def document_draft(
     none; UnknownPolicy if there is no such policy).
     """
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     checked = get_policy(policy) if policy else None
     scrubber = _scrubber_for(user=user, case=case, names=known_names)
     scrubbed = scrubber.scrub(assembled_text)
@@ -747,6 +747,7 @@ class _Call:
     policy: Policy | None = None
     conversation: Conversation | None = None
     question: str = ""
+    reservation: BudgetReservation | None = None
 
     @classmethod
     def begin(
@@ -757,14 +758,27 @@ class _Call:
         scrubber: Scrubber,
         **fields: Any,
     ) -> _Call:
-        """A call about to send `messages` to `provider`: what leaves is recorded, scrubbed."""
-        return cls(
+        """A call about to send `messages` to `provider`: what leaves is recorded, scrubbed.
+
+        Its estimate is held against the monthly budgets until it is recorded; a spent budget
+        stops it (cache hits too) with BudgetExceeded, recorded as a refusal, before anything
+        else is written."""
+        call = cls(
             sent_text=_transcript(messages),
             redactions=scrubber.counts,
             provider=provider.name,
             model=provider.model,
             **fields,
         )
+        prompt_tokens = sum(estimate_tokens(message["content"]) for message in messages)
+        answer_tokens = settings.LLM_RESERVED_OUTPUT_TOKENS
+        call.reservation = budget_reserve(
+            user=call.user,
+            tokens=prompt_tokens + answer_tokens,
+            cost=_cost(prompt_tokens, answer_tokens),
+            call=BudgetedCall(kind=call.kind, request_id=call.request_id, endpoint=call.endpoint),
+        )
+        return call
 
     def key(self, *, messages: list[dict[str, str]], params: Mapping[str, Any]) -> str:
         return cache_key(
@@ -834,7 +848,7 @@ class _Call:
         )
 
     def _record(self, **fields: Any) -> Consultation:
-        return consultation_record(
+        consultation = consultation_record(
             user=self.user,
             case=self.case,
             kind=self.kind,
@@ -854,6 +868,10 @@ class _Call:
             question=self.question,
             **fields,
         )
+        # Released after the row is written: a reservation gone before its row counts would
+        # let a parallel call past the budget for that moment.
+        budget_release(self.reservation)
+        return consultation
 
 
 # --- Idempotency ----------------------------------------------------------------------------
