@@ -111,6 +111,12 @@ AI_CALLS = Counter(
     "(ok, failed, rejected); cache hits included.",
     ["kind", "outcome"],
 )
+AI_REFUSALS = Counter(
+    "counsel_ai_refusals_total",
+    "AI calls refused before the cache or the provider, by kind and reason (budget, "
+    "rate_limit); also counted in counsel_ai_calls_total as outcome rejected.",
+    ["kind", "reason"],
+)
 AI_CACHE = Counter(
     "counsel_ai_cache_total",
     "AI answer cache lookups by kind and result (hit, miss); a miss asks the provider.",
@@ -157,9 +163,14 @@ def ai_call_observe(
 
     A cache hit records the tokens its answer originally cost, but spent none this time, so
     its tokens are not counted; a call that never reached the provider (no attempt) has no
-    provider latency to observe.
+    provider latency to observe; a refusal counts as a call and as a refusal, nothing else.
     """
     AI_CALLS.labels(kind, outcome).inc()
+    if outcome == "rejected" and not attempts and not cache_hit:
+        # Refused before the cache lookup (a budget, a rate limit): no lookup was made and the
+        # provider did not fail, so neither the cache nor the LLM error rate hears of it.
+        AI_REFUSALS.labels(kind, error_code).inc()
+        return
     AI_CACHE.labels(kind, "hit" if cache_hit else "miss").inc()
     if outcome != "ok":
         LLM_ERRORS.labels(kind, error_code or "unknown").inc()

@@ -284,6 +284,9 @@ LLM_CACHE_TTL = {
 # Estimated tokens (characters / 4) of a conversation's earlier turns sent with a question;
 # the oldest turns beyond it are left out.
 LLM_HISTORY_TOKEN_BUDGET = env.int("LLM_HISTORY_TOKEN_BUDGET", default=2000)
+# Tokens an answer is assumed to take until it arrives: a call holds its prompt's estimate plus
+# this against the monthly budgets while it runs (consultations.budgets).
+LLM_RESERVED_OUTPUT_TOKENS = env.int("LLM_RESERVED_OUTPUT_TOKENS", default=1000)
 # USD per million tokens (input, output), for the cost estimate recorded with each call.
 LLM_PRICE_PER_MTOK = (
     env.float("LLM_PRICE_INPUT_PER_MTOK", default=0.15),

@@ -7,8 +7,6 @@ recording all happen in `consultations.services`.
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +31,7 @@ from cases.models import Case
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
 from config.errors import PermissionDenied
+from config.request_ids import request_id_for
 from consultations.models import Consultation, Conversation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
 from consultations.ratelimit import AIRateThrottle
@@ -58,18 +57,7 @@ from consultations.services import (
 
 MAX_MESSAGE_CHARS = 8_000
 MAX_CONTRACT_CHARS = 100_000
-
-# A caller's X-Request-ID is kept only when it cannot smuggle anything into logs or headers.
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _MAX_IDEMPOTENCY_KEY = 255
-
-
-def request_id_for(request: HttpRequest | Request) -> str:
-    """The caller's X-Request-ID when it is sane, else a fresh one, to tie logs to the row.
-
-    Shared with the staff chat page, which passes a plain Django request."""
-    given = request.headers.get("X-Request-ID", "")
-    return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def idempotency_key_of(request: Request) -> str:

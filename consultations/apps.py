@@ -10,13 +10,6 @@ class ConsultationsConfig(AppConfig):
     def ready(self) -> None:
         # Cases sits below consultations and cannot import it: the case page learns of this
         # panel through the registry instead.
-        from django.db.models.signals import post_delete, post_save
-
         from cases.panels import case_panel_register
-        from consultations.budgets import budgets_forget
-        from consultations.models import Budget
 
         case_panel_register(title="AI consultations", url_name="consultations:case-panel")
-        # Cache coherence only: the budgets' rules live in consultations.budgets.
-        post_save.connect(budgets_forget, sender=Budget)
-        post_delete.connect(budgets_forget, sender=Budget)

@@ -5,39 +5,43 @@ aggregate query per scope on the (user, created_at) and (created_at) indexes, ev
 a cached sum would let a burst of calls run past the limit. Tokens count only the calls that
 reached the provider (`cache_hit` False): a cache hit is recorded with the tokens its answer
 first cost, but nothing was spent on it this time. Cost is the recorded estimate, already
-zero for cache hits and offline answers. A limit blocks once spent >= limit: the call that
-crosses it still runs (its size is unknown until the provider answers), the next one is
-refused.
+zero for cache hits and offline answers.
+
+Calls in flight count too. Before it asks the provider, a call reserves its estimate (its
+prompt's tokens and `LLM_RESERVED_OUTPUT_TOKENS` for the answer), under a row lock on the
+budgets it falls under, so that of two parallel calls the second sees the first's
+reservation; the reservation is released once the call is recorded, answered or failed. A
+limit blocks once spent + reserved >= limit: the call that crosses it still runs (its size
+is unknown until the provider answers), the next one is refused. So however many calls run
+at once, a month spends at most its limit plus one call's reservation (an answer longer than
+its reservation overshoots by the difference).
+
+The budgets themselves are read from the database on every call, never from a cache: a
+change made in the admin applies at once in every process.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.core.cache import cache
-from django.db.models import F, Q, Sum
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import DomainError
-from consultations.models import Budget, Consultation
-
-logger = logging.getLogger("counsel.budgets")
-
-# The budgets themselves (not what they spent) are read before every AI call and change
-# rarely: each scope's list is cached and dropped whenever a budget is saved or deleted. The
-# TTL bounds how stale a list can be when that drop fails (the cache was down at the time).
-_BUDGETS_TTL_S = 60
+from consultations.models import Budget, BudgetReservation, Consultation
+from consultations.recording import consultation_refusal_record
 
 
 class BudgetExceeded(DomainError):
     status_code = 429
     default_detail = "Your monthly AI budget is spent; ask an admin to raise it."
+    code = "budget"
 
 
 FIRM_BUDGET_SPENT = "The firm's monthly AI budget is spent; ask an admin to raise it."
@@ -45,9 +49,13 @@ FIRM_BUDGET_SPENT = "The firm's monthly AI budget is spent; ask an admin to rais
 
 @dataclass(frozen=True)
 class BudgetUsage:
+    """What a budget's scope has spent this month, and what its calls in flight reserve."""
+
     budget: Budget
     tokens: int
     cost: Decimal
+    reserved_tokens: int = 0
+    reserved_cost: Decimal = Decimal(0)
 
     @property
     def token_percent(self) -> int | None:
@@ -61,9 +69,18 @@ class BudgetUsage:
     @property
     def spent(self) -> bool:
         limit_tokens, limit_cost = self.budget.monthly_tokens, self.budget.monthly_cost_usd
-        return (limit_tokens is not None and self.tokens >= limit_tokens) or (
-            limit_cost is not None and self.cost >= limit_cost
-        )
+        return (
+            limit_tokens is not None and self.tokens + self.reserved_tokens >= limit_tokens
+        ) or (limit_cost is not None and self.cost + self.reserved_cost >= limit_cost)
+
+
+@dataclass(frozen=True)
+class BudgetedCall:
+    """The AI call a budget is checked for, named in its record if it is refused."""
+
+    kind: str
+    request_id: str
+    endpoint: str
 
 
 def _percent(spent: int | Decimal, limit: int | Decimal | None) -> int | None:
@@ -77,18 +94,37 @@ def month_start() -> datetime:
     return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def budget_usage(*, budget: Budget, since: datetime | None = None) -> BudgetUsage:
-    """What the budget's scope spent since `since` (default: the start of this month)."""
-    rows = Consultation.objects.filter(created_at__gte=since or month_start())
-    if budget.scope == Budget.Scope.USER:
-        rows = rows.filter(user_id=budget.user_id)
+def budget_usage(
+    *, budget: Budget, since: datetime | None = None, in_flight: bool = False
+) -> BudgetUsage:
+    """What the budget's scope spent since `since` (default: the start of this month), and
+    with `in_flight` what its calls in flight reserve."""
+    reserved = {"tokens": 0, "cost": Decimal(0)}
+    if in_flight:
+        # Read before the spending: a call recorded in between is then counted twice (its
+        # reservation and its row), never missed.
+        live = BudgetReservation.objects.filter(expires_at__gt=timezone.now())
+        reserved = _in_scope(budget, live).aggregate(
+            tokens=Coalesce(Sum("tokens"), 0), cost=Coalesce(Sum("cost_usd"), Decimal(0))
+        )
+    rows = _in_scope(budget, Consultation.objects.filter(created_at__gte=since or month_start()))
     spent = rows.aggregate(
         tokens=Coalesce(
             Sum(F("prompt_tokens") + F("completion_tokens"), filter=Q(cache_hit=False)), 0
         ),
         cost=Coalesce(Sum("cost_estimate"), Decimal(0)),
     )
-    return BudgetUsage(budget=budget, tokens=spent["tokens"], cost=Decimal(spent["cost"]))
+    return BudgetUsage(
+        budget=budget,
+        tokens=spent["tokens"],
+        cost=Decimal(spent["cost"]),
+        reserved_tokens=reserved["tokens"],
+        reserved_cost=Decimal(reserved["cost"]),
+    )
+
+
+def _in_scope(budget: Budget, rows: QuerySet) -> QuerySet:
+    return rows.filter(user_id=budget.user_id) if budget.scope == Budget.Scope.USER else rows
 
 
 def budgets_usage() -> list[BudgetUsage]:
@@ -98,51 +134,79 @@ def budgets_usage() -> list[BudgetUsage]:
     return [budget_usage(budget=budget, since=since) for budget in budgets]
 
 
-def budget_check(*, user: User) -> None:
-    """Raise BudgetExceeded when the user's or the firm's monthly budget is spent.
+def _budgets_of(user: User) -> QuerySet[Budget]:
+    return Budget.objects.filter(Q(scope=Budget.Scope.FIRM) | Q(scope=Budget.Scope.USER, user=user))
 
-    Called before every AI call; with no budget set it costs one cache read.
-    """
+
+def _spent_budget(budgets: list[Budget]) -> Budget | None:
+    """The first of `budgets` that is spent, counting the calls in flight."""
     since = month_start()
-    for budget in _budgets_in_force(user):
-        if budget_usage(budget=budget, since=since).spent:
-            raise BudgetExceeded(None if budget.scope == Budget.Scope.USER else FIRM_BUDGET_SPENT)
+    for budget in budgets:
+        if budget_usage(budget=budget, since=since, in_flight=True).spent:
+            return budget
+    return None
 
 
-def _budgets_key(user_id: int | None) -> str:
-    return "budgets:firm" if user_id is None else f"budgets:user:{user_id}"
+def _refused(*, user: User, budget: Budget, call: BudgetedCall) -> BudgetExceeded:
+    """The refusal to raise for a call over `budget`, recorded (outside any transaction: a
+    refusal's record must not roll back with it)."""
+    refusal = BudgetExceeded(None if budget.scope == Budget.Scope.USER else FIRM_BUDGET_SPENT)
+    consultation_refusal_record(
+        user=user,
+        kind=call.kind,
+        reason=refusal.code,
+        request_id=call.request_id,
+        endpoint=call.endpoint,
+    )
+    return refusal
 
 
-def _budgets_in_force(user: User) -> list[Budget]:
-    """The firm's budgets and the user's, from the cache when it has them (one round trip),
-    else from the database; a cache outage only costs the queries."""
-    scopes = {
-        _budgets_key(None): Q(scope=Budget.Scope.FIRM),
-        _budgets_key(user.pk): Q(scope=Budget.Scope.USER, user=user),
-    }
-    try:
-        found, cache_up = cache.get_many(list(scopes)), True
-    except Exception:  # broad on purpose: django-redis reports an outage as a bare Exception
-        logger.warning("budget cache unavailable, reading budgets from the database")
-        found, cache_up = {}, False
-    read = {
-        key: list(Budget.objects.filter(where)) for key, where in scopes.items() if key not in found
-    }
-    if read and cache_up:
-        try:
-            cache.set_many(read, _BUDGETS_TTL_S)
-        except Exception:
-            logger.warning("budget cache unavailable, budgets not kept")
-    lists = {**found, **read}
-    return [budget for key in scopes for budget in lists[key]]
+def budget_check(*, user: User, call: BudgetedCall) -> None:
+    """Raise BudgetExceeded, recorded as a refused `call`, when the user's or the firm's
+    monthly budget is spent (calls in flight included). A look before the call, reserving
+    nothing: `budget_reserve` is the one that holds."""
+    spent = _spent_budget(list(_budgets_of(user)))
+    if spent is not None:
+        raise _refused(user=user, budget=spent, call=call)
 
 
-def budgets_forget(*, sender: type[Budget], instance: Budget, **kwargs: Any) -> None:
-    """Drop the cached budgets of `instance`'s scope (connected to Budget's post_save and
-    post_delete in apps.py, so that no way of changing a budget leaves a stale copy)."""
-    try:
-        cache.delete(
-            _budgets_key(instance.user_id if instance.scope == Budget.Scope.USER else None)
-        )
-    except Exception:
-        logger.warning("budget cache unavailable, a changed budget applies within a minute")
+def budget_reserve(
+    *, user: User, tokens: int, cost: Decimal, call: BudgetedCall
+) -> BudgetReservation | None:
+    """Hold `tokens` and `cost` against the user's and the firm's budgets for one call, or
+    raise BudgetExceeded (recorded as a refused `call`) when either is spent. None when no
+    budget applies: nothing to hold.
+
+    The budgets' rows are locked (in id order, so that two callers cannot deadlock) until
+    the reservation is written: parallel calls take turns here, for a few milliseconds each.
+    On SQLite, where SELECT ... FOR UPDATE does not exist, the transaction's BEGIN IMMEDIATE
+    (settings) serialises them the same way.
+    """
+    if not _budgets_of(user).exists():
+        return None  # the common case: one query, no lock
+    with transaction.atomic():
+        budgets = list(_budgets_of(user).select_for_update().order_by("pk"))
+        spent = _spent_budget(budgets)
+        if not budgets or spent is not None:  # deleted meanwhile, or spent
+            reservation = None
+        else:
+            now = timezone.now()
+            # Expired reservations were left by calls that never finished; they count no more.
+            BudgetReservation.objects.filter(expires_at__lte=now).delete()
+            reservation = BudgetReservation.objects.create(
+                user=user,
+                tokens=tokens,
+                cost_usd=cost,
+                # Longer than any call can take (every attempt within the deadline, then the
+                # recording), so a live call's reservation never lapses.
+                expires_at=now + timedelta(milliseconds=settings.LLM_DEADLINE_MS, minutes=1),
+            )
+    if spent is not None:
+        raise _refused(user=user, budget=spent, call=call)
+    return reservation
+
+
+def budget_release(reservation: BudgetReservation | None) -> None:
+    """The call is recorded (its Consultation counts now): its reservation counts no more."""
+    if reservation is not None:
+        BudgetReservation.objects.filter(pk=reservation.pk).delete()

@@ -220,3 +220,26 @@ class Budget(models.Model):
         firm_budgets = Budget.objects.filter(scope=self.Scope.FIRM).exclude(pk=self.pk)
         if self.scope == self.Scope.FIRM and firm_budgets.exists():
             raise ValidationError("There is already a firm budget; change that one.")
+
+
+class BudgetReservation(models.Model):
+    """What one AI call in flight may still spend, held against the budgets from before it
+    asks the provider until its Consultation is recorded: parallel calls count each other
+    before any of them has an answer (consultations.budgets). A reservation left behind by a
+    process that died mid-call stops counting at `expires_at`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budget_reservations"
+    )
+    tokens = models.PositiveIntegerField()
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["user", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tokens} tokens for {self.user} until {self.expires_at:%H:%M:%S}"

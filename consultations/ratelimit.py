@@ -3,7 +3,8 @@
 A fixed window per limit: one counter a key and window, counted atomically (on Redis INCR,
 both counters in one round trip; on the local-memory cache `add` then `incr`), so concurrent
 requests cannot overshoot the limit whatever the number of web processes. A cache outage
-lets requests through (with a warning): the AI path must not go down with Redis.
+lets requests through (with a warning): the AI path must not go down with Redis. A refused
+request is recorded as a rejected Consultation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from django_redis.cache import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from config.errors import DomainError
+from config.request_ids import request_id_for
+from consultations.models import Consultation
+from consultations.recording import consultation_refusal_record
 
 logger = logging.getLogger("counsel.ratelimit")
 
@@ -29,6 +33,15 @@ logger = logging.getLogger("counsel.ratelimit")
 class RateLimited(DomainError):
     status_code = 429
     default_detail = "Too many requests to the AI assistant. Please wait a moment and try again."
+    code = "rate_limit"
+
+
+# What each limited scope calls, for the record of a refused request.
+_KIND_OF_SCOPE = {
+    "chat": Consultation.Kind.CHAT,
+    "analyze": Consultation.Kind.ANALYZE,
+    "generate-document": Consultation.Kind.DRAFT,
+}
 
 
 @dataclass(frozen=True)
@@ -89,10 +102,23 @@ def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
 
 
 def rate_limit_request(*, scope: str, request: HttpRequest) -> None:
-    """`rate_limit_hit` for a request of a logged-in user (API or page)."""
-    rate_limit_hit(
-        scope=scope, user_id=request.user.pk, address=get_client_ip_address(request) or "unknown"
-    )
+    """`rate_limit_hit` for a request of a logged-in user (API or page); a refusal is
+    recorded before it is raised."""
+    try:
+        rate_limit_hit(
+            scope=scope,
+            user_id=request.user.pk,
+            address=get_client_ip_address(request) or "unknown",
+        )
+    except RateLimited as refusal:
+        consultation_refusal_record(
+            user=request.user,
+            kind=_KIND_OF_SCOPE[scope],
+            reason=refusal.code,
+            request_id=request_id_for(request),
+            endpoint=request.path,
+        )
+        raise
 
 
 class AIRateThrottle(BaseThrottle):

@@ -24,19 +24,23 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
 from accounts.models import User
 from cases.models import Case
 from config.errors import DomainError
-from config.metrics import ai_call_observe
-from consultations.budgets import budget_check
+from consultations.budgets import BudgetedCall, budget_release, budget_reserve
 from consultations.llm.cache import cache_key, cache_store, cached_call, cached_value
-from consultations.llm.client import OFFLINE_LABEL, Completion, Provider, get_provider
+from consultations.llm.client import (
+    OFFLINE_LABEL,
+    Completion,
+    Provider,
+    estimate_tokens,
+    get_provider,
+)
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
 from consultations.llm.pii import Scrubber, mask_secrets, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt, render_prompt
-from consultations.models import Consultation, ConsultationView, Conversation
+from consultations.models import BudgetReservation, Consultation, ConsultationView, Conversation
 from consultations.policies import (
     Policy,
     RequiredClause,
@@ -45,6 +49,7 @@ from consultations.policies import (
     risk_level,
     suggestions_for,
 )
+from consultations.recording import consultation_record
 from consultations.selectors import consultation_answered_for_key
 
 logger = logging.getLogger("counsel.ai")
@@ -153,8 +158,6 @@ def _chat_prepare(
     endpoint: str,
 ) -> _PreparedChat:
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     if conversation is None:
         conversation = _conversation_new(user=user, case=case, first_question=message)
     elif case is not None and conversation.case_id != case.pk:
@@ -504,8 +507,6 @@ def contract_analyze(
     echoes the rule findings, so offline the analysis is the rule checks alone.
     """
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     checked = get_policy(policy)
     scrubber = _scrubber_for(user=user, case=case)
     scrubbed = scrubber.scrub(text)
@@ -645,8 +646,6 @@ def document_draft(
     none; UnknownPolicy if there is no such policy).
     """
     started = time.monotonic()
-    # A spent monthly budget stops all AI use, cache hits too, before anything is written.
-    budget_check(user=user)
     checked = get_policy(policy) if policy else None
     scrubber = _scrubber_for(user=user, case=case, names=known_names)
     scrubbed = scrubber.scrub(assembled_text)
@@ -748,6 +747,7 @@ class _Call:
     policy: Policy | None = None
     conversation: Conversation | None = None
     question: str = ""
+    reservation: BudgetReservation | None = None
 
     @classmethod
     def begin(
@@ -758,14 +758,27 @@ class _Call:
         scrubber: Scrubber,
         **fields: Any,
     ) -> _Call:
-        """A call about to send `messages` to `provider`: what leaves is recorded, scrubbed."""
-        return cls(
+        """A call about to send `messages` to `provider`: what leaves is recorded, scrubbed.
+
+        Its estimate is held against the monthly budgets until it is recorded; a spent budget
+        stops it (cache hits too) with BudgetExceeded, recorded as a refusal, before anything
+        else is written."""
+        call = cls(
             sent_text=_transcript(messages),
             redactions=scrubber.counts,
             provider=provider.name,
             model=provider.model,
             **fields,
         )
+        prompt_tokens = sum(estimate_tokens(message["content"]) for message in messages)
+        answer_tokens = settings.LLM_RESERVED_OUTPUT_TOKENS
+        call.reservation = budget_reserve(
+            user=call.user,
+            tokens=prompt_tokens + answer_tokens,
+            cost=_cost(prompt_tokens, answer_tokens),
+            call=BudgetedCall(kind=call.kind, request_id=call.request_id, endpoint=call.endpoint),
+        )
+        return call
 
     def key(self, *, messages: list[dict[str, str]], params: Mapping[str, Any]) -> str:
         return cache_key(
@@ -835,7 +848,7 @@ class _Call:
         )
 
     def _record(self, **fields: Any) -> Consultation:
-        return consultation_record(
+        consultation = consultation_record(
             user=self.user,
             case=self.case,
             kind=self.kind,
@@ -855,107 +868,10 @@ class _Call:
             question=self.question,
             **fields,
         )
-
-
-def consultation_record(
-    *,
-    user: User,
-    kind: str,
-    provider: str,
-    model: str,
-    prompt_name: str,
-    prompt_version: str,
-    sent_text: str,
-    outcome: str,
-    request_id: str,
-    case: Case | None = None,
-    policy: str = "",
-    policy_version: str = "",
-    answer: str = "",
-    redactions: Mapping[str, int] | None = None,
-    unrestored: list[str] | None = None,
-    prompt_tokens: int = 0,
-    completion_tokens: int = 0,
-    cost_estimate: Decimal = Decimal(0),
-    latency_ms: int = 0,
-    attempts: int = 0,
-    cache_hit: bool = False,
-    error_code: str = "",
-    idempotency_key: str = "",
-    endpoint: str = "",
-    conversation: Conversation | None = None,
-    question: str = "",
-) -> Consultation:
-    """Store one AI exchange and log it as one JSON line (metadata only, never content).
-
-    `sent_text` must already be scrubbed: it is what left the firm. A chat turn also keeps
-    its `question` (secrets masked) in its `conversation`, whose updated_at moves on; a new
-    conversation (not saved yet) is saved with it, in one transaction.
-    """
-    saved_before = conversation is not None and conversation.pk is not None
-    with transaction.atomic():
-        if conversation is not None and not saved_before:
-            conversation.save()
-        consultation = Consultation.objects.create(
-            user=user,
-            case=case,
-            kind=kind,
-            provider=provider,
-            model=model,
-            prompt_name=prompt_name,
-            prompt_version=prompt_version,
-            policy=policy,
-            policy_version=policy_version,
-            # Masked again on the way in, so a caller's slip cannot put a secret in the audit.
-            sent_text=mask_secrets(sent_text),
-            answer=mask_secrets(answer),
-            redactions=dict(redactions or {}),
-            unrestored_placeholders=list(unrestored or []),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_estimate=cost_estimate,
-            latency_ms=latency_ms,
-            attempts=attempts,
-            cache_hit=cache_hit,
-            outcome=outcome,
-            error_code=error_code,
-            request_id=request_id,
-            idempotency_key=idempotency_key,
-            conversation=conversation,
-            question=mask_secrets(question),
-        )
-        if saved_before:
-            Conversation.objects.filter(pk=conversation.pk).update(
-                updated_at=consultation.created_at
-            )
-    logger.info(
-        "ai_call",
-        extra={
-            "request_id": request_id,
-            "user_id": user.pk,
-            "endpoint": endpoint or kind,
-            "kind": kind,
-            "consultation_id": consultation.pk,
-            "latency_ms": latency_ms,
-            "tokens": prompt_tokens + completion_tokens,
-            "model": model,
-            "outcome": outcome,
-            "cache_hit": cache_hit,
-            "error_code": error_code,
-        },
-    )
-    ai_call_observe(
-        kind=kind,
-        outcome=outcome,
-        error_code=error_code,
-        cache_hit=cache_hit,
-        attempts=attempts,
-        latency_ms=latency_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        cost_usd=cost_estimate,
-    )
-    return consultation
+        # Released after the row is written: a reservation gone before its row counts would
+        # let a parallel call past the budget for that moment.
+        budget_release(self.reservation)
+        return consultation
 
 
 # --- Idempotency ----------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_get_visible
 from consultations.apis import event_stream_response, request_id_for
-from consultations.budgets import BudgetExceeded, budget_check
+from consultations.budgets import BudgetedCall, BudgetExceeded, budget_check
 from consultations.forms import ChatForm
 from consultations.llm.errors import LLMError
-from consultations.models import Conversation
+from consultations.models import Consultation, Conversation
 from consultations.ratelimit import RateLimited, rate_limit_request
 from consultations.selectors import consultations_of_case, conversation_get_owned
 from consultations.services import (
@@ -117,7 +117,10 @@ def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
     try:
         rate_limit_request(scope="chat", request=request)
         # Checked again when the stream opens; here so the page can say why in words.
-        budget_check(user=request.user)
+        call = BudgetedCall(
+            kind=Consultation.Kind.CHAT, request_id=request_id_for(request), endpoint=request.path
+        )
+        budget_check(user=request.user, call=call)
     except (RateLimited, BudgetExceeded) as error:
         exchange = Exchange(question=question, case=case, error=error.detail)
         return render(

@@ -98,7 +98,6 @@ def draft_edit(*, draft: Draft, actor: User, text: str) -> Draft:
     return draft
 
 
-@transaction.atomic
 def draft_new_version(*, draft: Draft, actor: User, text: str) -> Draft:
     """A new `drafted` Draft with `text`, made from a drafted or approved `draft`: same type,
     inputs, case, tone, locale and policy, the next version number of the family, `parent`
@@ -109,27 +108,30 @@ def draft_new_version(*, draft: Draft, actor: User, text: str) -> Draft:
     text = _checked_text(text)
     if text == draft.text:
         raise DraftTextInvalid("The text is unchanged: edit it before saving a new version.")
+    # The policy's rule checks run before the transaction: a lock must never wait on them.
+    review = _review_of(draft, text)
     root = _root_of(draft)
-    # The root's row lock serialises the numbering of one family's concurrent new versions.
-    Draft.objects.select_for_update().filter(pk=root.pk).first()
-    family = _family_ids(root)
-    latest = Draft.objects.filter(pk__in=family).aggregate(latest=Max("version"))["latest"]
-    version = Draft(
-        author=actor,
-        case=draft.case,
-        document_type=draft.document_type,
-        inputs=draft.inputs,
-        tone=draft.tone,
-        locale=draft.locale,
-        policy=draft.policy,
-        text=text,
-        status=Draft.Status.DRAFTED,
-        progress=100,
-        version=latest + 1,
-        parent=draft,
-        **_review_of(draft, text),
-    )
-    version.save()
+    with transaction.atomic():
+        # The root's row lock serialises the numbering of one family's concurrent versions.
+        Draft.objects.select_for_update().filter(pk=root.pk).first()
+        family = _family_ids(root)
+        latest = Draft.objects.filter(pk__in=family).aggregate(latest=Max("version"))["latest"]
+        version = Draft(
+            author=actor,
+            case=draft.case,
+            document_type=draft.document_type,
+            inputs=draft.inputs,
+            tone=draft.tone,
+            locale=draft.locale,
+            policy=draft.policy,
+            text=text,
+            status=Draft.Status.DRAFTED,
+            progress=100,
+            version=latest + 1,
+            parent=draft,
+            **review,
+        )
+        version.save()
     logger.info(
         "draft_version_created",
         extra={"draft_id": version.pk, "parent_id": draft.pk, "user_id": actor.pk},

@@ -164,14 +164,13 @@ def draft_request_once(
         return draft_request(author=author, **request), False
     existing = Draft.objects.filter(author=author, idempotency_key=idempotency_key).first()
     if existing is None:
+        # Its inputs are checked before the transaction, which must never wait on a check.
+        draft = draft_build(
+            author=author, idempotency_key=idempotency_key, fingerprint=fingerprint, **request
+        )
         try:
             with transaction.atomic():
-                draft = draft_request(
-                    author=author,
-                    idempotency_key=idempotency_key,
-                    fingerprint=fingerprint,
-                    **request,
-                )
+                draft.save()
             return draft, False
         except IntegrityError:
             # A concurrent request with the same key created it first.

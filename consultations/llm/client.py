@@ -159,7 +159,7 @@ def _provider(
     raise ImproperlyConfigured(f"LLM_PROVIDER must be 'openai' or 'offline', not {name!r}.")
 
 
-def _estimate_tokens(text: str) -> int:
+def estimate_tokens(text: str) -> int:
     # About four characters a token in English: good enough for a cost estimate.
     return math.ceil(len(text) / 4)
 
@@ -169,7 +169,7 @@ def _token_counts(messages: list[dict[str, str]], text: str, usage: Any) -> tupl
     provider, and compatible servers that send no usage: an estimate beats a zero cost)."""
     if usage is not None:
         return usage.prompt_tokens, usage.completion_tokens
-    return sum(_estimate_tokens(m.get("content", "")) for m in messages), _estimate_tokens(text)
+    return sum(estimate_tokens(m.get("content", "")) for m in messages), estimate_tokens(text)
 
 
 def _json_object_or_raise(text: str, *, attempts: int) -> None:

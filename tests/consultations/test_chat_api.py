@@ -95,9 +95,10 @@ def test_a_cache_hit_writes_its_turn_in_one_transaction_and_reads_nothing_else(
     api = api_client_for(client_user)
     chat(api, client_user)
 
-    # The JWT's user, then the new conversation and its turn; budgets come from the cache
-    # and a conversation that starts has no history to read.
-    with django_assert_max_num_queries(5) as captured:
+    # The JWT's user, the budgets (none: one query, never a per-process copy, so that a new
+    # budget applies at once), then the new conversation and its turn; a conversation that
+    # starts has no history to read.
+    with django_assert_max_num_queries(6) as captured:
         assert chat(api, client_user).json()["cached"] is True
 
     assert sum(q["sql"].startswith("INSERT") for q in captured) == 2

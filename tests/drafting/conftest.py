@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.databases import database_url
 
 CELERY = Path(settings.BASE_DIR) / ".venv" / "bin" / "celery"
 READY_TIMEOUT_S = 30
@@ -68,19 +68,6 @@ class WorkerProcess:
             self.kill()
 
 
-def _database_url(db: dict[str, Any]) -> str:
-    """The URL of the database the tests run on, which pytest-django created."""
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"] == "django.db.backends.mysql":
-        credentials = quote(db["USER"], safe="")
-        if db.get("PASSWORD"):
-            credentials += ":" + quote(db["PASSWORD"], safe="")
-        port = f":{db['PORT']}" if db.get("PORT") else ""
-        return f"mysql://{credentials}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
-    raise NotImplementedError(f"no worker URL for {db['ENGINE']}")
-
-
 @pytest.fixture(scope="session")
 def _worker_queue() -> Iterator[str]:
     yield _TEST_QUEUE
@@ -110,7 +97,7 @@ def celery_worker_process(
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DATABASE_URL": database_url(connection.settings_dict),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "CELERY_QUEUE": _worker_queue,
