@@ -90,6 +90,7 @@ _ERRORS = {
     "404": (ErrorSerializer, "Not found, or not visible to the caller."),
     "409": (ErrorSerializer, "Conflicts with the state of the resource or of another request."),
     "429": (ErrorSerializer, "Too many requests, or a spent AI budget; see Retry-After."),
+    "502": (ErrorSerializer, "The AI provider refuses Counsel's requests: an admin must act."),
     "503": (ErrorSerializer, "The AI is busy; retry after the Retry-After seconds."),
 }
 

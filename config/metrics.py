@@ -125,7 +125,7 @@ LLM_LATENCY = Histogram(
 LLM_ERRORS = Counter(
     "counsel_llm_errors_total",
     "Failed or rejected AI calls by kind and error code (timeout, unavailable, rate_limited, "
-    "rejected, bad_output, truncated).",
+    "misconfigured, rejected, bad_output, truncated).",
     ["kind", "error"],
 )
 AI_TOKENS = Counter(

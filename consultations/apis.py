@@ -118,6 +118,9 @@ CONVERSATION_HEADER = OpenApiParameter(
     description="The conversation this question joined (context.conversationId, or a new one).",
 )
 BUSY_RESPONSE = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
+MISCONFIGURED_RESPONSE = OpenApiResponse(
+    description="The AI provider refuses the requests (its key, its model): an admin must act."
+)
 REPEATED_RESPONSE = OpenApiResponse(
     description="The Idempotency-Key was used for another body, or its request still runs."
 )
@@ -260,6 +263,7 @@ class ChatApi(APIView):
             403: OpenApiResponse(description="userId is not the caller's id."),
             404: OpenApiResponse(description="context names a case or conversation not yours."),
             409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
@@ -344,7 +348,12 @@ class AnalyzeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
+        responses={
+            200: OutputSerializer,
+            409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
+            503: BUSY_RESPONSE,
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: Request) -> Response:

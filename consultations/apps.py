@@ -13,10 +13,15 @@ class ConsultationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from cases.panels import case_panel_register
+        from config.metrics import LLM_ERRORS
         from consultations.budgets import budgets_forget
-        from consultations.models import Budget
+        from consultations.models import Budget, Consultation
 
         case_panel_register(title="AI consultations", url_name="consultations:case-panel")
         # Cache coherence only: the budgets' rules live in consultations.budgets.
         post_save.connect(budgets_forget, sender=Budget)
         post_delete.connect(budgets_forget, sender=Budget)
+        # At 0 from the start, so that the LLMProviderMisconfigured alert (an increase) sees
+        # the very first refusal: a series born at 1 has no increase to Prometheus.
+        for kind in Consultation.Kind.values:
+            LLM_ERRORS.labels(kind, "misconfigured")

@@ -28,6 +28,7 @@ from config.api import RegistryNameField, StrictSerializer
 from consultations.apis import (
     BUSY_RESPONSE,
     IDEMPOTENCY_HEADER,
+    MISCONFIGURED_RESPONSE,
     REPEATED_RESPONSE,
     idempotency_key_of,
     request_id_for,
@@ -125,6 +126,7 @@ class DraftGenerateApi(APIView):
             202: AcceptedSerializer,
             404: OpenApiResponse(description="context.caseId names a case the caller may not see."),
             409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER],

@@ -36,6 +36,7 @@ from tests.faults.llmock_server import LLMockServer
 pytestmark = pytest.mark.django_db
 
 ANSWER = "Only with the written consent of your landlord."
+MISCONFIGURED = {"detail": "The AI service is misconfigured; an administrator has been told."}
 # The first two words of ANSWER: what a stream broken after its third chunk (the role chunk,
 # "Only ", "with ") had shown.
 SHOWN = "Only with "
@@ -57,6 +58,9 @@ class Fault:
     attempts: int  # requests the server saw
     error_code: str = ""  # the Consultation's; "" when the caller got the answer
     retry_after: str | None = None  # sent with the caller's 503
+    # What the caller is answered when the call fails: 503 "busy" for what waiting may cure,
+    # 502 "misconfigured" (no Retry-After) for a request the provider refuses.
+    status: int = 503
     llmock: tuple[dict[str, Any], ...] = ()  # behaviours queued on llmock
     fake_once: tuple[Behaviour, ...] = ()  # the fake server's next answers
     fake_always: Behaviour | None = None  # the fake server's every answer
@@ -66,9 +70,11 @@ class Fault:
 
     @property
     def outcome(self) -> str:
-        if not self.error_code:
-            return "ok"
-        return "rejected" if self.error_code == "rejected" else "failed"
+        return "failed" if self.error_code else "ok"
+
+    @property
+    def answer(self) -> dict[str, str]:
+        return MISCONFIGURED if self.status == 502 else BUSY
 
 
 def _fail(status: int, *, times: int | None = None, **fields: Any) -> dict[str, Any]:
@@ -118,12 +124,17 @@ LLMOCK_FAULTS = [
         error_code="unavailable",
         retry_after="1",
     ),
-    Fault(
-        "400, never retried",
-        llmock=(_fail(400),),
-        attempts=1,
-        error_code="rejected",
-        retry_after="5",
+    # A request the provider refuses (a malformed request, a bad key, a key without access,
+    # an unknown model) fails the same way every time: 502, not "busy, try again".
+    *(
+        Fault(
+            f"{status}, never retried: misconfigured",
+            llmock=(_fail(status),),
+            attempts=1,
+            error_code="misconfigured",
+            status=502,
+        )
+        for status in (400, 401, 403, 404)
     ),
     Fault("slow first byte within the timeout", llmock=(_delay(0.3, times=1),), attempts=1),
     Fault("slow first byte past the timeout, once", llmock=(_delay(1.0, times=1),), attempts=2),
@@ -242,6 +253,13 @@ STREAM_FAULTS = [
         attempts=3,
         error_code="unavailable",
     ),
+    Fault(
+        "401 before the first token: misconfigured",
+        llmock=(_fail(401),),
+        attempts=1,
+        error_code="misconfigured",
+        status=502,
+    ),
 ]
 
 
@@ -315,9 +333,9 @@ def _check_chat(
     response, elapsed = _timed(lambda: chat(api, user))
 
     if fault.error_code:
-        assert response.status_code == 503
-        assert response.json() == BUSY
-        assert response.headers["Retry-After"] == fault.retry_after
+        assert response.status_code == fault.status
+        assert response.json() == fault.answer
+        assert response.headers.get("Retry-After") == fault.retry_after
     else:
         assert response.status_code == 200
         assert (response.json()["answer"], response.json()["cached"]) == (ANSWER, False)
@@ -408,7 +426,7 @@ def test_streamed_chat_under_an_llmock_fault(
 
     if fault.error_code:
         assert "".join(deltas(parsed)) == fault.shown
-        assert parsed[-1] == ("error", BUSY)
+        assert parsed[-1] == ("error", fault.answer)
     else:
         assert "".join(deltas(parsed)) == ANSWER
         assert parsed[-1][0] == "done"
