@@ -23,7 +23,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +32,7 @@ from cases.models import Case
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
 from config.errors import PermissionDenied
+from config.parsers import JSONParser
 from consultations.models import Consultation, Conversation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
 from consultations.ratelimit import AIRateThrottle

@@ -18,13 +18,13 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
+from config.parsers import JSONParser
 from consultations.apis import (
     BUSY_RESPONSE,
     IDEMPOTENCY_HEADER,
