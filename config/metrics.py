@@ -161,7 +161,8 @@ def ai_call_observe(
     """
     AI_CALLS.labels(kind, outcome).inc()
     AI_CACHE.labels(kind, "hit" if cache_hit else "miss").inc()
-    if outcome != "ok":
+    # An answered call may carry an error too: a fallback answered it (bad_output_fallback).
+    if outcome != "ok" or error_code:
         LLM_ERRORS.labels(kind, error_code or "unknown").inc()
     if cache_hit:
         return
