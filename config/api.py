@@ -4,7 +4,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -90,6 +91,7 @@ _ERRORS = {
     "404": (ErrorSerializer, "Not found, or not visible to the caller."),
     "409": (ErrorSerializer, "Conflicts with the state of the resource or of another request."),
     "429": (ErrorSerializer, "Too many requests, or a spent AI budget; see Retry-After."),
+    "502": (ErrorSerializer, "The AI provider refuses Counsel's requests: an admin must act."),
     "503": (ErrorSerializer, "The AI is busy; retry after the Retry-After seconds."),
 }
 
@@ -156,9 +158,9 @@ class AutoSchema(SpectacularAutoSchema):
         return operation
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 page, except under /api/: a URL no route matches (`/api/cases/x/`)
-    answers in the API's error shape, like an unknown id does."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, except that an API body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
+    (worded by `config.errors.ApiErrorsAsJsonMiddleware`, like the other /api/ errors)."""
+    if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/"):
+        return HttpResponse(status=413)
+    return defaults.bad_request(request, exception)

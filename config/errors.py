@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 logger = logging.getLogger("counsel.errors")
@@ -64,3 +64,45 @@ class DatabaseOutageMiddleware:
         return HttpResponse(
             render_to_string("503.html"), status=503, headers={"Retry-After": DATABASE_RETRY_AFTER}
         )
+
+
+# The API's words for the statuses Django answers on its own; DRF's where it has them.
+_API_ERROR_DETAILS = {
+    400: "Bad request.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "The request body is too large.",
+    500: "A server error occurred.",
+}
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/, Django's own error responses become the API's `{"detail": ...}` with the
+    same status and headers: a URL no route matches, a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    (413, see `config.api.bad_request`), too many fields, a host not in ALLOWED_HOSTS, a 500,
+    and the DEBUG pages of each. A client of the API parses every answer as JSON.
+
+    DRF's responses are left alone: they are already in the format the client negotiated.
+    Near the top of MIDDLEWARE, so that it sees the responses the other middleware give."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or hasattr(response, "accepted_renderer")  # DRF's own
+            or response.streaming
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        detail = _API_ERROR_DETAILS.get(status) or f"{response.reason_phrase}."
+        answer = JsonResponse({"detail": detail}, status=status)
+        for header, value in response.items():  # Allow, Retry-After, CORS, Vary
+            if header.lower() not in {"content-type", "content-length"}:
+                answer[header] = value
+        answer.cookies = response.cookies
+        return answer

@@ -131,7 +131,7 @@ LLM_LATENCY = Histogram(
 LLM_ERRORS = Counter(
     "counsel_llm_errors_total",
     "Failed or rejected AI calls by kind and error code (timeout, unavailable, rate_limited, "
-    "rejected, bad_output, truncated).",
+    "misconfigured, rejected, bad_output, truncated).",
     ["kind", "error"],
 )
 AI_TOKENS = Counter(
@@ -172,7 +172,8 @@ def ai_call_observe(
         AI_REFUSALS.labels(kind, error_code).inc()
         return
     AI_CACHE.labels(kind, "hit" if cache_hit else "miss").inc()
-    if outcome != "ok":
+    # An answered call may carry an error too: a fallback answered it (bad_output_fallback).
+    if outcome != "ok" or error_code:
         LLM_ERRORS.labels(kind, error_code or "unknown").inc()
     if cache_hit:
         return

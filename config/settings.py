@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.metrics.http_metrics_middleware",  # first: times and counts every response
+    "config.errors.ApiErrorsAsJsonMiddleware",  # sees every other middleware's answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -210,6 +211,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # The JSON parser bounds nesting (a deep body was a RecursionError, a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 # The client-facing frontend's origins may call the API; the pages and the admin stay
 # same-origin whatever is configured.

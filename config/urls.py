@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config import health, metrics
 
-handler404 = "config.api.page_not_found"
+handler400 = "config.api.bad_request"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),

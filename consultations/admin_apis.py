@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
 from config.api import StrictSerializer
+from config.parsers import JSONParser
 from consultations.cache_admin import cache_invalidate, cache_stats
 from consultations.models import Consultation
 

@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +30,7 @@ from cases.models import Case
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
 from config.errors import PermissionDenied
+from config.parsers import JSONParser
 from config.request_ids import request_id_for
 from consultations.models import Consultation, Conversation
 from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_policy
@@ -106,6 +106,9 @@ CONVERSATION_HEADER = OpenApiParameter(
     description="The conversation this question joined (context.conversationId, or a new one).",
 )
 BUSY_RESPONSE = OpenApiResponse(description="The AI is busy; retry after the Retry-After seconds.")
+MISCONFIGURED_RESPONSE = OpenApiResponse(
+    description="The AI provider refuses the requests (its key, its model): an admin must act."
+)
 REPEATED_RESPONSE = OpenApiResponse(
     description="The Idempotency-Key was used for another body, or its request still runs."
 )
@@ -248,6 +251,7 @@ class ChatApi(APIView):
             403: OpenApiResponse(description="userId is not the caller's id."),
             404: OpenApiResponse(description="context names a case or conversation not yours."),
             409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
@@ -332,7 +336,12 @@ class AnalyzeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 409: REPEATED_RESPONSE, 503: BUSY_RESPONSE},
+        responses={
+            200: OutputSerializer,
+            409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
+            503: BUSY_RESPONSE,
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: Request) -> Response:

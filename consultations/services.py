@@ -37,11 +37,12 @@ from consultations.llm.client import (
     estimate_tokens,
     get_provider,
 )
-from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
+from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected, LLMTruncated
 from consultations.llm.pii import Scrubber, mask_secrets, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt, render_prompt
 from consultations.models import BudgetReservation, Consultation, ConsultationView, Conversation
 from consultations.policies import (
+    SEVERITIES,
     Policy,
     RequiredClause,
     get_policy,
@@ -57,6 +58,10 @@ logger = logging.getLogger("counsel.ai")
 _OFFLINE_ANALYSIS_NOTE = (
     f"{OFFLINE_LABEL} No language model was consulted: these findings come from the firm's "
     "rule checks only."
+)
+_FALLBACK_ANALYSIS_NOTE = (
+    "[Rule checks only] The AI's answer could not be read, so these findings come from the "
+    "firm's rule checks only."
 )
 
 
@@ -542,19 +547,50 @@ def contract_analyze(
         {"findings": [finding.as_dict() for finding in rule_findings], "suggestions": []}
     )
 
-    def ask() -> dict[str, Any]:
+    def ask_once() -> dict[str, Any]:
         completion = provider.complete(
             messages=messages,
+            # A new key each time: a provider that stores answers would replay a bad one.
             idempotency_key=uuid.uuid4().hex,
             json_output=True,
+            json_schema=_ANALYSIS_SCHEMA,
             offline_answer=offline_answer,
         )
         # Validated before it is returned, so a malformed answer is never cached.
         return {**_answer_of(completion), **_model_analysis(completion)}
 
+    def ask() -> dict[str, Any]:
+        try:
+            return ask_once()
+        except LLMBadOutput as first:
+            # Asked once more: a model's next answer often is the JSON asked for.
+            try:
+                answer = ask_once()
+            except LLMBadOutput as second:
+                attempts = first.attempts + second.attempts
+                raise LLMBadOutput(attempts=attempts, upstream_status=200) from second
+            return {**answer, "attempts": first.attempts + answer["attempts"]}
+
+    def rule_checks_alone(error: LLMError) -> dict[str, Any] | None:
+        # An answer that cannot be read (or was cut off) still leaves the rule checks, which
+        # answer alone, labelled; a failure of the provider itself is still a failure.
+        if not isinstance(error, (LLMBadOutput, LLMTruncated)):
+            return None
+        return {
+            "provider": provider.name,
+            "model": provider.model,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "attempts": error.attempts,
+            "findings": [],
+            "suggestions": [],
+            "error_code": f"{error.code}_fallback",
+        }
+
     cached, hit = call.cached_answer(
-        messages=messages, params={"policy": checked.name}, compute=ask
+        messages=messages, params={"policy": checked.name}, compute=ask, fallback=rule_checks_alone
     )
+    error_code = cached.get("error_code", "")
     findings = [
         {name: restore(value, scrubber.mapping) for name, value in finding.as_dict().items()}
         for finding in merge_findings(rule_findings, cached["findings"])
@@ -563,9 +599,11 @@ def contract_analyze(
     suggestions = list(dict.fromkeys([*suggestions_for(findings), *model_suggestions]))
     if cached["provider"] == "offline":
         suggestions.insert(0, _OFFLINE_ANALYSIS_NOTE)
+    elif error_code:
+        suggestions.insert(0, _FALLBACK_ANALYSIS_NOTE)
     result = {"findings": findings, "riskLevel": risk_level(findings), "suggestions": suggestions}
     consultation = call.record_success(
-        cached=cached, hit=hit, answer=json.dumps(result, ensure_ascii=False)
+        cached=cached, hit=hit, answer=json.dumps(result, ensure_ascii=False), error_code=error_code
     )
     return AnalysisResult(
         findings=findings,
@@ -584,6 +622,37 @@ def _rule_sentences(policy: Policy) -> list[str]:
         else f"{rule.clause}: {rule.suggestion}"
         for rule in policy.rules
     ]
+
+
+# What the model must answer, for a provider that holds it to a schema (OpenAI's strict mode
+# wants every property required and no others); the prompt says the same in words.
+_ANALYSIS_SCHEMA = {
+    "name": "contract_analysis",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "properties": {
+            "findings": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "clause": {"type": "string"},
+                        "severity": {"type": "string", "enum": list(SEVERITIES)},
+                        "evidence": {"type": "string"},
+                        "message": {"type": "string"},
+                        "suggestion": {"type": "string"},
+                    },
+                    "required": ["clause", "severity", "evidence", "message", "suggestion"],
+                    "additionalProperties": False,
+                },
+            },
+            "suggestions": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["findings", "suggestions"],
+        "additionalProperties": False,
+    },
+}
 
 
 def _model_analysis(completion: Completion) -> dict[str, Any]:
@@ -796,21 +865,21 @@ class _Call:
         messages: list[dict[str, str]],
         params: Mapping[str, Any],
         compute: Callable[[], dict[str, Any]],
+        fallback: Callable[[LLMError], dict[str, Any] | None] = lambda error: None,
     ) -> tuple[dict[str, Any], bool]:
         """`(answer, hit)`: the cached answer to `messages`, else `compute()`'s, kept for the
-        kind's TTL. An LLMError is recorded as a failed consultation and propagates."""
+        kind's TTL. An LLMError is answered by `fallback(error)` when it has an answer (never
+        cached: the next call asks again), else recorded as a failed consultation and
+        propagates."""
         key = self.key(messages=messages, params=params)
-        with self.failures_recorded():
-            return cached_call(key=key, ttl=settings.LLM_CACHE_TTL[self.kind], compute=compute)
-
-    @contextmanager
-    def failures_recorded(self) -> Iterator[None]:
-        """Record a failed (or rejected) consultation for an LLMError, then let it propagate."""
         try:
-            yield
+            return cached_call(key=key, ttl=settings.LLM_CACHE_TTL[self.kind], compute=compute)
         except LLMError as exc:
-            self.record_failure(error=exc)
-            raise
+            answer = fallback(exc)
+            if answer is None:
+                self.record_failure(error=exc)
+                raise
+            return answer, False
 
     def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
         """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
@@ -828,10 +897,14 @@ class _Call:
             outcome=outcome, error_code=error.code, attempts=error.attempts, answer=answer
         )
 
-    def record_success(self, *, cached: Mapping[str, Any], hit: bool, answer: str) -> Consultation:
+    def record_success(
+        self, *, cached: Mapping[str, Any], hit: bool, answer: str, error_code: str = ""
+    ) -> Consultation:
+        """An answered call; `error_code` says when a fallback answered it."""
         prompt_tokens, completion_tokens = cached["prompt_tokens"], cached["completion_tokens"]
         return self._record(
             outcome=Consultation.Outcome.OK,
+            error_code=error_code,
             answer=answer,
             provider=cached["provider"],
             model=cached["model"],

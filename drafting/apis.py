@@ -18,16 +18,17 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
+from config.parsers import JSONParser
 from consultations.apis import (
     BUSY_RESPONSE,
     IDEMPOTENCY_HEADER,
+    MISCONFIGURED_RESPONSE,
     REPEATED_RESPONSE,
     idempotency_key_of,
     request_id_for,
@@ -125,6 +126,7 @@ class DraftGenerateApi(APIView):
             202: AcceptedSerializer,
             404: OpenApiResponse(description="context.caseId names a case the caller may not see."),
             409: REPEATED_RESPONSE,
+            502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER],

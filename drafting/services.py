@@ -48,7 +48,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case
 from config.errors import DomainError
-from consultations.llm.errors import LLMError, LLMTimeout, LLMUnavailable
+from consultations.llm.errors import LLMError, LLMMisconfigured, LLMTimeout, LLMUnavailable
 from consultations.policies import UnknownPolicy, get_policy
 from consultations.services import IdempotencyConflict, document_draft
 from drafting.doctypes import (
@@ -268,6 +268,9 @@ def draft_generate(
     except LLMError as exc:
         if retry_transient and isinstance(exc, TRANSIENT_LLM_ERRORS):
             _release(draft_id, token, f"The AI was busy ({exc.code}); trying again shortly.")
+        elif isinstance(exc, LLMMisconfigured):
+            # The user's own words for it: no retry will draft this until an admin acts.
+            _fail(draft_id, token, exc.detail)
         else:
             _fail(draft_id, token, f"The AI could not draft the document ({exc.code}).")
         raise

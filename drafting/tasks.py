@@ -47,7 +47,7 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
         # Jitter, so drafts that failed together do not all retry in the same second.
         raise self.retry(exc=exc, countdown=countdown + random.uniform(0, 1)) from exc
     except DomainError:
-        return  # permanent (rejected, bad output, stale inputs, budget spent): marked failed
+        return  # permanent (misconfigured, bad output, stale inputs, budget spent): failed
 
 
 class DraftRecovery(bootsteps.StartStopStep):

@@ -6,6 +6,10 @@ request takes the next scripted behaviour, or ``default`` once the script is use
     fake_llm.script(Status(429, retry_after=1), Reply(text="Yes."))
     fake_llm.default = Reply(text="Always this.")
     fake_llm.requests[0].idempotency_key
+    fake_llm.refused_formats = {"json_schema"}  # like a server that knows no schemas
+
+A request whose ``response_format`` type is in ``refused_formats`` is answered 400 (param
+``response_format``) before any behaviour is taken, as a server that does not support it.
 
 Behaviours: ``Reply`` (an answer; streamed as SSE when the request says ``"stream": true``),
 ``Status`` (an error status, optional Retry-After), ``Delay`` (silence before the first byte,
@@ -110,10 +114,17 @@ class RecordedRequest:
     def idempotency_key(self) -> str | None:
         return self.headers.get("idempotency-key")
 
+    @property
+    def response_format(self) -> str | None:
+        """The type of JSON asked for (json_schema, json_object), None when none was."""
+        asked = self.json.get("response_format") if isinstance(self.json, dict) else None
+        return asked["type"] if asked else None
+
 
 class FakeLLM:
     def __init__(self) -> None:
         self.default: Behaviour = Reply()
+        self.refused_formats: set[str] = set()
         self._script: deque[Behaviour] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -141,6 +152,7 @@ class FakeLLM:
     def reset(self) -> None:
         with self._lock:
             self.default = Reply()
+            self.refused_formats = set()
             self._script.clear()
             self._requests.clear()
 
@@ -153,9 +165,12 @@ class FakeLLM:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _take(self, request: RecordedRequest) -> Behaviour:
+    def _take(self, request: RecordedRequest) -> Behaviour | None:
+        """The behaviour for `request`; None when its response_format is refused."""
         with self._lock:
             self._requests.append(request)
+            if request.response_format in self.refused_formats:
+                return None
             return self._script.popleft() if self._script else self.default
 
 
@@ -188,7 +203,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": "Not found.", "type": "not_found"}})
             return
         fake = self.server.fake
-        self._behave(fake._take(request), body if isinstance(body, dict) else {}, fake)
+        behaviour = fake._take(request)
+        if behaviour is None:
+            error = {"message": "Unsupported response_format.", "type": "invalid_request_error"}
+            self._send_json(400, {"error": {**error, "param": "response_format", "code": None}})
+            return
+        self._behave(behaviour, body if isinstance(body, dict) else {}, fake)
 
     def _behave(self, behaviour: Behaviour, body: dict[str, Any], fake: FakeLLM) -> None:
         match behaviour:

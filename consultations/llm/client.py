@@ -14,6 +14,7 @@ SDK's timeout only bounds each socket read of one attempt.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import logging
@@ -21,6 +22,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -36,6 +38,7 @@ from consultations.llm.errors import (
     DEFAULT_RETRY_AFTER,
     LLMBadOutput,
     LLMError,
+    LLMMisconfigured,
     LLMRejected,
     LLMTimeout,
     LLMTruncated,
@@ -87,13 +90,16 @@ class Provider(Protocol):
         messages: list[Message],
         idempotency_key: str,
         json_output: bool = False,
+        json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
     ) -> Completion:
         """The model's answer to ``messages``, or an ``LLMError``.
 
         ``idempotency_key`` is sent on every attempt of this call (and only this call).
-        ``json_output`` asks for a JSON object and guarantees ``text`` parses as one.
+        ``json_output`` asks for a JSON object and guarantees ``text`` parses as one;
+        ``json_schema`` (OpenAI's ``{"name", "schema", "strict"}``) describes that object to
+        a provider that can hold the model to it.
         ``offline_answer`` is what the offline provider answers (a draft assembled from its
         template, a rule-based analysis); a real model ignores it.
         """
@@ -197,6 +203,7 @@ class OfflineProvider:
         messages: list[Message],
         idempotency_key: str,
         json_output: bool = False,
+        json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
     ) -> Completion:
@@ -282,24 +289,101 @@ class OpenAIProvider:
         messages: list[Message],
         idempotency_key: str,
         json_output: bool = False,
+        json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
     ) -> Completion:
         params: dict[str, Any] = {"model": self.model, "messages": messages}
-        if json_output:
-            params["response_format"] = {"type": "json_object"}
         if max_tokens is not None:
             # `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible
             # server (Ollama, vLLM, LiteLLM) understands it.
             params["max_tokens"] = max_tokens
-
-        def attempt(timeout: float, attempts: int) -> Completion:
-            response = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
-            return self._completion(
-                response, messages=messages, attempts=attempts, json_output=json_output
+        *plainer, last = _response_formats(json_schema) if json_output else (None,)
+        spent = 0  # attempts the formats the provider refused took
+        with self._refusals_logged():
+            for response_format in plainer:
+                try:
+                    return self._complete_once(
+                        params,
+                        response_format,
+                        spent=spent,
+                        idempotency_key=idempotency_key,
+                        json_output=json_output,
+                    )
+                except LLMMisconfigured as exc:
+                    # 400 is how a server says it does not know a parameter: a plainer way
+                    # of asking for JSON may be one it knows. Any other refusal (a bad key,
+                    # an unknown model) would be the same whatever the format.
+                    if exc.upstream_status != 400:
+                        raise
+                    spent = exc.attempts
+                    logger.warning(
+                        "llm response_format refused, asking again with a plainer one",
+                        extra={
+                            "provider": self.name,
+                            "model": self.model,
+                            "response_format": response_format["type"],
+                        },
+                    )
+            return self._complete_once(
+                params,
+                last,
+                spent=spent,
+                idempotency_key=idempotency_key,
+                json_output=json_output,
             )
 
-        return self._with_retries(attempt, idempotency_key=idempotency_key)
+    def _complete_once(
+        self,
+        params: dict[str, Any],
+        response_format: dict[str, Any] | None,
+        *,
+        spent: int,
+        idempotency_key: str,
+        json_output: bool,
+    ) -> Completion:
+        """One request with its retries, `response_format` added when not None; the attempts
+        count on from `spent`, those of the formats tried before."""
+        if response_format is not None:
+            params = {**params, "response_format": response_format}
+
+        def attempt(timeout: float, number: int) -> Completion:
+            response = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
+            return self._completion(
+                response,
+                messages=params["messages"],
+                attempts=number,
+                json_output=json_output,
+            )
+
+        try:
+            completion = self._with_retries(attempt, idempotency_key=idempotency_key)
+        except LLMError as exc:
+            exc.attempts += spent
+            raise
+        return dataclasses.replace(completion, attempts=spent + completion.attempts)
+
+    @contextmanager
+    def _refusals_logged(self) -> Iterator[None]:
+        """A refused request is logged at ERROR: only an admin can fix it (an alert reads
+        the same failure from the metrics)."""
+        try:
+            yield
+        except LLMMisconfigured as exc:
+            cause = exc.__cause__
+            logger.error(
+                "llm provider refused the request: check LLM_API_KEY, LLM_MODEL, LLM_BASE_URL",
+                extra={
+                    "provider": self.name,
+                    "model": self.model,
+                    "upstream_status": exc.upstream_status,
+                    # The provider's code for it ("invalid_api_key", "model_not_found"), never
+                    # its message, which may quote the prompt.
+                    "provider_error": getattr(cause, "code", None) or getattr(cause, "type", None),
+                    "attempts": exc.attempts,
+                },
+            )
+            raise
 
     def stream(
         self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
@@ -325,9 +409,10 @@ class OpenAIProvider:
                 opened.close()
                 raise _as_sdk_error(exc, opened.response.request) from exc
 
-        opened, events, first, attempts = self._with_retries(
-            attempt, idempotency_key=idempotency_key
-        )
+        with self._refusals_logged():
+            opened, events, first, attempts = self._with_retries(
+                attempt, idempotency_key=idempotency_key
+            )
         parts: list[str] = []
         finish_reason: str | None = None
         usage = None
@@ -550,7 +635,7 @@ def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
                 upstream_status=status,
                 retry_after=_retry_after(exc.response.headers),
             )
-        return _Failure(LLMRejected, "rejected", retryable=False, upstream_status=status)
+        return _Failure(LLMMisconfigured, "misconfigured", retryable=False, upstream_status=status)
     if isinstance(exc, openai.APIResponseValidationError):
         # A well-formed body of the wrong shape: the server will not change its mind.
         return _Failure(LLMBadOutput, "bad_output", retryable=False, upstream_status=200)
@@ -560,6 +645,16 @@ def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
         return _Failure(LLMBadOutput, "bad_output", retryable=bad_bodies == 0, upstream_status=200)
     # A bare APIError: the provider reported an error in a way none of the above covers.
     return _Failure(LLMRejected, "rejected", retryable=False)
+
+
+def _response_formats(json_schema: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """The ways to ask for a JSON object, best first: held to the schema (OpenAI, vLLM,
+    Ollama, LiteLLM), any JSON object (servers without schemas), or the prompt's words alone
+    (servers that know neither, whose answer is still checked)."""
+    plainer = ({"type": "json_object"}, None)
+    if json_schema is None:
+        return plainer
+    return ({"type": "json_schema", "json_schema": dict(json_schema)}, *plainer)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

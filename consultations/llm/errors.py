@@ -1,11 +1,11 @@
 """Typed failures of an LLM call.
 
-Every failure reaches the user as the same 503 with ``Retry-After`` (the ``/api/ai`` contract
-has one failure shape, and a frontend only needs to know "try again later"); ``code`` says
-what really happened, for the Consultation record, the logs and the metrics. That includes
-``LLMRejected`` (the provider refused our request: a bad key, an unknown model, a prompt too
-long): a 502 would describe it better, but the contract promises 503 whenever the AI cannot
-answer, and the cause is ours to fix, not the caller's.
+A failure that waiting may cure reaches the user as the contract's 503 with ``Retry-After``
+("try again later"); ``code`` says what really happened, for the Consultation record, the
+logs and the metrics. ``LLMMisconfigured`` is the exception: the provider refused the request
+itself (a bad key, an unknown model, a request it cannot read), so every retry would fail the
+same way until an admin fixes the settings; telling the user to try again would be a lie, so
+it answers 502 without ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class LLMError(DomainError):
         code: str | None = None,
         upstream_status: int | None = None,
     ) -> None:
-        super().__init__(headers={"Retry-After": str(retry_after)})
+        # Retry-After only where waiting helps (the 503s), never on a misconfiguration.
+        headers = {"Retry-After": str(retry_after)} if self.status_code == 503 else None
+        super().__init__(headers=headers)
         self.attempts = attempts
         self.retry_after = retry_after
         self.code = code or self.code
@@ -60,9 +62,20 @@ class LLMUnavailable(LLMError):
 
 
 class LLMRejected(LLMError):
-    """The provider refused the request (a 4xx other than 408/409/429, or a content filter)."""
+    """The provider would not answer this request: its content filter, or an error it reported
+    without an HTTP status."""
 
     code = "rejected"
+
+
+class LLMMisconfigured(LLMError):
+    """The provider refused the request itself: a 4xx other than 408/409/429 (401 a bad key,
+    403 a key without access, 404 an unknown model or URL, 400/422 a request it cannot
+    read). Only an admin can cure it: answered 502, logged at ERROR, alerted on."""
+
+    status_code = 502
+    default_detail = "The AI service is misconfigured; an administrator has been told."
+    code = "misconfigured"
 
 
 class LLMBadOutput(LLMError):

@@ -102,7 +102,8 @@ def test_online_analysis_merges_the_models_findings_after_the_rules(
         "Add a break clause.",
     ]
     request = fake_llm.requests[0].json
-    assert request["response_format"] == {"type": "json_object"}
+    assert request["response_format"]["type"] == "json_schema"
+    assert request["response_format"]["json_schema"]["name"] == "contract_analysis"
     assert request["messages"][1]["content"] == text
     assert "Residential or commercial lease" in request["messages"][0]["content"]
 
@@ -142,7 +143,7 @@ def test_another_policy_is_not_served_the_cached_analysis(
         json.dumps(["not", "an", "object"]),
     ],
 )
-def test_an_unusable_model_analysis_is_a_friendly_error_and_a_failed_row(
+def test_an_unusable_model_analysis_falls_back_to_the_rule_checks_never_cached(
     fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient], reply: str
 ) -> None:
     fake_llm.default = Reply(text=reply)
@@ -152,12 +153,13 @@ def test_an_unusable_model_analysis_is_a_friendly_error_and_a_failed_row(
     response = analyze(api, body)
     analyze(api, body)
 
-    assert response.status_code == 503
-    assert response.json() == BUSY
-    assert "Retry-After" in response.headers
-    assert len(fake_llm.requests) == 2  # never cached
-    failed = Consultation.objects.filter(outcome="failed")
-    assert [(row.error_code, row.kind) for row in failed] == [("bad_output", "analyze")] * 2
+    # It used to be a 503 "busy" for every policy; now the rule checks answer, labelled.
+    assert response.status_code == 200
+    assert response.json()["findings"] == []
+    assert response.json()["suggestions"][0].startswith("[Rule checks only]")
+    assert len(fake_llm.requests) == 4  # asked twice each time, never cached
+    rows = Consultation.objects.all()
+    assert [(row.outcome, row.error_code) for row in rows] == [("ok", "bad_output_fallback")] * 2
 
 
 def test_analysis_with_the_llm_down_is_503_and_recorded(

@@ -196,11 +196,12 @@ def test_a_request_the_provider_refuses_is_not_retried(
 
     response = chat(api_client_for(client_user), client_user)
 
-    assert response.status_code == 503
-    assert response.json() == BUSY
+    assert response.status_code == 502
+    assert "misconfigured" in response.json()["detail"]
+    assert "Retry-After" not in response.headers
     assert len(fake_llm.requests) == 1
     refused = Consultation.objects.get()
-    assert (refused.outcome, refused.error_code, refused.attempts) == ("rejected", "rejected", 1)
+    assert (refused.outcome, refused.error_code, refused.attempts) == ("failed", "misconfigured", 1)
 
 
 def test_a_truncated_answer_is_refused_and_never_cached(

@@ -22,6 +22,7 @@ from consultations.llm.client import (
 )
 from consultations.llm.errors import (
     LLMBadOutput,
+    LLMMisconfigured,
     LLMRejected,
     LLMTimeout,
     LLMTruncated,
@@ -219,16 +220,20 @@ def test_max_retries_setting_bounds_the_attempts(fake_llm: FakeLLM, settings: Se
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_other_client_errors_are_rejected_after_one_attempt(fake_llm: FakeLLM, status: int) -> None:
+def test_other_client_errors_are_a_misconfiguration_after_one_attempt(
+    fake_llm: FakeLLM, status: int
+) -> None:
     fake_llm.script(Status(status))
 
-    with pytest.raises(LLMRejected) as caught:
+    with pytest.raises(LLMMisconfigured) as caught:
         ask()
 
     assert len(fake_llm.requests) == 1
-    assert (caught.value.code, caught.value.attempts) == ("rejected", 1)
+    assert (caught.value.code, caught.value.attempts) == ("misconfigured", 1)
     assert caught.value.upstream_status == status
-    assert caught.value.status_code == 503
+    # Not the "busy, try again" 503: no retry would help.
+    assert caught.value.status_code == 502
+    assert "Retry-After" not in caught.value.headers
 
 
 def test_retry_after_beyond_the_deadline_fails_at_once_and_passes_it_on(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from consultations.llm.errors import LLMMisconfigured
 from consultations.models import Consultation
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft
@@ -154,7 +155,7 @@ def test_a_busy_ai_fails_the_draft_after_three_retries(
     assert Consultation.objects.filter(outcome="failed").count() == 4
 
 
-def test_a_rejected_request_fails_the_draft_without_a_retry(
+def test_a_misconfigured_provider_fails_the_draft_with_its_reason_without_a_retry(
     fake_llm: FakeLLM, client_user: User
 ) -> None:
     fake_llm.default = Status(400)
@@ -165,7 +166,8 @@ def test_a_rejected_request_fails_the_draft_without_a_retry(
     draft.refresh_from_db()
     assert draft.status == Draft.Status.FAILED
     assert draft.attempts == 1
-    assert Consultation.objects.get().outcome == Consultation.Outcome.REJECTED
+    assert draft.failure_reason == LLMMisconfigured.default_detail
+    assert Consultation.objects.get().error_code == "misconfigured"
 
 
 # --- Running twice --------------------------------------------------------------------------

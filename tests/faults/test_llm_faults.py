@@ -36,6 +36,7 @@ from tests.faults.llmock_server import LLMockServer
 pytestmark = pytest.mark.django_db
 
 ANSWER = "Only with the written consent of your landlord."
+MISCONFIGURED = {"detail": "The AI service is misconfigured; an administrator has been told."}
 # The first two words of ANSWER: what a stream broken after its third chunk (the role chunk,
 # "Only ", "with ") had shown.
 SHOWN = "Only with "
@@ -57,6 +58,10 @@ class Fault:
     attempts: int  # requests the server saw
     error_code: str = ""  # the Consultation's; "" when the caller got the answer
     retry_after: str | None = None  # sent with the caller's 503
+    # What the caller is answered when the call fails: 503 "busy" for what waiting may cure,
+    # 502 "misconfigured" (no Retry-After) for a request the provider refuses; 200 when a
+    # fallback answered (an analysis from the rule checks alone).
+    status: int = 503
     llmock: tuple[dict[str, Any], ...] = ()  # behaviours queued on llmock
     fake_once: tuple[Behaviour, ...] = ()  # the fake server's next answers
     fake_always: Behaviour | None = None  # the fake server's every answer
@@ -66,9 +71,12 @@ class Fault:
 
     @property
     def outcome(self) -> str:
-        if not self.error_code:
-            return "ok"
-        return "rejected" if self.error_code == "rejected" else "failed"
+        # A fallback answered the caller: the call is ok, its error_code says how.
+        return "failed" if self.error_code and self.status != 200 else "ok"
+
+    @property
+    def answer(self) -> dict[str, str]:
+        return MISCONFIGURED if self.status == 502 else BUSY
 
 
 def _fail(status: int, *, times: int | None = None, **fields: Any) -> dict[str, Any]:
@@ -118,12 +126,17 @@ LLMOCK_FAULTS = [
         error_code="unavailable",
         retry_after="1",
     ),
-    Fault(
-        "400, never retried",
-        llmock=(_fail(400),),
-        attempts=1,
-        error_code="rejected",
-        retry_after="5",
+    # A request the provider refuses (a malformed request, a bad key, a key without access,
+    # an unknown model) fails the same way every time: 502, not "busy, try again".
+    *(
+        Fault(
+            f"{status}, never retried: misconfigured",
+            llmock=(_fail(status),),
+            attempts=1,
+            error_code="misconfigured",
+            status=502,
+        )
+        for status in (400, 401, 403, 404)
     ),
     Fault("slow first byte within the timeout", llmock=(_delay(0.3, times=1),), attempts=1),
     Fault("slow first byte past the timeout, once", llmock=(_delay(1.0, times=1),), attempts=2),
@@ -242,6 +255,13 @@ STREAM_FAULTS = [
         attempts=3,
         error_code="unavailable",
     ),
+    Fault(
+        "401 before the first token: misconfigured",
+        llmock=(_fail(401),),
+        attempts=1,
+        error_code="misconfigured",
+        status=502,
+    ),
 ]
 
 
@@ -315,9 +335,9 @@ def _check_chat(
     response, elapsed = _timed(lambda: chat(api, user))
 
     if fault.error_code:
-        assert response.status_code == 503
-        assert response.json() == BUSY
-        assert response.headers["Retry-After"] == fault.retry_after
+        assert response.status_code == fault.status
+        assert response.json() == fault.answer
+        assert response.headers.get("Retry-After") == fault.retry_after
     else:
         assert response.status_code == 200
         assert (response.json()["answer"], response.json()["cached"]) == (ANSWER, False)
@@ -408,7 +428,7 @@ def test_streamed_chat_under_an_llmock_fault(
 
     if fault.error_code:
         assert "".join(deltas(parsed)) == fault.shown
-        assert parsed[-1] == ("error", BUSY)
+        assert parsed[-1] == ("error", fault.answer)
     else:
         assert "".join(deltas(parsed)) == ANSWER
         assert parsed[-1][0] == "done"
@@ -426,6 +446,7 @@ def test_streamed_chat_under_an_llmock_fault(
 
 
 ANALYSIS = '{"findings": [], "suggestions": ["Say whether subletting is allowed."]}'
+FALLBACK_NOTE = "[Rule checks only]"
 
 
 @pytest.mark.parametrize(
@@ -440,11 +461,32 @@ ANALYSIS = '{"findings": [], "suggestions": ["Say whether subletting is allowed.
                 retry_after="1",
             ),
             Fault(
-                "an answer that is not the JSON asked for",
-                llmock=({"type": "reply", "text": ANSWER},),
+                "401: misconfigured",
+                llmock=(_fail(401),),
                 attempts=1,
-                error_code="bad_output",
-                retry_after="5",
+                error_code="misconfigured",
+                status=502,
+            ),
+            # Unreadable JSON is asked for once more, then the policy's rule checks answer
+            # alone, labelled (200), and the fallback is never cached.
+            Fault(
+                "an answer that is not the JSON asked for, once",
+                llmock=({"type": "reply", "text": ANSWER, "times": 1},),
+                attempts=2,
+            ),
+            Fault(
+                "answers that are never the JSON asked for",
+                llmock=({"type": "reply", "text": ANSWER, "times": None},),
+                attempts=2,
+                error_code="bad_output_fallback",
+                status=200,
+            ),
+            Fault(
+                "an answer cut by the length limit",
+                llmock=({"type": "reply", "text": '{"findings": [', "finish_reason": "length"},),
+                attempts=1,
+                error_code="truncated_fallback",
+                status=200,
             ),
         ]
     ),
@@ -463,9 +505,16 @@ def test_contract_analysis_under_an_llmock_fault(
 
     response, elapsed = _timed(lambda: api.post(reverse("ai-api:analyze"), body, format="json"))
 
-    assert response.status_code == 503
-    assert response.json() == BUSY
-    assert response.headers["Retry-After"] == fault.retry_after
+    if fault.status == 200:
+        assert response.status_code == 200
+        assert response.json()["suggestions"][0].startswith(FALLBACK_NOTE)
+    elif fault.error_code:
+        assert response.status_code == fault.status
+        assert response.json() == fault.answer
+        assert response.headers.get("Retry-After") == fault.retry_after
+    else:
+        assert response.status_code == 200
+        assert "Say whether subletting is allowed." in response.json()["suggestions"]
     consultation = _check_row(fault, elapsed, seen=len(faulty_llm.requests()))
     assert (consultation.kind, consultation.policy) == ("analyze", "lease")
 
@@ -475,4 +524,5 @@ def test_contract_analysis_under_an_llmock_fault(
 
     assert again.status_code == 200
     assert "Say whether subletting is allowed." in again.json()["suggestions"]
-    assert len(faulty_llm.requests()) == fault.attempts + 1
+    # Neither a failure nor a fallback is cached; a recovered answer is.
+    assert len(faulty_llm.requests()) == fault.attempts + bool(fault.error_code)
