@@ -21,6 +21,22 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return cases.filter(client=user)
 
 
+def on_visible_cases(user: User, *, owner: str) -> Q:
+    """The one access rule for what hangs off a case (drafts, batches, conversations,
+    consultations), as a filter on their `case` and their `owner` field.
+
+    A record on a case follows the case's membership as it is now (`cases_visible_to`): staff
+    who may see the case see every record on it, anyone else only their own, and only while
+    the case is still theirs; a lawyer taken off a case loses its records, their own too. A
+    record on no case is its owner's alone.
+    """
+    own = Q(**{owner: user})
+    on_visible_case = Q(case__in=cases_visible_to(user).values("pk"))
+    if user.is_staff_member:
+        return (own & Q(case__isnull=True)) | on_visible_case
+    return own & (Q(case__isnull=True) | on_visible_case)
+
+
 def case_get_visible(*, user: User, case_id: int) -> Case:
     """A case the user may see, or NotFound: another user's case does not exist for them."""
     try:

@@ -326,6 +326,8 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="counsel")
 # A draft job that has held its claim this long is presumed dead and may be taken over: more
 # than the longest job (two LLM deadlines: one waiting for another caller, one asking).
 DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)
+# Four eyes: the lawyer who requested a draft (or made its version) may not approve it.
+DRAFT_APPROVER_MUST_DIFFER = env.bool("DRAFT_APPROVER_MUST_DIFFER", default=False)
 
 # --- Metrics (GET /metrics, Prometheus) ------------------------------------------------------
 # A scraper shows `Authorization: Bearer <METRICS_TOKEN>` (unset: no token is accepted) or

@@ -1,7 +1,8 @@
 """The audit of AI exchanges: every Consultation, read-only, and a record of who looked at one.
 
 Nothing here can add, change or delete a row: the audit trail is written only by the services
-that made the calls. Admins may read and export it; opening one writes a ConsultationView.
+that made the calls. Admins may read and export it; opening one writes a ConsultationView, and
+exporting writes a ConsultationExport and a ConsultationView per exported consultation.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from consultations.admin_views import cache_view, dashboard_csv_view, dashboard_view
-from consultations.models import Budget, CacheInvalidation, Consultation, ConsultationView
+from consultations.exports import consultation_export_start, consultations_exported
+from consultations.models import (
+    Budget,
+    CacheInvalidation,
+    Consultation,
+    ConsultationExport,
+    ConsultationView,
+)
 from consultations.services import consultation_view_record
 
 # The answer is left out on purpose: it is what the user saw, with the identities the scrubber
@@ -92,8 +100,15 @@ def _csv_lines(consultations: Iterable[Consultation]) -> Iterator[str]:
         yield writer.writerow(_csv_row(consultation))
 
 
-def _csv_response(consultations: QuerySet[Consultation]) -> StreamingHttpResponse:
-    rows = consultations.select_related("user", "case").iterator(chunk_size=1000)
+def _csv_response(
+    request: HttpRequest, consultations: QuerySet[Consultation], scope: ConsultationExport.Scope
+) -> StreamingHttpResponse:
+    export = consultation_export_start(
+        exporter=request.user, scope=scope, query=request.GET.urlencode()
+    )
+    rows = consultations_exported(
+        export=export, consultations=consultations.select_related("user", "case")
+    )
     response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
     filename = f"consultations-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -118,15 +133,15 @@ class ReadOnlyAdminMixin:
 
 class ConsultationViewInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConsultationView
-    fields = ("viewed_at", "viewer")
+    fields = ("viewed_at", "viewer", "export")
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "view by an admin"
+    verbose_name = "view"
     verbose_name_plural = "Viewed by"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ConsultationView]:
-        return super().get_queryset(request).select_related("viewer")
+        return super().get_queryset(request).select_related("viewer", "export__exporter")
 
 
 @admin.register(Consultation)
@@ -230,7 +245,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def export_csv(
         self, request: HttpRequest, queryset: QuerySet[Consultation]
     ) -> StreamingHttpResponse:
-        return _csv_response(queryset)
+        return _csv_response(request, queryset, ConsultationExport.Scope.SELECTED)
 
     def get_urls(self) -> list[URLPattern]:
         export = path(
@@ -265,7 +280,9 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("Unknown filter.")
-        return _csv_response(changelist.get_queryset(request))
+        return _csv_response(
+            request, changelist.get_queryset(request), ConsultationExport.Scope.FILTERED
+        )
 
     def change_view(
         self,
@@ -286,12 +303,22 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ConsultationView)
 class ConsultationViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("viewed_at", "viewer", "consultation_link", "consultation_user")
-    list_filter = (("viewer", admin.RelatedOnlyFieldListFilter), "viewed_at")
+    list_display = ("viewed_at", "viewer", "consultation_link", "consultation_user", "export")
+    list_filter = (
+        ("viewer", admin.RelatedOnlyFieldListFilter),
+        ("export", admin.EmptyFieldListFilter),
+        "viewed_at",
+    )
     search_fields = ("viewer__username", "consultation__request_id", "consultation__user__username")
     date_hierarchy = "viewed_at"
-    list_select_related = ("viewer", "consultation", "consultation__user")
-    fields = ("viewed_at", "viewer", "consultation")
+    list_select_related = (
+        "viewer",
+        "consultation",
+        "consultation__user",
+        "export",
+        "export__exporter",
+    )
+    fields = ("viewed_at", "viewer", "consultation", "export")
     readonly_fields = fields
 
     @admin.display(description="Consultation", ordering="consultation")
@@ -302,6 +329,24 @@ class ConsultationViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Whose consultation", ordering="consultation__user__username")
     def consultation_user(self, view: ConsultationView) -> str:
         return view.consultation.user.username
+
+
+@admin.register(ConsultationExport)
+class ConsultationExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who downloaded which consultations as CSV; each one's rows are its ConsultationViews."""
+
+    list_display = ("exported_at", "exporter", "scope", "query", "rows", "consultations_link")
+    list_filter = (("exporter", admin.RelatedOnlyFieldListFilter), "scope", "exported_at")
+    search_fields = ("exporter__username", "query")
+    date_hierarchy = "exported_at"
+    list_select_related = ("exporter",)
+    fields = ("exported_at", "exporter", "scope", "query", "rows")
+    readonly_fields = fields
+
+    @admin.display(description="Consultations")
+    def consultations_link(self, export: ConsultationExport) -> str:
+        url = reverse("admin:consultations_consultationview_changelist")
+        return format_html('<a href="{}?export__id__exact={}">the rows</a>', url, export.pk)
 
 
 @admin.register(CacheInvalidation)

@@ -37,6 +37,7 @@ from consultations.policies import POLICIES, SEVERITIES, UnknownPolicy, get_poli
 from consultations.ratelimit import AIRateThrottle
 from consultations.selectors import (
     consultation_answered_for_key,
+    consultation_get_visible,
     consultations_of,
     conversation_get_owned,
     conversation_get_visible,
@@ -50,6 +51,7 @@ from consultations.services import (
     StreamFailed,
     chat_answer,
     chat_stream,
+    consultation_view_record,
     contract_analyze,
     idempotent_response,
     request_fingerprint,
@@ -364,26 +366,60 @@ class AnalyzeApi(APIView):
         return _respond_once(request, request_id, produce)
 
 
+class _ConsultationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Consultation.Kind.choices)
+    caseId = serializers.IntegerField(source="case_id", allow_null=True)
+    model = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=Consultation.Outcome.choices)
+    cached = serializers.BooleanField(source="cache_hit")
+    tokensUsed = serializers.IntegerField(source="tokens_used")
+    latencyMs = serializers.IntegerField(source="latency_ms")
+    createdAt = serializers.DateTimeField(source="created_at")
+    promptVersion = serializers.CharField(source="prompt_version")
+
+
 class ConsultationListApi(ListAPIView):
-    """The caller's own AI exchanges, newest first, 25 a page."""
+    """The caller's own AI exchanges, newest first, 25 a page (on a case, only while the
+    caller may still see it)."""
 
     @extend_schema_serializer(component_name="Consultation")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        kind = serializers.ChoiceField(choices=Consultation.Kind.choices)
-        caseId = serializers.IntegerField(source="case_id", allow_null=True)
-        model = serializers.CharField()
-        outcome = serializers.ChoiceField(choices=Consultation.Outcome.choices)
-        cached = serializers.BooleanField(source="cache_hit")
-        tokensUsed = serializers.IntegerField(source="tokens_used")
-        latencyMs = serializers.IntegerField(source="latency_ms")
-        createdAt = serializers.DateTimeField(source="created_at")
-        promptVersion = serializers.CharField(source="prompt_version")
+    class OutputSerializer(_ConsultationSerializer):
+        pass
 
     serializer_class = OutputSerializer
 
     def get_queryset(self) -> QuerySet[Consultation]:
         return consultations_of(self.request.user)
+
+
+class ConsultationDetailApi(APIView):
+    """One AI exchange with its question and answer: the caller's own, for staff any on a case
+    they may see now, for an admin any. Each opening is recorded as a view, as in the audit."""
+
+    @extend_schema_serializer(component_name="ConsultationDetail")
+    class OutputSerializer(_ConsultationSerializer):
+        userId = serializers.IntegerField(source="user_id")
+        conversationId = serializers.IntegerField(source="conversation_id", allow_null=True)
+        question = serializers.CharField(
+            allow_blank=True,
+            help_text="A chat's question as asked, secrets masked; empty for analyze and draft, "
+            "whose input is not kept.",
+        )
+        answer = serializers.CharField(
+            allow_blank=True, help_text="What the user was shown (empty if the call failed)."
+        )
+
+    @extend_schema(
+        responses={
+            200: OutputSerializer,
+            404: OpenApiResponse(description="No such exchange, or not one the caller may see."),
+        }
+    )
+    def get(self, request: Request, consultation_id: int) -> Response:
+        consultation = consultation_get_visible(user=request.user, consultation_id=consultation_id)
+        consultation_view_record(consultation=consultation, viewer=request.user)
+        return Response(self.OutputSerializer(consultation).data)
 
 
 class _ConversationSerializer(serializers.Serializer):
@@ -406,7 +442,7 @@ class _TurnSerializer(serializers.Serializer):
 
 class ConversationListApi(ListAPIView):
     """The caller's conversations with the assistant and, for staff, those on the cases they
-    may see; most recently active first, 25 a page."""
+    may see now; most recently active first, 25 a page."""
 
     @extend_schema_serializer(component_name="Conversation")
     class OutputSerializer(_ConversationSerializer):

@@ -132,14 +132,53 @@ class Consultation(models.Model):
         return max(self.attempts - 1, 0)
 
 
+class ConsultationExport(models.Model):
+    """An admin downloaded consultations as CSV: who, when, which ones (the list's filters or
+    the rows they ticked) and how many rows the file held. Each exported consultation also
+    has a ConsultationView of this export, so "who has seen this exchange" covers exports."""
+
+    class Scope(models.TextChoices):
+        FILTERED = "filtered", "Every row of the list's filters"
+        SELECTED = "selected", "Rows ticked on the list"
+
+    exporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultation_exports"
+    )
+    exported_at = models.DateTimeField(auto_now_add=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    query = models.CharField(
+        max_length=2000,
+        blank=True,
+        help_text="The list's query string (filters, search, order); empty: every row.",
+    )
+    rows = models.PositiveIntegerField(
+        default=0, help_text="Consultations written to the file so far (all, once it ended)."
+    )
+
+    class Meta:
+        ordering = ["-exported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.exporter} exported {self.rows} at {self.exported_at:%Y-%m-%d %H:%M}"
+
+
 class ConsultationView(models.Model):
-    """An admin opened a consultation: who looked at whose exchange, and when."""
+    """Someone opened a consultation (an admin in the audit, a user through the API) or an
+    admin exported it: who looked at whose exchange, and when."""
 
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="views")
     viewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultation_views"
     )
     viewed_at = models.DateTimeField(auto_now_add=True)
+    export = models.ForeignKey(
+        ConsultationExport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="views",
+        help_text="The CSV export that handed it out; empty: opened on its own.",
+    )
 
     class Meta:
         ordering = ["-viewed_at", "-id"]

@@ -1,17 +1,36 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import User
 from cases.models import Case
-from cases.selectors import cases_visible_to
+from cases.selectors import on_visible_cases
 from config.errors import NotFound
 from consultations.models import Consultation, Conversation
 
 
+def consultations_visible_to(user: User) -> QuerySet[Consultation]:
+    """The exchanges a user may open, newest first: an admin every one (as in the audit);
+    anyone else by the case's membership as it is now (`on_visible_cases`): their own on no
+    case, and on a case their own, or for staff every one, while they may see the case."""
+    consultations = Consultation.objects.select_related("case", "user")
+    if user.is_firm_admin:
+        return consultations
+    return consultations.filter(on_visible_cases(user, owner="user"))
+
+
+def consultation_get_visible(*, user: User, consultation_id: int) -> Consultation:
+    """An exchange the user may open, or NotFound: another's does not exist for them."""
+    try:
+        return consultations_visible_to(user).get(pk=consultation_id)
+    except Consultation.DoesNotExist:
+        raise NotFound("Consultation not found.") from None
+
+
 def consultations_of(user: User) -> QuerySet[Consultation]:
-    """A user's own consultations, newest first: what the API lists for its caller."""
-    return Consultation.objects.filter(user=user).select_related("case")
+    """A user's own consultations that they may still see, newest first: what the API lists
+    for its caller."""
+    return consultations_visible_to(user).filter(user=user)
 
 
 def consultation_answered_for_key(*, user: User, idempotency_key: str) -> Consultation | None:
@@ -39,11 +58,9 @@ def consultations_of_case(*, case: Case, limit: int) -> QuerySet[Consultation]:
 
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
     """A user's own conversations and, for staff, the conversations on the cases they may see
-    (the case's history is part of the case); most recently active first."""
-    conversations = Conversation.objects.select_related("case")
-    if user.is_staff_member:
-        return conversations.filter(Q(user=user) | Q(case__in=cases_visible_to(user)))
-    return conversations.filter(user=user)
+    (the case's history is part of the case), by the case's membership as it is now
+    (`on_visible_cases`); most recently active first."""
+    return Conversation.objects.filter(on_visible_cases(user, owner="user")).select_related("case")
 
 
 def conversation_get_visible(*, user: User, conversation_id: int) -> Conversation:
@@ -56,9 +73,9 @@ def conversation_get_visible(*, user: User, conversation_id: int) -> Conversatio
 
 def conversation_get_owned(*, user: User, conversation_id: int) -> Conversation:
     """A conversation the user may continue: only their own (staff read others', never
-    write in them), else NotFound."""
+    write in them), and on a case only while they may see it; else NotFound."""
     try:
-        return Conversation.objects.select_related("case").get(pk=conversation_id, user=user)
+        return conversations_visible_to(user).get(pk=conversation_id, user=user)
     except Conversation.DoesNotExist:
         raise NotFound("Conversation not found.") from None
 

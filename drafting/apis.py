@@ -175,8 +175,8 @@ def _prefers_async(request: Request) -> bool:
 
 
 class DraftStatusApi(APIView):
-    """A draft job's status, and its result once drafted. Only its author, and staff who may
-    see its case, may read it."""
+    """A draft job's status, and its result once drafted, for those `drafts_visible_to`
+    lets read it: staff on its case now, its author on no case or while on the case."""
 
     @extend_schema_serializer(component_name="DraftStatus")
     class OutputSerializer(serializers.Serializer):

@@ -25,10 +25,11 @@ from django.utils.text import Truncator, slugify
 
 from accounts.models import User
 from cases.models import Case
-from cases.selectors import cases_visible_to
+from cases.selectors import cases_visible_to, on_visible_cases
 from config.errors import DomainError, NotFound, PermissionDenied
 from drafting.doctypes import NON_FIELD_ERRORS, DocumentType, get_document_type
 from drafting.models import Draft, DraftBatch
+from drafting.selectors import draft_case_allowed
 from drafting.services import (
     DraftInvalid,
     draft_build,
@@ -61,10 +62,12 @@ class BatchError(DomainError):
 
 
 def batches_visible_to(user: User) -> QuerySet[DraftBatch]:
-    """Staff see their own batches and those of the cases they may see; clients none."""
+    """Staff see the batches of the cases they may see now, and their own on no case; clients
+    none. A batch drafted from several cases is on no case, so its author's alone; a worker
+    still refuses each row whose case the author has left."""
     if not user.is_staff_member:
         return DraftBatch.objects.none()
-    visible = Q(author=user) | Q(case__in=cases_visible_to(user).values("pk"))
+    visible = on_visible_cases(user, owner="author")
     return DraftBatch.objects.filter(visible).select_related("author", "case")
 
 
@@ -214,7 +217,7 @@ def _batch_create(
 ) -> DraftBatch:
     if not author.is_staff_member:
         raise PermissionDenied("Only lawyers and admins draft in batches.")
-    if case is not None and not cases_visible_to(author).filter(pk=case.pk).exists():
+    if not draft_case_allowed(user=author, case=case):
         raise NotFound("Case not found.")
     batch = DraftBatch.objects.create(
         author=author, document_type=doc.id, case=case, total=len(rows)

@@ -13,6 +13,7 @@ import difflib
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -49,14 +50,22 @@ class DraftTextInvalid(DomainError):
 
 
 def draft_can_review(*, user: User, draft: Draft) -> bool:
-    """Lawyers and admins who are the draft's author or may see its case; never a client,
-    not even of a draft they requested themselves through the API."""
+    """Lawyers and admins who may see the draft's case now (for a draft on no case, its
+    author); never a client, not even of a draft they requested themselves."""
     return user.is_staff_member and drafts_visible_to(user).filter(pk=draft.pk).exists()
 
 
 def _require_reviewer(user: User, draft: Draft) -> None:
     if not draft_can_review(user=user, draft=draft):
-        raise PermissionDenied("Only the draft's author or a lawyer on its case may review it.")
+        raise PermissionDenied("Only a lawyer on the draft's case may review it.")
+
+
+def draft_can_approve(*, user: User, draft: Draft) -> bool:
+    """A reviewer, and, where the firm asks for four eyes (`DRAFT_APPROVER_MUST_DIFFER`),
+    not the one who requested this version."""
+    if settings.DRAFT_APPROVER_MUST_DIFFER and draft.author_id == user.pk:
+        return False
+    return draft_can_review(user=user, draft=draft)
 
 
 # --- Approving and changing -----------------------------------------------------------------
@@ -65,14 +74,21 @@ def _require_reviewer(user: User, draft: Draft) -> None:
 def draft_approve(*, draft: Draft, actor: User) -> Draft:
     """Approve a `drafted` draft, recording who and when. Approving twice is refused, so
     the first approval's record is never overwritten."""
-    _require_reviewer(actor, draft)
+    if not draft_can_approve(user=actor, draft=draft):
+        _require_reviewer(actor, draft)
+        raise PermissionDenied("Another lawyer than the one who requested it must approve it.")
     now = timezone.now()
-    # Compare-and-set: of two lawyers approving at once, exactly one is recorded.
-    approved = Draft.objects.filter(pk=draft.pk, status=Draft.Status.DRAFTED).update(
-        status=Draft.Status.APPROVED, approved_by=actor, approved_at=now, updated_at=now
+    # Compare-and-set: of two lawyers approving at once, exactly one is recorded; and the
+    # membership is read in the same statement, so a lawyer taken off the case a moment
+    # before never approves.
+    approved = (
+        drafts_visible_to(actor)
+        .filter(pk=draft.pk, status=Draft.Status.DRAFTED)
+        .update(status=Draft.Status.APPROVED, approved_by=actor, approved_at=now, updated_at=now)
     )
     draft.refresh_from_db()
     if not approved:
+        _require_reviewer(actor, draft)
         if draft.status == Draft.Status.APPROVED:
             raise DraftReadOnly("The draft is already approved.")
         raise DraftNotReady(f"A {draft.get_status_display().lower()} draft cannot be approved.")
@@ -86,11 +102,14 @@ def draft_edit(*, draft: Draft, actor: User, text: str) -> Draft:
     _require_reviewer(actor, draft)
     text = _checked_text(text)
     review = _review_of(draft, text)
-    changed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.DRAFTED).update(
-        text=text, updated_at=timezone.now(), **review
+    changed = (
+        drafts_visible_to(actor)
+        .filter(pk=draft.pk, status=Draft.Status.DRAFTED)
+        .update(text=text, updated_at=timezone.now(), **review)
     )
     draft.refresh_from_db()
     if not changed:
+        _require_reviewer(actor, draft)
         if draft.status == Draft.Status.APPROVED:
             raise DraftReadOnly()
         raise DraftNotReady(f"A {draft.get_status_display().lower()} draft cannot be edited.")
@@ -178,11 +197,13 @@ def _family_ids(root: Draft) -> list[int]:
     return ids
 
 
-def draft_versions(draft: Draft) -> list[Draft]:
-    """Every version of the draft's family, the first draft first."""
+def draft_versions(draft: Draft, *, viewer: User) -> list[Draft]:
+    """Every version of the draft's family that `viewer` may read, the first draft first (a
+    client's own draft may have versions a lawyer made, which are not shown to them)."""
     family = _family_ids(_root_of(draft))
     return list(
-        Draft.objects.filter(pk__in=family)
+        drafts_visible_to(viewer)
+        .filter(pk__in=family)
         .select_related("author", "approved_by")
         .order_by("version", "pk")
     )

@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case
-from config.errors import DomainError
+from config.errors import DomainError, NotFound, PermissionDenied
 from consultations.llm.errors import LLMError, LLMMisconfigured, LLMTimeout, LLMUnavailable
 from consultations.policies import UnknownPolicy, get_policy
 from consultations.services import IdempotencyConflict, document_draft
@@ -59,6 +59,7 @@ from drafting.doctypes import (
     sections_of,
 )
 from drafting.models import Draft
+from drafting.selectors import draft_case_allowed
 
 logger = logging.getLogger("counsel.drafting")
 
@@ -112,7 +113,8 @@ def draft_build(
     """A new `queued` draft of valid inputs, not saved yet, or DraftInvalid.
 
     `policy` None means the document type's own policy and "" none at all. The caller has
-    already checked that `author` may see `case`: both are rows in hand, not checked again.
+    already checked that `author` may draft on `case` (`draft_request` for one draft, a batch
+    for all its cases at once): both are rows in hand, not checked again.
     """
     try:
         doc = get_document_type(type_id)
@@ -142,10 +144,13 @@ def draft_build(
     return draft
 
 
-def draft_request(**request: Any) -> Draft:
-    """`draft_build(**request)`, saved. Nothing is drafted yet: run `draft_generate` in the
-    request, or `draft_schedule` for a worker."""
-    draft = draft_build(**request)
+def draft_request(*, author: User, case: Case | None = None, **request: Any) -> Draft:
+    """`draft_build(**request)`, saved, when `author` may draft on `case` (NotFound if not:
+    the pages and the API ask the same `draft_case_allowed`). Nothing is drafted yet: run
+    `draft_generate` in the request, or `draft_schedule` for a worker."""
+    if not draft_case_allowed(user=author, case=case):
+        raise NotFound("Case not found.")
+    draft = draft_build(author=author, case=case, **request)
     draft.save()
     return draft
 
@@ -284,6 +289,10 @@ def draft_generate(
 
 
 def _run(draft: Draft, *, token: str, request_id: str) -> None:
+    if not draft_case_allowed(user=draft.author, case=draft.case):
+        # Taken off the case between the request and the job: the case's parties and
+        # history are no longer theirs to send to the AI.
+        raise PermissionDenied("The author is no longer on the draft's case.")
     doc = get_document_type(draft.document_type)
     cleaned, errors = doc.validate(draft.inputs)
     if errors:

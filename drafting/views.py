@@ -1,8 +1,12 @@
-"""The staff pages of drafting: choose a type, fill in its form, follow the job, review the
-draft (approve, correct, new versions, differences), and batches drafted from a CSV file.
+"""The pages of drafting: choose a type, fill in its form, follow the job, review the draft
+(approve, correct, new versions, differences), and batches drafted from a CSV file.
 
-Lawyers and admins only; a client gets 403. A draft, batch or case the user may not see is a
-404. The pages call the services of drafting.services, drafting.review and drafting.batches.
+Everyone drafts one document at a time, by the same rules as `POST /api/ai/generate-document`
+(`draft_case_allowed`: a client on their own cases or on none) and reads the drafts
+`drafts_visible_to` shows them; reviewing is for lawyers and admins, and batches, their CSV
+template and the case page's panel are staff pages (a client gets 403). A draft, batch or case
+the user may not see is a 404. The pages call the services of drafting.services,
+drafting.review and drafting.batches.
 """
 
 from __future__ import annotations
@@ -55,7 +59,6 @@ def _type_or_404(type_id: str) -> DocumentType:
 
 
 def _draft_or_404(user: User, draft_id: int) -> Draft:
-    _require_staff(user)
     return draft_get_visible(user=user, draft_id=draft_id)
 
 
@@ -78,7 +81,6 @@ def _add_input_errors(form: DocumentTypeForm, exc: DraftInvalid) -> None:
 @require_GET
 @verified_login_required
 def type_list(request: HtmxHttpRequest) -> HttpResponse:
-    _require_staff(request.user)
     context = {"document_types": DOCUMENT_TYPES.values(), "case_id": request.GET.get("case", "")}
     return render(request, "drafting/type_list.html", context)
 
@@ -86,7 +88,6 @@ def type_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @verified_login_required
 def draft_new(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
-    _require_staff(request.user)
     doc = _type_or_404(type_id)
     if request.method == "GET":
         initial = {"case": request.GET.get("case")}
@@ -118,7 +119,6 @@ def draft_new(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
 def field_validate(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     """A field of the type's form, checked: htmx posts the whole form when one field changes
     and swaps in that field with its errors. Nothing is saved."""
-    _require_staff(request.user)
     doc = _type_or_404(type_id)
     form = GenerateForm(request.POST, document_type=doc, user=request.user)
     name = request.GET.get("field", "")
@@ -137,12 +137,13 @@ def draft_detail(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
 
 
 def _detail_context(request: HtmxHttpRequest, draft: Draft, **extra: Any) -> dict[str, Any]:
-    versions = review.draft_versions(draft)
+    versions = review.draft_versions(draft, viewer=request.user)
     return {
         "draft": draft,
         "document_type": DOCUMENT_TYPES.get(draft.document_type),
         "versions": versions,
         "can_review": review.draft_can_review(user=request.user, draft=draft),
+        "can_approve": review.draft_can_approve(user=request.user, draft=draft),
         "compare_old": versions[-2].pk if len(versions) > 1 else None,
         "compare_new": versions[-1].pk,
         **extra,
@@ -158,6 +159,7 @@ def draft_status(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
     context = {
         "draft": draft,
         "can_review": review.draft_can_review(user=request.user, draft=draft),
+        "can_approve": review.draft_can_approve(user=request.user, draft=draft),
     }
     return render(request, "drafting/draft_detail.html#status", context)
 
@@ -200,7 +202,9 @@ def draft_revise(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
 @verified_login_required
 def draft_diff(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
     draft = _draft_or_404(request.user, draft_id)
-    versions = {version.pk: version for version in review.draft_versions(draft)}
+    versions = {
+        version.pk: version for version in review.draft_versions(draft, viewer=request.user)
+    }
     try:
         old, new = versions[int(request.GET["old"])], versions[int(request.GET["new"])]
     except (KeyError, ValueError):
@@ -216,7 +220,6 @@ def draft_diff(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @verified_login_required
 def my_drafts(request: HtmxHttpRequest) -> HttpResponse:
-    _require_staff(request.user)
     drafts = drafts_visible_to(request.user).filter(author=request.user)
     page = Paginator(drafts, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "drafting/my_drafts.html"
@@ -338,6 +341,7 @@ def batch_zip(request: HtmxHttpRequest, batch_id: int) -> HttpResponse:
 @verified_login_required
 def batch_row_fix(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
     """Correct the inputs of a failed row of a batch and draft it again."""
+    _require_staff(request.user)
     draft = _draft_or_404(request.user, draft_id)
     if draft.batch_id is None or draft.status != Draft.Status.FAILED:
         raise Http404("Only a failed row of a batch can be fixed.")

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import tokens_for
 from cases.models import Case
-from consultations.models import Conversation
+from consultations.models import Consultation, Conversation
 from consultations.services import conversation_start
 from drafting.batches import batch_create_from_csv
 from drafting.doctypes import DOCUMENT_TYPES
@@ -78,7 +78,9 @@ class World:
     conversation: Conversation  # client's, about `case`
     lawyer_conversation: Conversation  # lawyer's, about no case
     draft: Draft  # drafted by lawyer on `case`
-    client_draft: Draft  # drafted by the client (the API lets them), on no case
+    client_draft: Draft  # drafted by the client, on no case
+    consultation: Consultation  # the AI call of `draft`: the lawyer's, on `case`
+    client_consultation: Consultation  # the AI call of `client_draft`: the client's, no case
     batch: DraftBatch  # lawyer's, on `case`, with one failed row
     failed_row: Draft
     pages: dict[str, Client] = field(default_factory=dict)
@@ -145,6 +147,7 @@ def _firm() -> World:
     batch = batch_create_from_csv(
         author=lawyer, type_id="nda", csv_file=nda_csv(effective_date="not a date"), case=case
     )
+    draft, client_draft = _drafted(lawyer, case), _drafted(client, None)
     world = World(
         client=client,
         client2=client2,
@@ -156,8 +159,10 @@ def _firm() -> World:
         case2=case2,
         conversation=conversation_start(user=client, case=case, first_question="Notice?"),
         lawyer_conversation=conversation_start(user=lawyer, case=None, first_question="Terms?"),
-        draft=_drafted(lawyer, case),
-        client_draft=_drafted(client, None),
+        draft=draft,
+        client_draft=client_draft,
+        consultation=draft.consultation,
+        client_consultation=client_draft.consultation,
         batch=batch,
         failed_row=batch.drafts.get(),
     )

@@ -182,6 +182,9 @@ PUBLIC = A(200, 200, 200, 200, 200, 200, 200, 200)
 EVERYONE_API = A(401, 200, 200, 200, 200, 200, 401, 401)
 # Objects of the client's case: the lawyer on it and the admin, not the second lawyer.
 CASE_PAGE = A(LOGIN, 200, 404, 200, 404, 200, SECURITY, SECURITY)
+# The lawyer's draft on the client's case: never shown to the client.
+LAWYERS_DRAFT_PAGE = A(LOGIN, 404, 404, 200, 404, 200, SECURITY, SECURITY)
+LAWYERS_DRAFT_CHANGE = A(LOGIN, 404, 404, 302, 404, 302, SECURITY, SECURITY)
 LAWYERS_PAGE = A(LOGIN, 403, 403, 200, 404, 200, SECURITY, SECURITY)
 LAWYERS_CHANGE = A(LOGIN, 403, 403, 302, 404, 302, SECURITY, SECURITY)
 LAWYERS_OWN = A(LOGIN, 403, 403, 200, 404, 404, SECURITY, SECURITY)
@@ -234,25 +237,33 @@ MATRIX: tuple[Row, ...] = (
     _row("assistant/cases/<int:case_id>/consultations", "GET",
          _of("consultations:case-panel", "case"), LAWYERS_PAGE),
     # --- drafting pages ---------------------------------------------------------------------
-    _row("drafting/", "GET", _const("/drafting/"), STAFF_PAGE),
-    _row("drafting/new/<slug:type_id>/", "GET", _const("/drafting/new/nda/"), STAFF_PAGE),
+    # Everyone drafts one document, as through the API: on a case they may see, or none.
+    _row("drafting/", "GET", _const("/drafting/"), EVERYONE_PAGE),
+    _row("drafting/new/<slug:type_id>/", "GET", _const("/drafting/new/nda/"), EVERYONE_PAGE),
     _row("drafting/new/<slug:type_id>/", "POST", _const("/drafting/new/nda/"),
-         A(LOGIN,  403, 403, 302, 200, 302, SECURITY, SECURITY), body=_nda_form,
-         note="on the client's case: lawyer2 gets the form back, no valid choice"),
+         A(LOGIN,  302, 200, 302, 200, 302, SECURITY, SECURITY), body=_nda_form,
+         note="on the client's case: client2 and lawyer2 get the form back, no valid choice"),
     _row("drafting/new/<slug:type_id>/validate", "POST",
-         _const("/drafting/new/nda/validate?field=party_a_name"), STAFF_PAGE, body=_nda_form),
+         _const("/drafting/new/nda/validate?field=party_a_name"), EVERYONE_PAGE, body=_nda_form),
     _row("drafting/types/<slug:type_id>/template.csv", "GET",
          _const("/drafting/types/nda/template.csv"), STAFF_PAGE),
-    _row("drafting/drafts/", "GET", _const("/drafting/drafts/"), STAFF_PAGE),
+    _row("drafting/drafts/", "GET", _const("/drafting/drafts/"), EVERYONE_PAGE),
     _row("drafting/drafts/<int:draft_id>/", "GET", _of("drafting:detail", "draft"),
-         LAWYERS_PAGE),
+         LAWYERS_DRAFT_PAGE),
+    _row("drafting/drafts/<int:draft_id>/", "GET", _of("drafting:detail", "client_draft"),
+         A(LOGIN,  200, 404, 404, 404, 404, SECURITY, SECURITY),
+         note="the client's own, on no case: theirs alone"),
     _row("drafting/drafts/<int:draft_id>/status", "GET", _of("drafting:status", "draft"),
-         LAWYERS_PAGE),
+         LAWYERS_DRAFT_PAGE),
     _row("drafting/drafts/<int:draft_id>/approve", "POST", _of("drafting:approve", "draft"),
-         LAWYERS_CHANGE),
+         LAWYERS_DRAFT_CHANGE),
+    _row("drafting/drafts/<int:draft_id>/approve", "POST",
+         _of("drafting:approve", "client_draft"),
+         A(LOGIN,  302, 404, 404, 404, 404, SECURITY, SECURITY),
+         note="the client's own: back to the page with a refusal, nothing approved"),
     _row("drafting/drafts/<int:draft_id>/revise", "POST", _of("drafting:revise", "draft"),
-         LAWYERS_CHANGE, body=_revise_form),
-    _row("drafting/drafts/<int:draft_id>/diff", "GET", _diff_url, LAWYERS_PAGE),
+         LAWYERS_DRAFT_CHANGE, body=_revise_form),
+    _row("drafting/drafts/<int:draft_id>/diff", "GET", _diff_url, LAWYERS_DRAFT_PAGE),
     _row("drafting/drafts/<int:draft_id>/fix", "GET", _of("drafting:fix", "failed_row"),
          LAWYERS_PAGE),
     _row("drafting/drafts/<int:draft_id>/fix", "POST", _of("drafting:fix", "failed_row"),
@@ -290,6 +301,14 @@ MATRIX: tuple[Row, ...] = (
          note="about the client's case"),
     _row("api/ai/analyze", "POST", _const("/api/ai/analyze"), EVERYONE_API, body=_analyze_json),
     _row("api/ai/consultations", "GET", _const("/api/ai/consultations"), EVERYONE_API),
+    _row("api/ai/consultations/<int:consultation_id>", "GET",
+         _of("ai-api:consultation", "consultation"),
+         A(401,    404, 404, 200, 404, 200, 401, 401),
+         note="the lawyer's, on the client's case: staff on the case, not the client"),
+    _row("api/ai/consultations/<int:consultation_id>", "GET",
+         _of("ai-api:consultation", "client_consultation"),
+         A(401,    200, 404, 404, 404, 200, 401, 401),
+         note="the client's own, on no case: theirs, and the admin's as in the audit"),
     _row("api/ai/conversations", "GET", _const("/api/ai/conversations"), EVERYONE_API),
     _row("api/ai/conversations/<int:conversation_id>", "GET",
          _of("ai-api:conversation", "conversation"), CLIENTS_CASE_API,
