@@ -9,6 +9,12 @@ the mapping, and :func:`restore` puts them back into the model's answer.
 Secrets are detected first, so a card number can never be mistaken for a phone number, and each
 detector runs on the text the previous ones produced. Everything here is compiled regexes plus a
 few checksums: no Django, no model, no network.
+
+Every detector runs in time linear in its text, since any client chooses the text: a pattern's
+unbounded parts are possessive or can only be entered from one start, and where a pattern would
+read the same run again from each of its positions (digit groups, an e-mail's local part, a
+key's body, a birth place's words), a small function reads the run once and checks the rest.
+``tests/security/test_scrubber_linear_time.py`` holds every detector to it.
 """
 
 from __future__ import annotations
@@ -153,17 +159,78 @@ _PRIVATE_KEY_BLOCK = re.compile(
     re.DOTALL,
 )
 
-_API_KEY_SHAPED = re.compile(
-    r"\b(?:"
-    r"sk-[A-Za-z0-9_-]{10,}"  # OpenAI, Anthropic
-    r"|(?:AKIA|ASIA)[A-Z0-9]{16}"  # AWS access key ids
-    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|xox[abeprs]-[A-Za-z0-9-]{10,}"  # Slack
-    r"|AIza[A-Za-z0-9_-]{35}"  # Google
-    r"|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
-    r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # JWTs
-    r")(?![\w-])"
+# Keys known by their prefix: OpenAI and Anthropic, GitHub, Slack, Stripe, AWS access key
+# ids, Google, JSON Web Tokens. A key's body runs to the end of the run of characters it may
+# hold and must not be followed by a word character. Every prefix in one such run reads to the
+# same end, so each run is read once (``_RunEnds``), however many prefixes it holds.
+_KEY_PREFIX = re.compile(
+    r"\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
+    r"|(?P<slack>xox[abeprs]-)|(?P<stripe>[rsp]k_(?:live|test)_)"
+    r"|(?P<fixed>(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_-]{35})(?![\w-])"
+    r"|(?P<jwt>eyJ))"
 )
+_KEY_CHARS = re.compile(r"[A-Za-z0-9_-]*+")
+# The shortest body after each prefix, and the characters it is made of.
+_KEY_BODIES = {
+    "openai": (10, _KEY_CHARS),
+    "github": (20, re.compile(r"[A-Za-z0-9]*+")),
+    "github_pat": (20, re.compile(r"[A-Za-z0-9_]*+")),
+    "slack": (10, re.compile(r"[A-Za-z0-9-]*+")),
+    "stripe": (16, re.compile(r"[A-Za-z0-9]*+")),
+}
+_WORD_OR_DASH = re.compile(r"[\w-]")
+
+
+class _RunEnds:
+    """Where a run of characters starting at a position ends, for positions that only grow:
+    a position inside the last run read shares its end."""
+
+    def __init__(self, text: str, chars: re.Pattern[str]) -> None:
+        self._text, self._chars, self._end = text, chars, -1
+
+    def __call__(self, at: int) -> int:
+        if at >= self._end:
+            self._end = self._chars.match(self._text, at).end()
+        return self._end
+
+
+def _find_prefixed_keys(text: str) -> Iterator[Span]:
+    bodies = {
+        name: (shortest, _RunEnds(text, chars)) for name, (shortest, chars) in _KEY_BODIES.items()
+    }
+    # The three segments of a token, each with its own reader, so each reads forward only.
+    jwt = (_RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS))
+    consumed = 0
+    for prefix in _KEY_PREFIX.finditer(text):
+        start, kind = prefix.start(), prefix.lastgroup
+        if start < consumed:
+            continue
+        if kind == "fixed":
+            end: int | None = prefix.end()
+        elif kind == "jwt":
+            end = _jwt_end(text, prefix.end(), jwt)
+        else:
+            shortest, run_end = bodies[kind]
+            end = run_end(prefix.end())
+            if end - prefix.end() < shortest or _WORD_OR_DASH.match(text, end):
+                end = None
+        if end is not None:
+            yield start, end
+            consumed = end
+
+
+def _jwt_end(text: str, body: int, segments: tuple[_RunEnds, ...]) -> int | None:
+    """Where the JSON Web Token whose header starts at ``body`` ends: three segments of ten or
+    more characters joined by dots, then no word character."""
+    end = body - 1
+    for number, run_end in enumerate(segments):
+        start = end + 1
+        end = run_end(start)
+        if end - start < 10 or (number < 2 and text[end : end + 1] != "."):
+            return None
+    return None if _WORD_OR_DASH.match(text, end) else end
+
+
 _API_KEY_PREFIXES = (
     *("sk-", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox"),
     *("AIza", "k_live_", "k_test_", "eyJ"),
@@ -196,12 +263,31 @@ _PASSWORD = re.compile(
     r"\b(?:password|passwd|pwd|passcode|pass\s?phrase|pin(?:\s+code)?)s?"
     rf"(?:\s*[:=]\s*|\s+(?:is|was)\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b))"
     r"(?!\[[A-Z_]+\])"  # already masked as another secret
-    # Sentence punctuation right after the value is left in place.
-    r"(?P<value>\"[^\"\n]+\"|'[^'\n]+'|\S+?)(?=[.,;:)\]]*(?:\s|$))",
+    # Sentence punctuation right after the value is left in place: the value is the word up to
+    # its last other character (backtracking over the trailing punctuation only, so a word of
+    # any length is read once).
+    r"(?P<value>\"[^\"\n]+\"|'[^'\n]+'|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))",
     re.IGNORECASE,
 )
-# The password of a URL's user info: postgres://user:password@host/db.
-_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:(?P<value>[^\s/@]+)@")
+# The password of a URL's user info: postgres://user:password@host/db. Found from its "://"
+# and read back to the scheme, since a scheme pattern would start again at every letter of a
+# long dotted word.
+_URL_AFTER_SCHEME = re.compile(r"://[^\s:/@]++:(?P<value>[^\s/@]++)@")
+_URL_SCHEME_START = re.compile(r"\b[A-Za-z]")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+
+
+def _find_url_passwords(text: str) -> Iterator[Span]:
+    consumed = 0
+    for match in _URL_AFTER_SCHEME.finditer(text):
+        scheme = match.start()
+        # Each character is read back once: the scheme's characters stop at the previous "://".
+        while scheme > consumed and text[scheme - 1] in _SCHEME_CHARS:
+            scheme -= 1
+        if _URL_SCHEME_START.search(text, scheme, match.start()):
+            yield match.span("value")
+            consumed = match.end()
+
 
 # Lengths from the SWIFT IBAN registry: with the mod-97 checksum they tell an IBAN from a
 # reference number, and they say where an IBAN ends when a word follows it.
@@ -267,17 +353,47 @@ def _iban_checksum_ok(compact: str) -> bool:
 _CARD_FIRST_DIGITS = "123456"
 
 # A run of digit groups joined by single spaces or dashes; a leading "+" is a phone number.
-_DIGIT_RUN = re.compile(r"(?<![\w+])\d+(?:[ -]\d+)*(?!\w)")
 _DIGIT_GROUP = re.compile(r"\d+")
+_WORD_CHAR = re.compile(r"\w")
+_CARD_DIGITS = range(13, 20)
+_CARD_GROUP_DIGITS = 3
+
+
+def _digit_runs(text: str) -> Iterator[list[Span]]:
+    """The digit groups of each run, in one pass over the groups.
+
+    A run starts at a group after no letter, digit or "+" and ends at a group before no letter;
+    a run that touches a word at either end loses that group instead, as ``\b``-like
+    lookarounds would cut it.
+    """
+    run: list[Span] = []
+    for group in _DIGIT_GROUP.finditer(text):
+        start, end = group.span()
+        if run and start == run[-1][1] + 1 and text[start - 1] in " -":
+            run.append((start, end))
+            continue
+        yield from _trimmed(text, run)
+        run = [(start, end)]
+    yield from _trimmed(text, run)
+
+
+def _trimmed(text: str, run: list[Span]) -> Iterator[list[Span]]:
+    if run and run[0][0] and (text[run[0][0] - 1] == "+" or _WORD_CHAR.match(text, run[0][0] - 1)):
+        run = run[1:]
+    if run and _WORD_CHAR.match(text, run[-1][1]):
+        run = run[:-1]
+    if run:
+        yield run
 
 
 def _find_cards(text: str) -> Iterator[Span]:
     """13-19 digit windows, on group boundaries, that start like a payment card and pass Luhn.
 
-    Windows rather than whole runs, so a card next to a year or a quantity is still found.
+    Windows rather than whole runs, so a card next to a year or a quantity is still found. One
+    pass from left to right: a window holds at most 19 digits, so at most 19 groups, and each
+    group starts a bounded number of windows.
     """
-    for run in _DIGIT_RUN.finditer(text):
-        groups = [g.span() for g in _DIGIT_GROUP.finditer(text, run.start(), run.end())]
+    for groups in _digit_runs(text):
         first = 0
         while first < len(groups):
             last = _card_window_end(text, groups, first)
@@ -289,29 +405,39 @@ def _find_cards(text: str) -> Iterator[Span]:
 
 
 def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
-    for last in range(len(groups) - 1, first - 1, -1):
-        window = groups[first : last + 1]
-        digits = "".join(text[start:end] for start, end in window)
-        # Cards are printed in groups of 3+ digits; lists of small numbers are not cards.
-        grouped_like_a_card = len(window) == 1 or all(end - start >= 3 for start, end in window)
-        if (
-            13 <= len(digits) <= 19
-            and grouped_like_a_card
-            and digits[0] in _CARD_FIRST_DIGITS
-            and _luhn_ok(digits)
-        ):
+    """The last group of the longest card window starting at group ``first``, if any.
+
+    Cards are printed in groups of 3+ digits, so a window of several groups stops before a
+    shorter one (lists of small numbers are not cards), and at 19 digits: six groups at most.
+    """
+    widest, digits = first, groups[first][1] - groups[first][0]
+    if digits < _CARD_GROUP_DIGITS:
+        return None  # too short to be a card alone, or to start a grouped one
+    while widest + 1 < len(groups):
+        size = groups[widest + 1][1] - groups[widest + 1][0]
+        if size < _CARD_GROUP_DIGITS or digits + size > _CARD_DIGITS[-1]:
+            break
+        widest, digits = widest + 1, digits + size
+    if text[groups[first][0]] not in _CARD_FIRST_DIGITS:
+        return None
+    widest_digits = "".join(text[start:end] for start, end in groups[first : widest + 1])
+    for last in range(widest, first - 1, -1):
+        window = widest_digits[:digits]
+        if len(window) in _CARD_DIGITS and _luhn_ok(window):
             return last
+        digits -= groups[last][1] - groups[last][0]
     return None
 
 
+# A digit in an even place from the right is doubled, and a two-digit result summed: 9 -> 18 -> 9.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
+    if not digits.isascii():  # another script's digits, as \d reads them
+        digits = "".join(str(int(char)) for char in digits)
+    doubled = digits[-2::-2].translate(_LUHN_DOUBLED)
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
 # Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
@@ -411,7 +537,7 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
         EntityType.API_KEY,
         _either(
             _when(_has("-----BEGIN "), _finder(_PRIVATE_KEY_BLOCK)),
-            _when(_has(*_API_KEY_PREFIXES), _finder(_API_KEY_SHAPED)),
+            _when(_has(*_API_KEY_PREFIXES), _find_prefixed_keys),
             _when(
                 _has_word("key", "token", "secret", "bearer"),
                 _when(_has_run(20), _finder(_API_KEY_LABELLED, accept=_looks_random)),
@@ -422,7 +548,7 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
         EntityType.PASSWORD,
         _either(
             _when(_has_word("pass", "pwd", "pin"), _finder(_PASSWORD)),
-            _when(_has("://"), _finder(_URL_PASSWORD)),
+            _when(_has("://"), _find_url_passwords),
         ),
     ),
     (EntityType.IBAN, _when(_has_digits(2), _find_ibans)),
@@ -445,11 +571,25 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
 
 # --- Identities ----------------------------------------------------------------------------
 
-_EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+# An address is found from the whole run of characters before its "@", read once; a pattern
+# starting at each letter would read the run again after every "%" (which may begin one).
+_EMAIL_LOCAL_RUN = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++(?=@)")
+_EMAIL_START = re.compile(r"(?<![\w.+-])[A-Za-z0-9]")
+_EMAIL_DOMAIN = re.compile(
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
     r"\.[A-Za-z]{2,}\b"
 )
+
+
+def _find_emails(text: str) -> Iterator[Span]:
+    consumed = 0
+    for run in _EMAIL_LOCAL_RUN.finditer(text):
+        start = _EMAIL_START.search(text, max(run.start(), consumed), run.end())
+        domain = _EMAIL_DOMAIN.match(text, run.end()) if start else None
+        if start and domain:
+            yield start.start(), domain.end()
+            consumed = domain.end()
+
 
 _TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|Judge|Justice"
 
@@ -464,12 +604,45 @@ _DATE = (
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{4}})"
 )
-_DOB = re.compile(
-    r"\b(?:born(?:(?:\s+in\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?)?\s+(?:on|in))?"
-    r"|d\.?o\.?b\b\.?|date\s+of\s+birth)"
-    rf"(?:\s*[:-]\s*|\s+(?:is|was)\s+|\s+)(?P<value>{_DATE})\b",
-    re.IGNORECASE,
-)
+_BIRTH_PLACE = r"\s+in\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?"  # "born in Rome, on ..."
+
+
+def _dob_pattern(place: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"\b(?:born(?:{place}\s+(?:on|in))?|d\.?o\.?b\b\.?|date\s+of\s+birth)"
+        rf"(?:\s*[:-]\s*|\s+(?:is|was)\s+|\s+)(?P<value>{_DATE})\b",
+        re.IGNORECASE,
+    )
+
+
+_DOB = _dob_pattern(rf"(?P<place>{_BIRTH_PLACE})?")
+_DOB_WITHOUT_PLACE = _dob_pattern("")
+_DOB_LABEL = re.compile(r"\b(?:born|d\.?o\.?b\b\.?|date\s+of\s+birth)", re.IGNORECASE)
+_BORN_IN_WORDS = re.compile(r"born\s+in\s+[A-Z][\w'-]*+(?:\s+[A-Z][\w'-]*+)*+", re.IGNORECASE)
+
+
+def _find_dobs(text: str) -> Iterator[Span]:
+    """Birth dates after their label, reading the words of each birth place once.
+
+    A birth place reads every word up to the first that starts otherwise (the date's digits)
+    and then looks back for its "on" or "in". When none fits, none fits either for a "born in"
+    further along the same words, which would read them again: that one is tried without a
+    place.
+    """
+    consumed = placeless_until = 0
+    for label in _DOB_LABEL.finditer(text):
+        start = label.start()
+        if start < consumed:
+            continue
+        pattern = _DOB_WITHOUT_PLACE if start < placeless_until else _DOB
+        match = pattern.match(text, start)
+        if pattern is _DOB and not (match and match["place"]):
+            words = _BORN_IN_WORDS.match(text, start)
+            placeless_until = words.end() if words else start
+        if match:
+            yield match.span("value")
+            consumed = match.end()
+
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\.?\d)(?!\w)")
@@ -554,11 +727,45 @@ _NUMBERED_WORDS = (
     r"Article|Art|Section|Clause|Schedule|Paragraph|Para|Annex|Exhibit|Rule|Part|Chapter|Page"
     r"|Item|Invoice|Order|Claim|Case|Note|Version|Room|Box|No"
 )
-_DE_NL_ADDRESS = re.compile(
-    rf"(?<![\w-])(?:{_NAME} )?(?!(?:{_NUMBERED_WORDS})\b){_NAME}"
-    r" \d{1,5}[a-z]?(?:[/-]\d{1,5})?, "
+_DE_NL_STREET = (
+    rf"(?!(?:{_NUMBERED_WORDS})\b){_NAME} \d{{1,5}}[a-z]?(?:[/-]\d{{1,5}})?, "
     rf"(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}),? (?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
 )
+_DE_NL_ADDRESS = re.compile(rf"(?:{_NAME} )?{_DE_NL_STREET}")
+_DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
+_DE_NL_START = re.compile(rf"(?<![\w-])[{_UPPER}]")
+_NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
+_NAME_REST = re.compile(r"[\w'.-]*+")
+
+
+def _find_de_nl_addresses(text: str) -> Iterator[Span]:
+    """The addresses of ``_DE_NL_ADDRESS`` from its possible starts, reading each word once.
+
+    A name may start inside a word, after an apostrophe or a dot, and every start in a word
+    reads to the word's end and goes on the same way from there. So the first start of a word
+    is tried whole; a later one only when the first failed on being a numbered word ("Art."),
+    and then once: if that one fails too, so does every start after it in the word.
+    """
+    consumed = word_end = 0
+    settled = False  # no later start in this word can match
+    for candidate in _DE_NL_START.finditer(text):
+        start = candidate.start()
+        if start < consumed:
+            continue
+        if start >= word_end:
+            word_end = _NAME_REST.match(text, start).end()
+            found = _DE_NL_ADDRESS.match(text, start)
+            settled = not _NUMBERED_WORD.match(text, start)
+        elif settled or _NUMBERED_WORD.match(text, start):
+            continue
+        else:
+            found = _DE_NL_STREET_ONLY.match(text, start)
+            settled = True
+        if found:
+            yield found.span()
+            consumed = found.end()
+
+
 _FR_ADDRESS = re.compile(
     r"(?<![\w-])(?:\d{1,4}(?: ?(?:bis|ter))?,? )?"
     r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
@@ -640,9 +847,9 @@ def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
     # numbers and ZIP codes are digits).
     person = _person_finder(known_names)
     return (
-        (EntityType.EMAIL, _when(_has("@"), _finder(_EMAIL))),
+        (EntityType.EMAIL, _when(_has("@"), _find_emails)),
         *(((EntityType.PERSON, person),) if person else ()),
-        (EntityType.DOB, _when(_has_digits(4), _finder(_DOB))),
+        (EntityType.DOB, _when(_has_digits(4), _find_dobs)),
         (
             EntityType.IP,
             _either(
@@ -658,7 +865,7 @@ def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
                 _either(
                     _finder(_STREET_ADDRESS, accept=_is_street_address),
                     _when(_matches(_US_UK_ADDRESS_HINT), _finder(_US_UK_ADDRESS)),
-                    _when(_matches(_DE_NL_ADDRESS_HINT), _finder(_DE_NL_ADDRESS)),
+                    _when(_matches(_DE_NL_ADDRESS_HINT), _find_de_nl_addresses),
                     _when(_matches(_FIVE_DIGITS), _finder(_FR_ADDRESS)),
                     _when(_matches(_FIVE_DIGITS), _finder(_ES_ADDRESS)),
                     _when(_matches(_FIVE_DIGITS), _finder(_IT_ADDRESS)),

@@ -1,0 +1,171 @@
+"""Adversarial inputs for the PII scrubber: each a text of any size built to make a detector
+backtrack, pair up pieces or rescan, shared by the linear-time tests and the benchmark.
+
+Every detector meets every generator: digit runs with every separator, repeated labels, long
+tokens, punctuation runs, near misses of each format repeated, and look-alike letters of other
+scripts. A name says what the text repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from consultations.llm import pii
+from tests.security.linear_time import fit
+
+Make = Callable[[int], str]
+
+# The case parties the name finder is given.
+KNOWN_NAMES = ("Anna Maria Lopez", "John Smith", "Jan van der Berg")
+
+
+def _repeat(unit: str) -> Make:
+    return lambda size: fit(unit, size)
+
+
+def _after(prefix: str, unit: str) -> Make:
+    """`prefix` once, then `unit` repeated: one label in front of a long tail."""
+    return lambda size: prefix + fit(unit, size - len(prefix))
+
+
+def _ending(unit: str, end: str, prefix: str = "") -> Make:
+    """`prefix`, `unit` repeated, then `end`: a run that a pattern reads to its last character
+    before finding that the text does not end the way it needs."""
+    return lambda size: prefix + fit(unit, size - len(prefix) - len(end)) + end
+
+
+_GENERATORS: dict[str, Make] = {
+    # Digit runs, every separator.
+    "digits": _repeat("1"),
+    "digits-space": _repeat("1 "),
+    "digits-dash": _repeat("1-"),
+    "digits-dot": _repeat("1."),
+    "digits-slash": _repeat("1/"),
+    "digits-nbsp": _repeat("1\u00a0"),
+    "digits-mixed-separators": _repeat("1 2-3.4/5\u00a06,"),
+    "digit-groups-of-four": _repeat("4111 "),
+    "digit-groups-of-three": _repeat("411-"),
+    "digit-groups-mixed-lengths": _repeat("4111 22 333 1 55555 "),
+    "almost-card-luhn-fails": _repeat("4111 1111 1111 1112 "),
+    "arabic-indic-digits": _repeat("\u0661\u0662\u0663 "),
+    "fullwidth-digits": _repeat("\uff11\uff12 "),
+    # Repeated labels.
+    "password-labels": _repeat("password: "),
+    "password-then-dots": _after("password: ", "."),
+    "password-then-dots-then-letter": _ending(".", "x", prefix="password: "),
+    "password-then-word": _ending("a", "\u00e9", prefix="password: "),
+    "password-is-labels": _repeat("password is "),
+    "pin-labels": _repeat("pin code "),
+    "key-labels": _repeat("api key: "),
+    "token-then-long-value": _after("token: ", "a1"),
+    "iban-labels": _repeat("IBAN "),
+    "passport-labels": _repeat("passport no "),
+    "passport-then-alnum": _after("passport no ", "A1"),
+    "ssn-labels": _repeat("social security number is "),
+    "bsn-labels": _repeat("BSN: "),
+    "born-labels": _repeat("born in Paris "),
+    "dob-labels": _repeat("date of birth: 1 "),
+    "private-key-headers": _repeat("-----BEGIN RSA PRIVATE KEY-----"),
+    "url-schemes": _repeat("a://"),
+    "url-user-infos": _repeat("a://b:"),
+    # Long tokens.
+    "long-word": _repeat("a"),
+    "long-base64": _repeat("aZ09+/_-="),
+    "long-capitalised-word": _after("A", "b"),
+    "long-word-then-accent": _ending("a", "\u00e9"),
+    "email-percent-runs": _repeat("a%"),
+    "email-local-runs-then-at": _ending("a%", "@"),
+    "email-domain-then-dot": _ending("b.", "-", prefix="a@"),
+    "long-email-local-part-then-at": lambda size: fit("a", size - 1) + "@",
+    "at-runs": _repeat("a@"),
+    "dotted-letters": _repeat("a."),
+    "email-domain-dots": _after("a@", "b."),
+    "email-domain-dashes": _after("a@", "b-"),
+    "api-key-prefixes": _repeat("sk-"),
+    "api-key-prefixes-then-accent": _ending("sk-", "\u00e9"),
+    "stripe-prefixes-then-accent": _ending("sk_live_", "\u00e9"),
+    "github-prefixes-then-accent": _ending("ghp_", "\u00e9"),
+    "jwt-like": _repeat("eyJ"),
+    "codice-fiscale-like": _repeat("RSSMRA85T10A562"),
+    # Punctuation.
+    "punctuation": _repeat(".,;:-/()"),
+    "colons": _repeat(":"),
+    "angle-brackets": _repeat("<>"),
+    "quotes": _repeat("\"'"),
+    # Near misses of each format, repeated.
+    "almost-iban": _repeat("DE89 3704 0044 0532 0130 01 "),
+    "almost-iban-no-spaces": _repeat("DE00"),
+    "almost-ip": _repeat("1.1."),
+    "almost-ipv6": _repeat("1:"),
+    "double-colons": _repeat("::1"),
+    "almost-phone-plus-one": _repeat("+1 ("),
+    "almost-phone-international": _repeat("+4 "),
+    "almost-phone-bracketed-trunk": _repeat("(0"),
+    "almost-phone-zero": _repeat("0 "),
+    "almost-ssn": _repeat("123-45-"),
+    "almost-nino": _repeat("QQ 12 34 56 "),
+    "almost-nir": _repeat("1 85 05 78 006 "),
+    "almost-dni": _repeat("12.345.678-"),
+    "almost-us-street": _repeat("12 Main "),
+    "almost-us-address": _repeat("12 Main Street, "),
+    "almost-uk-address": _repeat("Flat 1, "),
+    "almost-de-nl-address": _repeat("Hauptstraße 5, "),
+    "almost-de-nl-postcode": _repeat("Lilyweg 8, 9859 ZE, "),
+    "capitalised-words": _repeat("Ab "),
+    "capitalised-dotted": _repeat("A."),
+    "capitalised-apostrophes": _repeat("A'"),
+    "capitalised-dashes": _repeat("A-b "),
+    "almost-fr-address": _repeat("12 rue "),
+    "almost-es-address": _repeat("Calle 1 "),
+    "almost-it-address": _repeat("Via 1, "),
+    "street-number-commas": _repeat("1, "),
+    "almost-city-state-zip": _repeat("Austin, TX "),
+    "almost-postcode": _repeat("SW1A "),
+    "title-runs": _repeat("Mr "),
+    "almost-known-names": _repeat("Anna Maria "),
+    "almost-placeholders": _repeat("<PERSON_"),
+    "placeholder-digits": _after("<PERSON_", "1"),
+    # Other scripts' look-alikes: what IGNORECASE or \w, \d and \s read as ASCII, or nearly.
+    "long-s-and-dotted-i": _repeat("\u017f\u0130\u212a "),
+    "cyrillic-look-alikes": _repeat("\u0430\u0435\u043e\u0440 \u0410\u0412\u0415 "),
+    "greek-look-alikes": _repeat("\u0391\u0392\u0395\u039f "),
+    "accented-capitals": _repeat("Ébc "),
+}
+
+# Detectors skip texts that lack what each of their matches has (an "@", a label, a digit, a
+# postal code); every text ends with all of them, so that no generator is turned away unread.
+_HINTS = (
+    " -----BEGIN sk- AKIA eyJ key token secret bearer password pwd pin passport BSN sofi :// @"
+    " 1, 1234 AB 12345 TX 12345 SW1A 1AA 2A 12345678901234 abcdefghijklmnopqrstuvwxyz"
+)
+
+
+def _hinted(make: Make) -> Make:
+    return lambda size: make(size - len(_HINTS)) + _HINTS
+
+
+GENERATORS: dict[str, Make] = {name: _hinted(make) for name, make in _GENERATORS.items()}
+
+
+def _detectors() -> dict[str, Callable[[str], object]]:
+    """Every detector of the scrubber on its own, and the functions around them."""
+    by_kind = {
+        kind.value.lower(): find
+        for kind, find in pii._SECRET_DETECTORS + pii._identity_detectors(KNOWN_NAMES)
+    }
+    mapping = {"<PERSON_1>": "John Smith"}
+    return {
+        **{name: (lambda text, find=find: list(find(text))) for name, find in by_kind.items()},
+        "restore": lambda text: pii.restore(text, mapping),
+        "unrestored_placeholders": pii.unrestored_placeholders,
+    }
+
+
+DETECTORS = _detectors()
+# The detectors one after another, each on what the previous ones left: linear when each is,
+# and measured by the benchmark rather than the tests, where a quadratic part would hide in
+# the sum of the linear ones.
+PIPELINES: dict[str, Callable[[str], object]] = {
+    "scrub": lambda text: pii.scrub(text, known_names=KNOWN_NAMES),
+    "mask_secrets": pii.mask_secrets,
+}
