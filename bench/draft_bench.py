@@ -36,7 +36,6 @@ import platform
 import re
 import secrets
 import signal
-import statistics
 import sys
 import time
 import urllib.parse
@@ -62,6 +61,7 @@ from bench.load_bench import (
     free_port,
     manage,
     mysql,
+    percentile,
     post_json,
     redis_flush,
     run_in_workspace,
@@ -125,12 +125,6 @@ class Result:
     @property
     def per_minute(self) -> float:
         return self.drafts / self.wall_s * 60
-
-
-def percentile(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def nda_inputs() -> dict[str, Any]:

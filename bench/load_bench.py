@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,12 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def free_port() -> int:
@@ -250,11 +257,12 @@ def run_wrk(
 # --- the three servers -------------------------------------------------------------------------
 
 
-def start_fake_llm(procs: Processes, *options: str) -> str:
-    """Start bench/fake_llm_server.py with `options` (see its --help); return its base URL."""
+def start_fake_llm(procs: Processes, *options: str, script: str = "fake_llm_server.py") -> str:
+    """Start bench/`script` (a fake LLM printing its base URL first) with `options` (see its
+    --help); return its base URL."""
     process = procs.start(
         "fake-llm",
-        [str(VENV_PYTHON), str(ROOT / "bench" / "fake_llm_server.py"), *options],
+        [str(VENV_PYTHON), str(ROOT / "bench" / script), *options],
         {**os.environ},
         stdout=subprocess.PIPE,
     )
@@ -342,31 +350,40 @@ def litellm_ready() -> Path:
 
 
 def start_litellm(
-    procs: Processes, fake_base_url: str, port: int, workdir: Path, master_key: str
+    procs: Processes,
+    fake_base_url: str,
+    port: int,
+    workdir: Path,
+    master_key: str,
+    *,
+    cache: bool = True,
 ) -> None:
     litellm = litellm_ready()
     config = workdir / "litellm.yaml"
-    # In-memory cache ("local"): each worker keeps its own, so each worker's first request for
-    # the prompt is a miss; the warm-up fills one, the other fills at the start of the run.
-    config.write_text(
-        json.dumps(
+    settings: dict[str, object] = {
+        "model_list": [
             {
-                "model_list": [
-                    {
-                        "model_name": MODEL,
-                        "litellm_params": {
-                            "model": f"openai/{MODEL}",
-                            "api_base": fake_base_url,
-                            "api_key": "bench-key",
-                        },
-                    }
-                ],
-                "litellm_settings": {"cache": True, "cache_params": {"type": "local"}},
+                "model_name": MODEL,
+                "litellm_params": {
+                    "model": f"openai/{MODEL}",
+                    "api_base": fake_base_url,
+                    "api_key": "bench-key",
+                },
             }
-        )
-    )
+        ]
+    }
+    if cache:
+        # In-memory ("local"): each worker keeps its own, so each worker's first request for
+        # the prompt is a miss; the warm-up fills one, the other fills at the start of the run.
+        settings["litellm_settings"] = {"cache": True, "cache_params": {"type": "local"}}
+    config.write_text(json.dumps(settings))
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TZ"}}
     env["LITELLM_LOG"] = "ERROR"
+    # Its model price list from the bundled copy: otherwise it fetches it from GitHub.
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    # uvicorn kills a worker that does not answer its supervisor within 5 s, and a worker
+    # importing LiteLLM on a busy machine takes longer, forever replaced by another.
+    env["TIMEOUT_WORKER_HEALTHCHECK"] = "120"
     # It refuses to start without a master key; clients then show it as a bearer token.
     env["LITELLM_MASTER_KEY"] = master_key
     process = procs.start(
@@ -378,7 +395,7 @@ def start_litellm(
         env,
     )
     wait_http(
-        f"http://127.0.0.1:{port}/health/liveliness", seconds=120, process=process, name="litellm"
+        f"http://127.0.0.1:{port}/health/liveliness", seconds=300, process=process, name="litellm"
     )
 
 
