@@ -9,10 +9,12 @@ goes into the cache key: change it whenever a rule changes.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 SEVERITIES = ("low", "medium", "high")
 
@@ -37,17 +39,70 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 # Evidence is the sentence a match sits in, so a reviewer sees the clause in context. A newline
 # ends one only before a capital, a number or a bullet (headings and list items carry no full
 # stop): text pasted from a PDF wraps mid-sentence.
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n(?=[ \t]*(?:[A-Z0-9(\u2022*-]|\n|$))")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n(?=[ \t]*+(?:[A-Z0-9(\u2022*-]|\n|$))")
 _MAX_EVIDENCE = 500
 
 
-def _evidence(match: re.Match[str]) -> str:
-    text, start, end = match.string, match.start(), match.end()
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right_end = _SENTENCE_END.search(text, end)
-    right = len(text) if right_end is None else right_end.end()
-    sentence = text[left:right].strip()
-    return sentence if len(sentence) <= _MAX_EVIDENCE else match.group().strip()
+class Contract:
+    """One text under check, with what several rules read from it worked out once per text:
+    where its sentences end and its monthly rent. A rule that looked these up again for each
+    match would read the text once per match, and a text full of matches would cost the square
+    of its length."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # A sentence's first and last non-space characters, by where it starts and ends: the
+        # spaces around a sentence are skipped once, however many matches it holds.
+        self._words_from: dict[int, int] = {}
+        self._words_to: dict[int, int] = {}
+
+    @cached_property
+    def _sentence_ends(self) -> list[int]:
+        return [match.end() for match in _SENTENCE_END.finditer(self.text)]
+
+    @cached_property
+    def monthly_rent(self) -> float | None:
+        """The rent the lease states as monthly, if any: a deposit given as an amount is
+        measured in months of it."""
+        rent = next(filter(None, (pattern.search(self.text) for pattern in _MONTHLY_RENT)), None)
+        return _money(rent["amount"]) if rent is not None else None
+
+    def evidence(self, match: re.Match[str]) -> str:
+        """The sentence ``match`` sits in, trimmed; the match alone when that sentence is
+        longer than _MAX_EVIDENCE. A match that opens a line (a lowercase one too) starts its
+        sentence there."""
+        text, start, end = self.text, match.start(), match.end()
+        ends = self._sentence_ends
+        before = bisect.bisect_right(ends, start)
+        left = ends[before - 1] if before else 0
+        after = bisect.bisect_right(ends, end)
+        right = ends[after] if after < len(ends) else len(text)
+        line = start
+        # Matches start on a word, so this walks back over the spaces before one match only.
+        while line > left and text[line - 1] in " \t":
+            line -= 1
+        if line > left and text[line - 1] == "\n":
+            left = line
+        first, last = self._first_word_from(left), self._last_word_to(right)
+        if last - first <= _MAX_EVIDENCE:
+            return text[first:last]
+        return match.group().strip()
+
+    def _first_word_from(self, left: int) -> int:
+        if left not in self._words_from:
+            self._words_from[left] = _SPACES.match(self.text, left).end()
+        return self._words_from[left]
+
+    def _last_word_to(self, right: int) -> int:
+        if right not in self._words_to:
+            last = right
+            while last > 0 and self.text[last - 1].isspace():
+                last -= 1
+            self._words_to[right] = last
+        return self._words_to[right]
+
+
+_SPACES = re.compile(r"\s*+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,8 +113,8 @@ class RequiredClause:
     pattern: re.Pattern[str]  # the clause is present when this matches anywhere
     suggestion: str
 
-    def check(self, text: str) -> list[Finding]:
-        if self.pattern.search(text):
+    def check(self, contract: Contract) -> list[Finding]:
+        if self.pattern.search(contract.text):
             return []
         return [
             Finding(
@@ -82,8 +137,8 @@ class RiskyWording:
     message: str
     suggestion: str
 
-    def check(self, text: str) -> list[Finding]:
-        evidence = dict.fromkeys(_evidence(match) for match in self.pattern.finditer(text))
+    def check(self, contract: Contract) -> list[Finding]:
+        evidence = dict.fromkeys(map(contract.evidence, self.pattern.finditer(contract.text)))
         return [
             Finding(
                 rule=f"wording.{self.key}",
@@ -106,25 +161,25 @@ class NumericLimit:
     clause: str
     severity: str
     patterns: tuple[re.Pattern[str], ...]
-    measure: Callable[[re.Match[str]], float | None]
+    measure: Callable[[re.Match[str], Contract], float | None]
     message: str  # formatted with {quantity}
     suggestion: str
     minimum: float | None = None
     maximum: float | None = None
 
-    def check(self, text: str) -> list[Finding]:
+    def check(self, contract: Contract) -> list[Finding]:
         findings: dict[str, Finding] = {}
         # Several patterns may find the same quantity, each from its own start.
         measured: set[tuple[int, int]] = set()
         for pattern in self.patterns:
-            for match in pattern.finditer(text):
+            for match in pattern.finditer(contract.text):
                 if match.span("qty") in measured:
                     continue
                 measured.add(match.span("qty"))
-                value = self.measure(match)
+                value = self.measure(match, contract)
                 if value is None or not self._breached(value):
                     continue
-                quote = _evidence(match)
+                quote = contract.evidence(match)
                 findings.setdefault(
                     quote,
                     Finding(
@@ -154,7 +209,8 @@ class Policy:
 
     def check(self, text: str) -> list[Finding]:
         """Findings in the order of the policy's rules, each rule's in the order of the text."""
-        return [finding for rule in self.rules for finding in rule.check(text)]
+        contract = Contract(text)
+        return [finding for rule in self.rules for finding in rule.check(contract)]
 
 
 # --- Quantities ----------------------------------------------------------------------------
@@ -175,14 +231,18 @@ _NUMBER_WORDS = {"a": 1, "an": 1, **_UNITS, **_TEENS, **_TENS}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TEENS, *_TENS, "hundred"], key=len, reverse=True))
 
 # Contracts write "one hundred and twenty (120) days". Where the words and the figure disagree
-# the words prevail, as courts read them, so the figure in brackets is only skipped over.
+# the words prevail, as courts read them, so the figure in brackets is only skipped over. A
+# number below a thousand takes four words at most ("nine hundred and ninety-nine"); five are
+# read, and no more: a number read to the end of any run of number words was read again from
+# each word of the run.
 _NUMBER = (
-    rf"\b(?P<num>\d+(?:\.\d+)?|(?:{_NUMBER_WORD})(?:(?:[- ]|\s+and\s+)(?:{_NUMBER_WORD}))*"
-    r"|an?)\b(?:\s*\(\d+(?:\.\d+)?\))?"
+    rf"\b(?P<num>\d++(?:\.\d++)?"
+    rf"|(?:{_NUMBER_WORD})(?:(?:[- ]|\s++and\s++)(?:{_NUMBER_WORD})){{0,4}}"
+    r"|an?)\b(?:\s*+\(\d++(?:\.\d++)?\))?"
 )
 _DURATION = (
-    rf"(?P<qty>{_NUMBER}\s+"
-    r"(?P<unit>(?:(?:calendar|business|working)\s+)?days?|(?:calendar\s+)?(?:week|month|year)s?)\b)"
+    rf"(?P<qty>{_NUMBER}\s++"
+    r"(?P<unit>(?:(?:calendar|business|working)\s++)?days?|(?:calendar\s++)?(?:week|month|year)s?)\b)"
 )
 _DAYS_PER_UNIT = {
     "day": 1.0,
@@ -194,12 +254,12 @@ _DAYS_PER_UNIT = {
 }
 _YEAR = _DAYS_PER_UNIT["year"]
 _MONTH = _DAYS_PER_UNIT["month"]
-_AMOUNT = r"[$£€]\s?\d[\d,]*(?:\.\d+)?"
+_AMOUNT = r"[$£€]\s?\d[\d,]*+(?:\.\d++)?"
 _MONTHLY_RENT = (
-    _rx(rf"\bmonthly\s+rent\b[^.]{{0,60}}?(?P<amount>{_AMOUNT})"),
+    _rx(rf"\bmonthly\s++rent\b[^.]{{0,60}}?(?P<amount>{_AMOUNT})"),
     _rx(
         rf"\brent\b[^.]{{0,60}}?(?P<amount>{_AMOUNT})"
-        r"(?=[^.]{0,40}?\b(?:per|a|each)\s+(?:calendar\s+)?month\b)"
+        r"(?=[^.]{0,40}?\b(?:per|a|each)\s++(?:calendar\s++)?month\b)"
     ),
 )
 
@@ -217,19 +277,22 @@ def _number(match: re.Match[str]) -> float:
     return float(value)
 
 
-def _days(match: re.Match[str]) -> float:
+def _figure(match: re.Match[str], _contract: Contract) -> float:
+    return _number(match)
+
+
+def _days(match: re.Match[str], _contract: Contract) -> float:
     # "Net 90" has no unit: payment terms are counted in days.
     unit = " ".join((match.groupdict().get("unit") or "day").lower().split())
     return _number(match) * _DAYS_PER_UNIT[unit.removeprefix("calendar ").removesuffix("s")]
 
 
-def _months_of_rent(match: re.Match[str]) -> float | None:
+def _months_of_rent(match: re.Match[str], contract: Contract) -> float | None:
     if not match.groupdict().get("amount"):
         return _number(match)
-    rent = next(filter(None, (pattern.search(match.string) for pattern in _MONTHLY_RENT)), None)
-    if rent is None or not _money(rent["amount"]):
+    if not contract.monthly_rent:
         return None
-    return _money(match["amount"]) / _money(rent["amount"])
+    return _money(match["amount"]) / contract.monthly_rent
 
 
 def _money(amount: str) -> float:
@@ -261,11 +324,11 @@ _COMMON_WORDING = (
         clause="Limitation of liability",
         severity="high",
         pattern=_rx(
-            r"\bunlimited\s+liability\b",
-            r"\bliability\b[^.]{0,60}?\b(?:shall|will)\s+be\s+unlimited\b",
-            r"\bliability\s+is\s+unlimited\b",
-            r"\bwithout\s+(?:any\s+)?limit(?:ation)?\s+(?:of|on|to)\s+"
-            r"(?:its\s+|their\s+)?liability",
+            r"\bunlimited\s++liability\b",
+            r"\bliability\b[^.]{0,60}?\b(?:shall|will)\s++be\s++unlimited\b",
+            r"\bliability\s++is\s++unlimited\b",
+            r"\bwithout\s++(?:any\s++)?limit(?:ation)?\s++(?:of|on|to)\s++"
+            r"(?:its\s++|their\s++)?liability",
         ),
         message="Liability is unlimited.",
         suggestion="Cap liability, for example at the fees paid in the previous 12 months.",
@@ -275,7 +338,7 @@ _COMMON_WORDING = (
         clause="Discretion",
         severity="medium",
         pattern=_rx(
-            r"\b(?:sole|absolute|unfettered)\s+(?:and\s+(?:sole|absolute|unfettered)\s+)?"
+            r"\b(?:sole|absolute|unfettered)\s++(?:and\s++(?:sole|absolute|unfettered)\s++)?"
             r"discretion\b"
         ),
         message="One party decides at its sole discretion, with no standard to hold it to.",
@@ -285,7 +348,7 @@ _COMMON_WORDING = (
         key="without_notice",
         clause="Notice",
         severity="medium",
-        pattern=_rx(r"\bwithout\s+(?:(?:any|prior|further|advance)\s+)*notice\b"),
+        pattern=_rx(r"\bwithout\s++(?:(?:any|prior|further|advance)\s++){0,4}notice\b"),
         message="A right can be exercised without notice.",
         suggestion="Require written notice and a reasonable period to respond or cure.",
     ),
@@ -294,7 +357,8 @@ _COMMON_WORDING = (
         clause="Renewal",
         severity="medium",
         pattern=_rx(
-            r"\bauto(?:matic(?:ally)?|-)?\s*(?:be\s+)?renew\w*", r"\brenew\w*\s+automatically\b"
+            r"\bauto(?:matic(?:ally)?|-)?\s*+(?:be\s++)?renew\w*+",
+            r"\brenew\w*+\s++automatically\b",
         ),
         message="The agreement renews automatically unless someone remembers to stop it.",
         suggestion="Renew only by written agreement, or require a reminder before renewal and a "
@@ -305,9 +369,9 @@ _COMMON_WORDING = (
         clause="Non-compete",
         severity="high",
         pattern=_rx(
-            r"\b(?:non[- ]?)?compet\w*\b[^.]{0,200}?\b(?:worldwide|world-wide|globally"
-            r"|anywhere\s+in\s+the\s+world|throughout\s+the\s+world)\b",
-            r"\b(?:worldwide|world-wide|global)\s+non[- ]?compet\w*",
+            r"\b(?:non[- ]?)?compet\w*+\b[^.]{0,200}?\b(?:worldwide|world-wide|globally"
+            r"|anywhere\s++in\s++the\s++world|throughout\s++the\s++world)\b",
+            r"\b(?:worldwide|world-wide|global)\s++non[- ]?compet\w*+",
         ),
         message="The non-compete covers the whole world, which courts rarely enforce.",
         suggestion="Limit the restriction to the territories where the business actually operates.",
@@ -317,7 +381,7 @@ _COMMON_WORDING = (
         clause="Waiver",
         severity="high",
         pattern=_rx(
-            r"\bwaive[sd]?\b[^.]{0,20}?\b(?:any\s+and\s+)?all\s+(?:of\s+(?:its|his|her|their)\s+)?"
+            r"\bwaive[sd]?\b[^.]{0,20}?\b(?:any\s++and\s++)?all\s++(?:of\s++(?:its|his|her|their)\s++)?"
             r"(?:rights|claims|remedies)\b"
         ),
         message="A party waives all of its rights or claims.",
@@ -327,7 +391,7 @@ _COMMON_WORDING = (
         key="broad_indemnity",
         clause="Indemnity",
         severity="high",
-        pattern=_rx(r"\bindemnif(?:y|ies|ied|ication)\b[^.]{0,200}?\bany\s+and\s+all\b"),
+        pattern=_rx(r"\bindemnif(?:y|ies|ied|ication)\b[^.]{0,200}?\bany\s++and\s++all\b"),
         message="The indemnity covers any and all losses, without limit or fault.",
         suggestion="Limit the indemnity to third-party claims caused by the indemnifying "
         "party's breach or negligence, and cap it.",
@@ -339,12 +403,14 @@ _NOTICE_TOO_SHORT = NumericLimit(
     clause="Notice period",
     severity="medium",
     patterns=(
-        _rx(rf"{_DURATION}['\u2019]?s?\s+(?:prior\s+|advance\s+)?(?:written\s+)?notice\b"),
+        _rx(rf"{_DURATION}['\u2019]?s?\s++(?:prior\s++|advance\s++)?(?:written\s++)?notice\b"),
         _rx(
-            r"\bnotice\s+(?:period\s+)?of\s+(?:at\s+least\s+|(?:not|no)\s+less\s+than\s+)?"
+            r"\bnotice\s++(?:period\s++)?of\s++(?:at\s++least\s++|(?:not|no)\s++less\s++than\s++)?"
             rf"{_DURATION}"
         ),
-        _rx(rf"\bnotice\s+period\s+(?:is|shall\s+be|will\s+be)\s+(?:at\s+least\s+)?{_DURATION}"),
+        _rx(
+            rf"\bnotice\s++period\s++(?:is|shall\s++be|will\s++be)\s++(?:at\s++least\s++)?{_DURATION}"
+        ),
     ),
     measure=_days,
     minimum=30,
@@ -364,9 +430,9 @@ _NDA = Policy(
             clause="Definition of confidential information",
             severity="high",
             pattern=_rx(
-                r"\bconfidential\s+information[\"\u201d\']?\s*(?:\([^)]*\)\s*)?"
-                r"(?:means|shall\s+mean|includes|shall\s+include|is\s+defined|refers\s+to)\b",
-                r"\bdefinition\s+of\s+[\"\u201c]?confidential\s+information\b",
+                r"\bconfidential\s++information[\"\u201d\']?\s*+(?:\([^)]{0,200}\)\s*+)?"
+                r"(?:means|shall\s++mean|includes|shall\s++include|is\s++defined|refers\s++to)\b",
+                r"\bdefinition\s++of\s++[\"\u201c]?confidential\s++information\b",
             ),
             suggestion="Define confidential information precisely, with examples.",
         ),
@@ -375,9 +441,9 @@ _NDA = Policy(
             clause="Term",
             severity="medium",
             pattern=_rx(
-                r"\b(?:term|duration)\b[^.]{0,120}?\b(?:years?|months?|until|expir\w*)\b",
-                r"\bfor\s+a\s+period\s+of\b",
-                r"\bshall\s+(?:survive|remain\s+in\s+(?:full\s+)?(?:force|effect))\b",
+                r"\b(?:term|duration)\b[^.]{0,120}?\b(?:years?|months?|until|expir\w*+)\b",
+                r"\bfor\s++a\s++period\s++of\b",
+                r"\bshall\s++(?:survive|remain\s++in\s++(?:full\s++)?(?:force|effect))\b",
                 r"\bperpetu(?:al|ally|ity)\b",
             ),
             suggestion="State how long the agreement and the confidentiality obligations last.",
@@ -387,7 +453,7 @@ _NDA = Policy(
             clause="Return or destruction of materials",
             severity="medium",
             pattern=_rx(
-                r"\b(?:return|destroy|destruction|delete|erase)\w*\b[^.]{0,150}?"
+                r"\b(?:return|destroy|destruction|delete|erase)\w*+\b[^.]{0,150}?"
                 r"\b(?:confidential|materials?|documents?|copies|information|records)\b"
             ),
             suggestion="Require the recipient to return or destroy all confidential materials "
@@ -398,9 +464,9 @@ _NDA = Policy(
             clause="Governing law",
             severity="medium",
             pattern=_rx(
-                r"\bgoverning\s+law\b",
-                r"\bgoverned\s+by\b[^.]{0,80}?\blaws?\b",
-                r"\bconstrued\s+in\s+accordance\s+with\b[^.]{0,80}?\blaws?\b",
+                r"\bgoverning\s++law\b",
+                r"\bgoverned\s++by\b[^.]{0,80}?\blaws?\b",
+                r"\bconstrued\s++in\s++accordance\s++with\b[^.]{0,80}?\blaws?\b",
             ),
             suggestion="Name the law that governs the agreement and the courts that hear disputes.",
         ),
@@ -409,10 +475,10 @@ _NDA = Policy(
             clause="Exclusions and permitted disclosures",
             severity="medium",
             pattern=_rx(
-                r"\b(?:shall\s+not|does\s+not|will\s+not)\s+(?:include|apply\s+to)\b",
-                r"\b(?:exclusions?|permitted\s+disclosures?)\b",
-                r"\b(?:publicly\s+available|public\s+domain|independently\s+developed)\b",
-                r"\brequired\s+(?:to\s+be\s+disclosed\s+)?by\s+(?:law|a\s+court|court\s+order)\b",
+                r"\b(?:shall\s++not|does\s++not|will\s++not)\s++(?:include|apply\s++to)\b",
+                r"\b(?:exclusions?|permitted\s++disclosures?)\b",
+                r"\b(?:publicly\s++available|public\s++domain|independently\s++developed)\b",
+                r"\brequired\s++(?:to\s++be\s++disclosed\s++)?by\s++(?:law|a\s++court|court\s++order)\b",
             ),
             suggestion="Exclude public, already known and independently developed information, "
             "and allow disclosures required by law.",
@@ -423,10 +489,10 @@ _NDA = Policy(
             clause="Term",
             severity="medium",
             patterns=(
-                _rx(rf"\b(?:term|period|duration)\s+of\s+{_DURATION}"),
+                _rx(rf"\b(?:term|period|duration)\s++of\s++{_DURATION}"),
                 _rx(
-                    r"\b(?:survive|remain\s+in\s+(?:full\s+)?(?:force|effect)|continue|last)\b"
-                    rf"[^.]{{0,40}}?\bfor\s+{_DURATION}"
+                    r"\b(?:survive|remain\s++in\s++(?:full\s++)?(?:force|effect)|continue|last)\b"
+                    rf"[^.]{{0,40}}?\bfor\s++{_DURATION}"
                 ),
             ),
             measure=_days,
@@ -450,8 +516,8 @@ _EMPLOYMENT = Policy(
             clause="Salary and compensation",
             severity="high",
             pattern=_rx(
-                r"\b(?:salary|wages?|compensation|remuneration|base\s+pay|hourly\s+rate"
-                r"|pay\s+rate)\b"
+                r"\b(?:salary|wages?|compensation|remuneration|base\s++pay|hourly\s++rate"
+                r"|pay\s++rate)\b"
             ),
             suggestion="State the salary or rate, how often it is paid and how it is reviewed.",
         ),
@@ -460,7 +526,7 @@ _EMPLOYMENT = Policy(
             clause="Position and duties",
             severity="medium",
             pattern=_rx(
-                r"\b(?:position|job\s+title|duties|responsibilities|job\s+description)\b",
+                r"\b(?:position|job\s++title|duties|responsibilities|job\s++description)\b",
                 r"\b(?:employ(?:s|ed)?|engage[sd]?|hire[sd]?|appoint(?:s|ed)?)\b[^.]{0,60}?\bas\b",
             ),
             suggestion="State the job title and the main duties.",
@@ -470,9 +536,9 @@ _EMPLOYMENT = Policy(
             clause="Termination notice",
             severity="high",
             pattern=_rx(
-                r"\bterminat\w*\b[^.]{0,200}?\bnotice\b",
-                r"\bnotice\b[^.]{0,200}?\bterminat\w*",
-                r"\bnotice\s+period\b",
+                r"\bterminat\w*+\b[^.]{0,200}?\bnotice\b",
+                r"\bnotice\b[^.]{0,200}?\bterminat\w*+",
+                r"\bnotice\s++period\b",
             ),
             suggestion="State the notice each party must give to end the employment.",
         ),
@@ -481,9 +547,9 @@ _EMPLOYMENT = Policy(
             clause="Working hours",
             severity="medium",
             pattern=_rx(
-                r"\b(?:working|normal|business|office|core)\s+hours\b",
-                r"\bhours\s+of\s+work\b",
-                r"\bhours\s+(?:per|a|each)\s+(?:week|day)\b",
+                r"\b(?:working|normal|business|office|core)\s++hours\b",
+                r"\bhours\s++of\s++work\b",
+                r"\bhours\s++(?:per|a|each)\s++(?:week|day)\b",
             ),
             suggestion="State the normal working hours and how overtime is handled.",
         ),
@@ -500,9 +566,9 @@ _EMPLOYMENT = Policy(
             clause="Working hours",
             severity="medium",
             pattern=_rx(
-                r"\b(?:additional|extra|overtime)\s+hours\b[^.]{0,120}?\bwithout\s+"
-                r"(?:(?:additional|extra|further)\s+)?(?:pay|compensation|remuneration)\b",
-                r"\bunpaid\s+overtime\b",
+                r"\b(?:additional|extra|overtime)\s++hours\b[^.]{0,120}?\bwithout\s++"
+                r"(?:(?:additional|extra|further)\s++)?(?:pay|compensation|remuneration)\b",
+                r"\bunpaid\s++overtime\b",
             ),
             message="Extra hours are required without pay.",
             suggestion="Pay or give time off for overtime, within the legal limits.",
@@ -512,14 +578,16 @@ _EMPLOYMENT = Policy(
             clause="Non-compete",
             severity="high",
             patterns=(
-                _rx(rf"\bnon[- ]?compet\w*\b[^.]{{0,250}}?{_DURATION}"),
+                _rx(rf"\bnon[- ]?compet\w*+\b[^.]{{0,250}}?{_DURATION}"),
+                # The first "compete" after "not" only (atomic): trying each later one
+                # too read the 200 characters after every one of them again.
                 _rx(
-                    r"\b(?:not|refrain\s+from)\b[^.]{0,80}?\bcompet\w*\b"
+                    r"\b(?:not|refrain\s++from)\b(?>[^.]{0,80}?\bcompet)\w*+\b"
                     rf"[^.]{{0,200}}?{_DURATION}"
                 ),
                 _rx(
-                    rf"{_DURATION}[^.]{{0,150}}?\b(?:not|refrain\s+from)\b"
-                    r"[^.]{0,80}?\bcompet\w*"
+                    rf"{_DURATION}[^.]{{0,150}}?\b(?:not|refrain\s++from)\b"
+                    r"[^.]{0,80}?\bcompet\w*+"
                 ),
             ),
             measure=_days,
@@ -533,11 +601,11 @@ _EMPLOYMENT = Policy(
             severity="medium",
             patterns=(
                 _rx(
-                    r"(?P<qty>(?<![\d.])(?P<num>\d{2,3}(?:\.\d+)?)\s+hours)\s+"
-                    r"(?:per|a|each|in\s+any)\s+week\b"
+                    r"(?P<qty>(?<![\d.])(?P<num>\d{2,3}(?:\.\d++)?)\s++hours)\s++"
+                    r"(?:per|a|each|in\s++any)\s++week\b"
                 ),
             ),
-            measure=_number,
+            measure=_figure,
             maximum=48,
             message="{quantity} a week is above the 48-hour weekly limit.",
             suggestion="Keep normal hours at or under 48 a week, or obtain a written opt-out.",
@@ -558,11 +626,11 @@ _SERVICES = Policy(
             clause="Scope of services",
             severity="high",
             pattern=_rx(
-                r"\bscope\s+of\s+(?:the\s+)?(?:services|work)\b",
-                r"\bstatement\s+of\s+work\b",
-                r"\b(?:shall|will|agrees\s+to)\s+(?:provide|perform|deliver|render)\b[^.]{0,100}?"
+                r"\bscope\s++of\s++(?:the\s++)?(?:services|work)\b",
+                r"\bstatement\s++of\s++work\b",
+                r"\b(?:shall|will|agrees\s++to)\s++(?:provide|perform|deliver|render)\b[^.]{0,100}?"
                 r"\bservices\b",
-                r"\bservices\b[^.]{0,60}?\b(?:described|set\s+out|specified|listed|detailed)\b",
+                r"\bservices\b[^.]{0,60}?\b(?:described|set\s++out|specified|listed|detailed)\b",
             ),
             suggestion="Describe the services, deliverables and service levels, or attach a "
             "statement of work.",
@@ -573,12 +641,12 @@ _SERVICES = Policy(
             severity="high",
             pattern=_rx(
                 r"\b(?:fees?|charges|price|rates?|compensation)\b[^.]{0,150}?"
-                r"\b(?:pay|paid|payable|invoice\w*|due)\b",
-                r"\b(?:pay|paid|payable|invoice\w*)\b[^.]{0,150}?"
+                r"\b(?:pay|paid|payable|invoice\w*+|due)\b",
+                r"\b(?:pay|paid|payable|invoice\w*+)\b[^.]{0,150}?"
                 r"\b(?:fees?|charges|price|rates?)\b",
                 r"\b(?:pay|paid|payable)\b[^.]{0,60}?\binvoices?\b",
                 r"\binvoices?\b[^.]{0,60}?\b(?:payable|due|paid)\b",
-                r"\bpayment\s+terms\b",
+                r"\bpayment\s++terms\b",
             ),
             suggestion="State the fees, when they are invoiced and when payment is due.",
         ),
@@ -587,11 +655,11 @@ _SERVICES = Policy(
             clause="Limitation of liability",
             severity="high",
             pattern=_rx(
-                r"\blimitation\s+of\s+liability\b",
-                r"\b(?:aggregate|total|maximum|entire)\s+liability\b",
+                r"\blimitation\s++of\s++liability\b",
+                r"\b(?:aggregate|total|maximum|entire)\s++liability\b",
                 r"\bliab(?:le|ility)\b[^.]{0,120}?"
-                r"\b(?:shall\s+not\s+exceed|limited\s+to|capped\s+at)",
-                r"\bin\s+no\s+event\b[^.]{0,120}?\bliable\b",
+                r"\b(?:shall\s++not\s++exceed|limited\s++to|capped\s++at)",
+                r"\bin\s++no\s++event\b[^.]{0,120}?\bliable\b",
             ),
             suggestion="Cap each party's liability and exclude indirect and consequential loss.",
         ),
@@ -608,9 +676,9 @@ _SERVICES = Policy(
             clause="Intellectual property",
             severity="medium",
             pattern=_rx(
-                r"\bintellectual\s+property\b",
+                r"\bintellectual\s++property\b",
                 r"\bcopyrights?\b",
-                r"\bwork\s+product\b",
+                r"\bwork\s++product\b",
                 r"\bdeliverables?\b[^.]{0,100}?\b(?:own|owned|ownership|vest|assign|licen[cs]e)",
             ),
             suggestion="Say who owns the deliverables and what licence the other party gets.",
@@ -623,13 +691,13 @@ _SERVICES = Policy(
             patterns=(
                 _rx(
                     r"\b(?:pay|paid|payable|payment|settle[sd]?|due)\b[^.]{0,100}?"
-                    rf"\b(?:within|(?:no|not)\s+later\s+than)\s+{_DURATION}"
+                    rf"\b(?:within|(?:no|not)\s++later\s++than)\s++{_DURATION}"
                 ),
                 _rx(
-                    rf"\b(?:within|(?:no|not)\s+later\s+than)\s+{_DURATION}[^.]{{0,60}}?"
+                    rf"\b(?:within|(?:no|not)\s++later\s++than)\s++{_DURATION}[^.]{{0,60}}?"
                     r"\b(?:invoice|receipt)"
                 ),
-                _rx(r"\bnet\s+(?P<qty>(?P<num>\d{1,3}))\b(?!\s*%)"),
+                _rx(r"\bnet\s++(?P<qty>(?P<num>\d{1,3}))\b(?!\s*+%)"),
             ),
             measure=_days,
             maximum=60,
@@ -651,10 +719,10 @@ _LEASE = Policy(
             clause="Rent",
             severity="high",
             pattern=_rx(
-                rf"\brent\b[^.]{{0,120}}?(?:{_AMOUNT}|\b\d[\d,]*(?:\.\d+)?\s*"
+                rf"\brent\b[^.]{{0,120}}?(?:{_AMOUNT}|\b\d[\d,]*+(?:\.\d++)?\s*+"
                 r"(?:dollars|pounds|euros|USD|GBP|EUR)\b)",
-                r"\b(?:monthly|annual|yearly|weekly)\s+rent\b",
-                r"\brent\b[^.]{0,80}?\b(?:per|a|each)\s+(?:calendar\s+)?"
+                r"\b(?:monthly|annual|yearly|weekly)\s++rent\b",
+                r"\brent\b[^.]{0,80}?\b(?:per|a|each)\s++(?:calendar\s++)?"
                 r"(?:month|week|annum|year)\b",
             ),
             suggestion="State the rent, when it is due and how it is paid.",
@@ -664,12 +732,12 @@ _LEASE = Policy(
             clause="Term",
             severity="high",
             pattern=_rx(
-                r"\bterm\s+of\s+(?:this\s+)?(?:lease|tenancy|agreement)\b",
-                r"\b(?:lease|tenancy)\s+term\b",
-                r"\bfor\s+a\s+(?:fixed\s+)?(?:term|period)\s+of\b",
-                r"\bcommenc\w*\b[^.]{0,150}?\b(?:end\w*|expir\w*|terminat\w*)\b",
+                r"\bterm\s++of\s++(?:this\s++)?(?:lease|tenancy|agreement)\b",
+                r"\b(?:lease|tenancy)\s++term\b",
+                r"\bfor\s++a\s++(?:fixed\s++)?(?:term|period)\s++of\b",
+                r"\bcommenc\w*+\b[^.]{0,150}?\b(?:end\w*+|expir\w*+|terminat\w*+)\b",
                 r"\bmonth[- ]to[- ]month\b",
-                r"\bperiodic\s+tenancy\b",
+                r"\bperiodic\s++tenancy\b",
             ),
             suggestion="State the start date and the length of the tenancy.",
         ),
@@ -692,10 +760,10 @@ _LEASE = Policy(
             clause="Notice and termination",
             severity="medium",
             pattern=_rx(
-                r"\bnotice\b[^.]{0,200}?\b(?:terminat\w*|vacate|quit)\b",
-                r"\b(?:terminat\w*|end\s+(?:the|this)\s+(?:lease|tenancy))\b[^.]{0,200}?"
+                r"\bnotice\b[^.]{0,200}?\b(?:terminat\w*+|vacate|quit)\b",
+                r"\b(?:terminat\w*+|end\s++(?:the|this)\s++(?:lease|tenancy))\b[^.]{0,200}?"
                 r"\bnotice\b",
-                r"\bbreak\s+clause\b",
+                r"\bbreak\s++clause\b",
             ),
             suggestion="State how either party may end the tenancy and the notice required.",
         ),
@@ -704,7 +772,7 @@ _LEASE = Policy(
             key="entry_at_any_time",
             clause="Landlord's access",
             severity="high",
-            pattern=_rx(r"\benter\b[^.]{0,100}?\bat\s+any\s+time\b"),
+            pattern=_rx(r"\benter\b[^.]{0,100}?\bat\s++any\s++time\b"),
             message="The landlord may enter the premises at any time.",
             suggestion="Allow entry only at reasonable times after at least 24 hours' notice, "
             "except in an emergency.",
@@ -715,12 +783,12 @@ _LEASE = Policy(
             severity="medium",
             patterns=(
                 _rx(
-                    rf"\bdeposit\b[^.]{{0,120}}?(?P<qty>{_NUMBER}\s+(?:calendar\s+)?"
-                    r"months?['\u2019]?s?\s+(?:of\s+)?(?:the\s+)?(?:monthly\s+)?rent)\b"
+                    rf"\bdeposit\b[^.]{{0,120}}?(?P<qty>{_NUMBER}\s++(?:calendar\s++)?"
+                    r"months?['\u2019]?s?\s++(?:of\s++)?(?:the\s++)?(?:monthly\s++)?rent)\b"
                 ),
                 _rx(
-                    rf"(?P<qty>{_NUMBER}\s+(?:calendar\s+)?months?['\u2019]?s?\s+(?:of\s+)?"
-                    r"(?:the\s+)?(?:monthly\s+)?rent)\b[^.]{0,80}?\bdeposit\b"
+                    rf"(?P<qty>{_NUMBER}\s++(?:calendar\s++)?months?['\u2019]?s?\s++(?:of\s++)?"
+                    r"(?:the\s++)?(?:monthly\s++)?rent)\b[^.]{0,80}?\bdeposit\b"
                 ),
                 _rx(rf"\bdeposit\b[^.]{{0,60}}?(?P<qty>(?P<amount>{_AMOUNT}))"),
             ),
@@ -736,15 +804,15 @@ _LEASE = Policy(
             severity="medium",
             patterns=(
                 _rx(
-                    r"\blate\s+(?:payment\s+)?(?:fee|charge|penalty)\b[^.]{0,120}?"
-                    r"(?P<qty>(?P<num>\d+(?:\.\d+)?)\s*(?:%|per\s*cent|percent))"
+                    r"\blate\s++(?:payment\s++)?(?:fee|charge|penalty)\b[^.]{0,120}?"
+                    r"(?P<qty>(?P<num>\d++(?:\.\d++)?)\s*+(?:%|per\s*+cent|percent))"
                 ),
                 _rx(
-                    r"(?P<qty>\b(?P<num>\d+(?:\.\d+)?)\s*(?:%|per\s*cent|percent))"
-                    r"[^.]{0,60}?\blate\s+(?:payment\s+)?(?:fee|charge|penalty)\b"
+                    r"(?P<qty>\b(?P<num>\d++(?:\.\d++)?)\s*+(?:%|per\s*+cent|percent))"
+                    r"[^.]{0,60}?\blate\s++(?:payment\s++)?(?:fee|charge|penalty)\b"
                 ),
             ),
-            measure=_number,
+            measure=_figure,
             maximum=10,
             message="A late fee of {quantity} is above the firm's 10% maximum.",
             suggestion="Keep late fees at or under 10% of the overdue amount (or the legal cap "

@@ -14,6 +14,7 @@ import io
 import logging
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -388,9 +389,11 @@ def _row(header: list[str], cells: list[str]) -> dict[str, str]:
 
 def _check_header(doc: DocumentType, header: list[str]) -> None:
     names = doc.fields_by_name
+    # Counted once: counting each column against the others grew with the square of the header.
+    counts = Counter(header)
     unknown = [column for column in header if column not in names]
-    missing = [f.name for f in doc.fields if f.required and f.name not in header]
-    repeated = sorted({column for column in header if header.count(column) > 1})
+    missing = [f.name for f in doc.fields if f.required and f.name not in counts]
+    repeated = sorted(column for column, count in counts.items() if count > 1)
     problems = []
     if unknown:
         problems.append(f"unknown columns: {', '.join(unknown)}")
