@@ -38,12 +38,10 @@ def _deadline(seconds: int) -> Iterator[None]:
 
 
 def _growth_or_none(detector: Callable[[str], object], make: Callable[[int], str]) -> float | None:
-    """The growth, measured again when it looks too steep: a neighbour's burst of work can
-    slow one measurement down, a square shows in both."""
+    """The growth, or None when the detector did not answer within the deadline."""
     try:
         with _deadline(DEADLINE_SECONDS):
-            ratio = growth(detector, make)
-            return ratio if ratio < MOST_GROWTH else min(ratio, growth(detector, make))
+            return growth(detector, make)
     except _DeadlinePassed:
         return None
 
