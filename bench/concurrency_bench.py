@@ -7,7 +7,7 @@
 On loopback only it starts a slow fake OpenAI-compatible model (bench/async_fake_llm.py: it
 answers after --model-seconds, or streams its chunks spread over --stream-seconds, and counts
 the most calls it held at once), Counsel under its production server and settings as
-bench/load_bench.py does (on MariaDB database counsel_concbench and Redis db 14), and LiteLLM's
+bench/load_bench.py does (on MariaDB database counsel_concbench and Redis db 13), and LiteLLM's
 proxy without a cache and with as many workers in front of the same model. Then:
 
 - load: --clients clients, each sending one question after another for --seconds, to
@@ -59,6 +59,7 @@ from bench.load_bench import (
     WORKERS,
     BenchError,
     Processes,
+    cleanup_for,
     counsel_env,
     free_port,
     mysql,
@@ -72,7 +73,7 @@ from bench.load_bench import (
 )
 
 DB_NAME = "counsel_concbench"
-REDIS_DB = 14
+REDIS_DB = 13
 # A client stops after this many requests even if its time is not up.
 MAX_REQUESTS_PER_CLIENT = 10_000
 SAMPLE_SECONDS = 0.25
@@ -628,18 +629,6 @@ def run(args: argparse.Namespace, procs: Processes, workdir: Path) -> dict[str, 
     return results
 
 
-def cleanup(procs: Processes) -> None:
-    procs.stop_all()
-    for step in (
-        lambda: mysql(f"DROP DATABASE IF EXISTS {DB_NAME}"),
-        lambda: redis_flush(REDIS_DB),
-    ):
-        try:
-            step()
-        except BenchError as error:
-            print(f"cleanup: {error}", file=sys.stderr)
-
-
 # --- the report ---------------------------------------------------------------------------------
 
 
@@ -753,7 +742,10 @@ def main() -> int:
     )
     parser.add_argument("--no-litellm", action="store_true", help="leave out LiteLLM's rows")
     args = parser.parse_args()
-    results = run_in_workspace(lambda procs, workdir: run(args, procs, workdir), cleanup)
+    results = run_in_workspace(
+        lambda procs, workdir: run(args, procs, workdir),
+        cleanup_for(db_name=DB_NAME, redis_db=REDIS_DB),
+    )
     if results is None:
         return 1
     report(results, args)

@@ -57,6 +57,7 @@ from bench.load_bench import (
     WORKERS,
     BenchError,
     Processes,
+    cleanup_for,
     counsel_env,
     free_port,
     manage,
@@ -421,21 +422,6 @@ def queue_delete() -> None:
         connection.default_channel.queue_delete(QUEUE)
 
 
-def cleanup(procs: Processes) -> None:
-    procs.stop_all()
-    steps = (
-        lambda: mysql(f"DROP DATABASE IF EXISTS {DB_NAME}"),
-        lambda: redis_flush(REDIS_DB),
-        queue_delete,
-    )
-    for step in steps:
-        try:
-            step()
-        except Exception as error:
-            # Broad on purpose: each step is tried, whatever the one before it raised.
-            print(f"cleanup: {error}", file=sys.stderr)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--singles", type=int, default=50, help="drafts asked for one by one")
@@ -450,7 +436,10 @@ def main() -> int:
         help=f"the Celery worker's pool processes (default: one per core, {WORKERS})",
     )
     args = parser.parse_args()
-    results = run_in_workspace(lambda procs, workdir: run(args, procs, workdir), cleanup)
+    results = run_in_workspace(
+        lambda procs, workdir: run(args, procs, workdir),
+        cleanup_for(db_name=DB_NAME, redis_db=REDIS_DB, more=(queue_delete,)),
+    )
     if results is None:
         return 1
     report(results, args.worker_concurrency)

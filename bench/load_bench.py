@@ -546,16 +546,27 @@ def run(args: argparse.Namespace, procs: Processes, workdir: Path) -> dict[str, 
     return results
 
 
-def cleanup(procs: Processes) -> None:
-    procs.stop_all()
-    for step in (
-        lambda: mysql(f"DROP DATABASE IF EXISTS {DB_NAME}"),
-        lambda: redis_flush(REDIS_DB),
-    ):
-        try:
-            step()
-        except BenchError as error:
-            print(f"cleanup: {error}", file=sys.stderr)
+def cleanup_for(
+    *, db_name: str, redis_db: int, more: tuple[Callable[[], object], ...] = ()
+) -> Callable[[Processes], None]:
+    """A bench's cleanup: stop what it started, drop its database, flush its Redis db, then
+    `more` steps of its own."""
+
+    def cleanup(procs: Processes) -> None:
+        procs.stop_all()
+        steps = (
+            lambda: mysql(f"DROP DATABASE IF EXISTS {db_name}"),
+            lambda: redis_flush(redis_db),
+            *more,
+        )
+        for step in steps:
+            try:
+                step()
+            except Exception as error:
+                # Broad on purpose: each step is tried, whatever the one before it raised.
+                print(f"cleanup: {error}", file=sys.stderr)
+
+    return cleanup
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -598,7 +609,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    results = run_in_workspace(lambda procs, workdir: run(args, procs, workdir), cleanup)
+    results = run_in_workspace(
+        lambda procs, workdir: run(args, procs, workdir),
+        cleanup_for(db_name=DB_NAME, redis_db=REDIS_DB),
+    )
     if results is None:
         return 1
     report(results, seconds=args.seconds, connections=args.connections)
