@@ -12,39 +12,25 @@ the bench for hours.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import platform
 import sys
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.security.adversarial import DETECTORS, GENERATORS, PIPELINES  # noqa: E402
-from tests.security.linear_time import worst_seconds  # noqa: E402
+from tests.security.linear_time import capped_cpu_seconds  # noqa: E402
 
 MEASURED = {**DETECTORS, **PIPELINES}
 
 
-def _measure(detector: str, generator: str, size: int, answer: Connection) -> None:
-    answer.send(worst_seconds(MEASURED[detector], lambda _: GENERATORS[generator](size)))
-
-
 def seconds(detector: str, generator: str, size: int, timeout: float) -> float | None:
     """CPU seconds of one detector on one generator's text, or None when it ran out of time."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(
-        target=_measure, args=(detector, generator, size, send)
-    )
-    child.start()
-    ready = receive.poll(timeout)
-    if not ready:
-        child.kill()
-    child.join()
-    return receive.recv() if ready else None
+    text = GENERATORS[generator](size)
+    return capped_cpu_seconds(lambda: MEASURED[detector](text), timeout)
 
 
 def main() -> int:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing
 import os
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from tests.security.adversarial_rules import GENERATORS  # noqa: E402
+from tests.security.linear_time import capped_cpu_seconds  # noqa: E402
 
 
 def _policies(path: str | None) -> ModuleType:
@@ -41,26 +41,10 @@ def _policies(path: str | None) -> ModuleType:
     return module
 
 
-def _seconds(policies: ModuleType, rule: object, text: str) -> float:
+def _checked(policies: ModuleType, rule: object, text: str) -> Callable[[], object]:
     # Versions before rules took a Contract checked the text itself.
     contract = policies.Contract(text) if hasattr(policies, "Contract") else text
-    started = time.thread_time()
-    rule.check(contract)  # type: ignore[attr-defined]
-    return time.thread_time() - started
-
-
-def _capped(policies: ModuleType, rule: object, text: str, cap: float) -> float | None:
-    """CPU seconds of one check in a forked child, or None when it ran past `cap`."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(
-        target=lambda: send.send(_seconds(policies, rule, text))
-    )
-    child.start()
-    ready = receive.poll(cap)
-    if not ready:
-        child.kill()
-    child.join()
-    return receive.recv() if ready else None
+    return lambda: rule.check(contract)  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -83,9 +67,11 @@ def main() -> None:
     for rule_id, rule in rules.items():
         worst, worst_seconds, small = "", 0.0, None
         for name, make in GENERATORS.items():
-            seconds = _capped(policies, rule, make(args.size), args.cap)
+            seconds = capped_cpu_seconds(_checked(policies, rule, make(args.size)), args.cap)
             if seconds is None:
-                small = _seconds(policies, rule, make(args.size // 10))
+                small = capped_cpu_seconds(
+                    _checked(policies, rule, make(args.size // 10)), args.cap
+                )
                 worst, worst_seconds = name, float("inf")
                 break
             if seconds > worst_seconds:

@@ -7,6 +7,7 @@ times the input, a quadratic one about 100x.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
 
@@ -51,3 +52,22 @@ def growth(function: Callable[[str], object], make: Callable[[int], str]) -> flo
 
     ratio = measured()
     return ratio if ratio < MOST_GROWTH else min(ratio, measured())
+
+
+def capped_cpu_seconds(call: Callable[[], object], cap: float) -> float | None:
+    """CPU seconds of `call()` in a forked child, or None when it ran past `cap` seconds (the
+    benchmarks' figure: code from before a fix may take minutes on one text)."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def measure() -> None:
+        started = time.thread_time()
+        call()
+        send.send(time.thread_time() - started)
+
+    child = multiprocessing.get_context("fork").Process(target=measure)
+    child.start()
+    ready = receive.poll(cap)
+    if not ready:
+        child.kill()
+    child.join()
+    return receive.recv() if ready else None
