@@ -1047,5 +1047,6 @@ def _idempotency_claim(*, user: User, idempotency_key: str) -> Iterator[None]:
 
 
 def consultation_view_record(*, consultation: Consultation, viewer: User) -> ConsultationView:
-    """An admin opened a consultation: the audit of the audit."""
+    """Someone opened a consultation (an admin in the audit, a caller through the API):
+    the audit of the audit."""
     return ConsultationView.objects.create(consultation=consultation, viewer=viewer)

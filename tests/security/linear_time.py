@@ -1,4 +1,5 @@
-"""How a function's cost grows with its input: the adversarial suites' one measure.
+"""How a function's cost grows with its input: the adversarial suites' one measure, and the
+worst-case benchmarks' capped one.
 
 A ratio of CPU times measured in one process, never an absolute time, so a slow or busy machine
 cannot fail a test that a fast one passes: a linear function costs about 10x as much on ten
