@@ -282,6 +282,9 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 # LLM_TIMEOUT_MS bounds one attempt; this bounds all attempts and back-off sleeps together.
 LLM_DEADLINE_MS = env.int("LLM_DEADLINE_MS", default=LLM_TIMEOUT_MS * 5 // 2)
 LLM_BACKOFF_BASE_MS = env.int("LLM_BACKOFF_BASE_MS", default=500)
+# Threads (and so database connections) each web process gives the AI path's ORM work
+# (config.dbpool): the most it holds however many calls wait on the model.
+AI_DB_THREADS = env.int("AI_DB_THREADS", default=8)
 # Seconds each kind of answer stays cached.
 LLM_CACHE_TTL = {
     "chat": env.int("LLM_CACHE_TTL_CHAT", default=30 * 60),

@@ -7,7 +7,8 @@ recording all happen in `consultations.services`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,6 +30,8 @@ from rest_framework.views import APIView
 from cases.models import Case
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
+from config.async_api import AsyncAPIView
+from config.dbpool import db
 from config.errors import PermissionDenied
 from config.parsers import JSONParser
 from config.request_ids import request_id_for
@@ -74,12 +77,14 @@ def idempotency_key_of(request: Request) -> str:
     return key
 
 
-def _respond_once(
-    request: Request, request_id: str, produce: Callable[[str], tuple[dict, Consultation]]
+async def _respond_once(
+    request: Request,
+    request_id: str,
+    produce: Callable[[str], Awaitable[tuple[dict, Consultation]]],
 ) -> Response:
     """Run `produce(idempotency_key)` once per Idempotency-Key, replaying its stored body."""
     key = idempotency_key_of(request)
-    body, replayed = idempotent_response(
+    body, replayed = await idempotent_response(
         user=request.user,
         idempotency_key=key,
         fingerprint=request_fingerprint(endpoint=request.path, body=request.data),
@@ -162,9 +167,11 @@ def event_stream_response(stream: ChatStream, headers: dict[str, str]) -> Stream
     return response
 
 
-def _sse_events(stream: ChatStream) -> Iterator[str]:
-    try:
-        for event in stream.events:
+async def _sse_events(stream: ChatStream) -> AsyncIterator[str]:
+    # Closed when the server stops reading (the client went away): closing the service's
+    # events stops reading the provider and records the exchange as cancelled.
+    async with aclosing(stream.events) as events:
+        async for event in events:
             match event:
                 case StreamDelta(text=text):
                     yield _sse({"delta": text})
@@ -174,10 +181,6 @@ def _sse_events(stream: ChatStream) -> Iterator[str]:
                     )
                 case StreamFailed(error=error):
                     yield _sse({"detail": str(error.detail)}, event="error")
-    finally:
-        # The server closes this generator when the client goes away: closing the service's
-        # stops reading the provider and records the exchange as cancelled.
-        stream.events.close()
 
 
 def _sse(data: dict[str, Any], *, event: str = "") -> str:
@@ -200,7 +203,7 @@ def _wants_stream(request: HttpRequest | Request) -> bool:
     )
 
 
-class ChatApi(APIView):
+class ChatApi(AsyncAPIView):
     """Ask the assistant a question, optionally about one of the caller's cases.
 
     With `Accept: text/event-stream` the answer streams as server-sent events:
@@ -258,21 +261,22 @@ class ChatApi(APIView):
         },
         parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response | StreamingHttpResponse:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data["user_id"] != request.user.pk:
             raise PermissionDenied("userId must be the id of the authenticated user.")
         context = data.get("context", {})
-        case = _visible_case(request, context.get("case_id"))
-        conversation = _own_conversation(request, context.get("conversation_id"))
-        if case is None and conversation is not None and conversation.case_id is not None:
-            # Continued without caseId: still only while the caller may see the case.
-            case = _visible_case(request, conversation.case_id)
+        case, conversation = await db(
+            _chat_context,
+            request,
+            case_id=context.get("case_id"),
+            conversation_id=context.get("conversation_id"),
+        )
         request_id = request_id_for(request)
         if _wants_stream(request):
-            stream = chat_stream(
+            stream = await chat_stream(
                 user=request.user,
                 message=data["message"],
                 case=case,
@@ -287,8 +291,8 @@ class ChatApi(APIView):
             )
         joined: list[int] = []
 
-        def produce(idempotency_key: str) -> tuple[dict, Consultation]:
-            result = chat_answer(
+        async def produce(idempotency_key: str) -> tuple[dict, Consultation]:
+            result = await chat_answer(
                 user=request.user,
                 message=data["message"],
                 case=case,
@@ -301,10 +305,12 @@ class ChatApi(APIView):
             joined.append(result.consultation.conversation_id)
             return self.OutputSerializer(result).data, result.consultation
 
-        response = _respond_once(request, request_id, produce)
+        response = await _respond_once(request, request_id, produce)
         if not joined:  # a replay: the conversation of the stored answer
-            answered = consultation_answered_for_key(
-                user=request.user, idempotency_key=idempotency_key_of(request)
+            answered = await db(
+                consultation_answered_for_key,
+                user=request.user,
+                idempotency_key=idempotency_key_of(request),
             )
             joined.append(answered.conversation_id if answered else None)
         if joined[0] is not None:
@@ -312,7 +318,7 @@ class ChatApi(APIView):
         return response
 
 
-class AnalyzeApi(APIView):
+class AnalyzeApi(AsyncAPIView):
     """Check contract text against one of the firm's policies."""
 
     parser_classes = (JSONParser,)
@@ -346,14 +352,14 @@ class AnalyzeApi(APIView):
         },
         parameters=[IDEMPOTENCY_HEADER],
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         request_id = request_id_for(request)
 
-        def produce(idempotency_key: str) -> tuple[dict, Consultation]:
-            result = contract_analyze(
+        async def produce(idempotency_key: str) -> tuple[dict, Consultation]:
+            result = await contract_analyze(
                 user=request.user,
                 text=data["text"],
                 policy=data["policy"],
@@ -363,7 +369,7 @@ class AnalyzeApi(APIView):
             )
             return self.OutputSerializer(result).data, result.consultation
 
-        return _respond_once(request, request_id, produce)
+        return await _respond_once(request, request_id, produce)
 
 
 class _ConsultationSerializer(serializers.Serializer):
@@ -471,11 +477,19 @@ class ConversationDetailApi(APIView):
         return Response(self.OutputSerializer(conversation).data)
 
 
-def _visible_case(request: Request, case_id: int | None) -> Case | None:
-    return None if case_id is None else case_get_visible(user=request.user, case_id=case_id)
-
-
-def _own_conversation(request: Request, conversation_id: int | None) -> Conversation | None:
-    if conversation_id is None:
-        return None
-    return conversation_get_owned(user=request.user, conversation_id=conversation_id)
+def _chat_context(
+    request: Request, *, case_id: int | None, conversation_id: int | None
+) -> tuple[Case | None, Conversation | None]:
+    """The case and the conversation a question names, each only when the caller may use it
+    (404 otherwise)."""
+    user = request.user
+    case = None if case_id is None else case_get_visible(user=user, case_id=case_id)
+    conversation = (
+        None
+        if conversation_id is None
+        else conversation_get_owned(user=user, conversation_id=conversation_id)
+    )
+    if case is None and conversation is not None and conversation.case_id is not None:
+        # Continued without caseId: still only while the caller may see the case.
+        case = case_get_visible(user=user, case_id=conversation.case_id)
+    return case, conversation

@@ -1,8 +1,9 @@
 """Rate limits on the AI endpoints, per user and per address, shared through the cache.
 
-A fixed window per limit: one counter a key and window, counted atomically (on Redis INCR,
-both counters in one round trip; on the local-memory cache `add` then `incr`), so concurrent
-requests cannot overshoot the limit whatever the number of web processes. A cache outage
+A fixed window per limit: one counter a key and window, counted atomically in the shared
+store (on Redis INCR, both counters in one round trip, awaited without a thread; on the
+local-memory cache `add` then `incr`), so concurrent requests cannot overshoot the limit
+whatever the number of web processes. A cache outage
 lets requests through (with a warning): the AI path must not go down with Redis. A refused
 request is recorded as a rejected Consultation.
 """
@@ -17,13 +18,14 @@ from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
-from django_redis.cache import RedisCache
 from rest_framework.throttling import BaseThrottle
 
+from accounts.models import User
+from config.dbpool import db
 from config.errors import DomainError
 from config.request_ids import request_id_for
+from consultations.llm.store import shared_store
 from consultations.models import Consultation
 from consultations.recording import consultation_refusal_record
 
@@ -55,32 +57,7 @@ class Rate:
         return cls(count=int(count), seconds=int(seconds))
 
 
-def _counted(windows: list[tuple[str, int]]) -> list[int]:
-    """Count one request in each `(key, seconds)` window; the counts, in order.
-
-    On Redis the counters take one pipelined round trip (INCR, and EXPIRE NX so that only a
-    window's first request sets its end); on other caches an atomic `add` then `incr` each.
-    """
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        pipe = backend.client.get_client(write=True).pipeline(transaction=False)
-        for key, seconds in windows:
-            redis_key = backend.make_and_validate_key(key)
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, seconds, nx=True)
-        return pipe.execute()[::2]
-    counts = []
-    for key, seconds in windows:
-        backend.add(key, 0, timeout=seconds)
-        try:
-            counts.append(backend.incr(key))
-        except ValueError:  # the counter expired between add and incr: its first request
-            backend.add(key, 1, timeout=seconds)
-            counts.append(1)
-    return counts
-
-
-def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
+async def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
     """Count one request of `scope` against the user's and the address's limits; raise
     RateLimited, with a Retry-After until the window ends, when either is spent."""
     now = time.time()
@@ -91,7 +68,7 @@ def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
         window = int(now // rate.seconds)
         windows.append((rate, window, f"ratelimit:{scope}:{kind}:{who}:{window}"))
     try:
-        counts = _counted([(key, rate.seconds + 1) for rate, _, key in windows])
+        counts = await shared_store().count([(key, rate.seconds + 1) for rate, _, key in windows])
     except Exception:  # any cache failure: fail open, the AI path stays up
         logger.warning("rate limit store unavailable; request let through", extra={"scope": scope})
         return
@@ -101,18 +78,19 @@ def rate_limit_hit(*, scope: str, user_id: int | None, address: str) -> None:
             raise RateLimited(headers={"Retry-After": str(retry_after)})
 
 
-def rate_limit_request(*, scope: str, request: HttpRequest) -> None:
-    """`rate_limit_hit` for a request of a logged-in user (API or page); a refusal is
+async def rate_limit_request(*, scope: str, request: HttpRequest, user: User) -> None:
+    """`rate_limit_hit` for a request of the logged-in `user` (API or page); a refusal is
     recorded before it is raised."""
     try:
-        rate_limit_hit(
+        await rate_limit_hit(
             scope=scope,
-            user_id=request.user.pk,
+            user_id=user.pk,
             address=get_client_ip_address(request) or "unknown",
         )
     except RateLimited as refusal:
-        consultation_refusal_record(
-            user=request.user,
+        await db(
+            consultation_refusal_record,
+            user=user,
             kind=_KIND_OF_SCOPE[scope],
             reason=refusal.code,
             request_id=request_id_for(request),
@@ -122,9 +100,9 @@ def rate_limit_request(*, scope: str, request: HttpRequest) -> None:
 
 
 class AIRateThrottle(BaseThrottle):
-    """DRF throttle for an API view that names its `rate_scope`; RateLimited becomes a 429 in
-    the API's error shape through config.api.exception_handler."""
+    """Throttle for an async API view (config.async_api) that names its `rate_scope`;
+    RateLimited becomes a 429 in the API's error shape through config.api.exception_handler."""
 
-    def allow_request(self, request: Any, view: Any) -> bool:
-        rate_limit_request(scope=view.rate_scope, request=request)
+    async def allow_request(self, request: Any, view: Any) -> bool:
+        await rate_limit_request(scope=view.rate_scope, request=request, user=request.user)
         return True

@@ -14,7 +14,7 @@ from accounts.models import User
 from cases.models import Case
 from config.metrics import ai_call_observe
 from consultations.llm.pii import mask_secrets
-from consultations.models import Consultation, Conversation
+from consultations.models import Consultation, ConsultationView, Conversation
 
 logger = logging.getLogger("counsel.ai")
 
@@ -144,3 +144,9 @@ def consultation_refusal_record(
         request_id=request_id,
         endpoint=endpoint,
     )
+
+
+def consultation_view_record(*, consultation: Consultation, viewer: User) -> ConsultationView:
+    """Someone opened a consultation (an admin in the audit, a caller through the API):
+    the audit of the audit."""
+    return ConsultationView.objects.create(consultation=consultation, viewer=viewer)

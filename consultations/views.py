@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -23,6 +24,7 @@ from accounts.http import HtmxHttpRequest
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_get_visible
+from config.dbpool import db
 from consultations.apis import event_stream_response, request_id_for
 from consultations.budgets import BudgetedCall, BudgetExceeded, budget_check
 from consultations.forms import ChatForm
@@ -32,6 +34,7 @@ from consultations.ratelimit import RateLimited, rate_limit_request
 from consultations.selectors import consultations_of_case, conversation_get_owned
 from consultations.services import (
     ChatResult,
+    PendingQuestion,
     chat_answer,
     chat_question_park,
     chat_question_take,
@@ -83,8 +86,8 @@ def ask(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         question, case = form.cleaned_data["message"], form.cleaned_data["case"]
         try:
-            rate_limit_request(scope="chat", request=request)
-            result = chat_answer(
+            async_to_sync(rate_limit_request)(scope="chat", request=request, user=request.user)
+            result = async_to_sync(chat_answer)(
                 user=request.user,
                 message=question,
                 case=case,
@@ -115,7 +118,7 @@ def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "consultations/chat.html#ask-response", {"form": form})
     question, case = form.cleaned_data["message"], form.cleaned_data["case"]
     try:
-        rate_limit_request(scope="chat", request=request)
+        async_to_sync(rate_limit_request)(scope="chat", request=request, user=request.user)
         # Checked again when the stream opens; here so the page can say why in words.
         call = BudgetedCall(
             kind=Consultation.Kind.CHAT, request_id=request_id_for(request), endpoint=request.path
@@ -144,26 +147,32 @@ def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @verified_login_required
-def stream(request: HtmxHttpRequest, token: str) -> StreamingHttpResponse:
+async def stream(request: HtmxHttpRequest, token: str) -> StreamingHttpResponse:
+    """The answer to a parked question, as server-sent events; async like the chat API's
+    stream, so an open stream holds no thread (the decorator has found the user already)."""
     _require_staff(request.user)
-    pending = chat_question_take(user=request.user, token=token)
+    pending = await chat_question_take(user=request.user, token=token)
     if pending is None:
         # Taken already (EventSource reconnects after the end), expired, or not this user's.
         raise Http404
-    case = None
-    if pending.case_id is not None:
-        case = case_get_visible(user=request.user, case_id=pending.case_id)
-    answer = chat_stream(
+    case, conversation = await db(_parked_context, request.user, pending)
+    answer = await chat_stream(
         user=request.user,
         message=pending.message,
         case=case,
-        conversation=conversation_get_owned(
-            user=request.user, conversation_id=pending.conversation_id
-        ),
+        conversation=conversation,
         request_id=request_id_for(request),
         endpoint=request.path,
     )
     return event_stream_response(answer, {"X-Conversation-Id": str(answer.conversation.pk)})
+
+
+def _parked_context(user: User, pending: PendingQuestion) -> tuple[Case | None, Conversation]:
+    """The parked question's case and conversation, while the user may still use them."""
+    case = None
+    if pending.case_id is not None:
+        case = case_get_visible(user=user, case_id=pending.case_id)
+    return case, conversation_get_owned(user=user, conversation_id=pending.conversation_id)
 
 
 @require_GET

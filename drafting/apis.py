@@ -22,8 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from cases.selectors import case_get_visible
 from config.api import RegistryNameField, StrictSerializer
+from config.async_api import AsyncAPIView
+from config.dbpool import db
 from config.parsers import JSONParser
 from consultations.apis import (
     BUSY_RESPONSE,
@@ -72,7 +75,7 @@ class _ContextSerializer(StrictSerializer):
     caseId = serializers.IntegerField(source="case_id", min_value=1, required=False)
 
 
-class DraftGenerateApi(APIView):
+class DraftGenerateApi(AsyncAPIView):
     """Draft a document of one of the firm's types from its inputs."""
 
     parser_classes = (JSONParser,)
@@ -131,15 +134,16 @@ class DraftGenerateApi(APIView):
         },
         parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER],
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         case_id = data.get("context", {}).get("case_id")
-        case = None if case_id is None else case_get_visible(user=request.user, case_id=case_id)
         request_id = request_id_for(request)
         try:
-            draft, replayed = draft_request_once(
+            draft, replayed = await db(
+                _draft_requested,
+                case_id=case_id,
                 author=request.user,
                 idempotency_key=idempotency_key_of(request),
                 fingerprint=request_fingerprint(endpoint=request.path, body=request.data),
@@ -148,24 +152,29 @@ class DraftGenerateApi(APIView):
                 tone=data["tone"],
                 locale=data["locale"],
                 policy=data.get("policy"),
-                case=case,
             )
             status_url = reverse("drafting-api:draft", args=[draft.pk])
             headers = {"Location": status_url, "X-Request-ID": request_id}
             if replayed:
                 headers["Idempotent-Replayed"] = "true"
             if data["run_async"] or _prefers_async(request):
-                draft = draft_schedule(draft_id=draft.pk, request_id=request_id)
+                draft = await db(draft_schedule, draft_id=draft.pk, request_id=request_id)
                 accepted = {"id": draft.pk, "status": draft.status, "status_url": status_url}
                 headers["Preference-Applied"] = "respond-async"
                 return Response(self.AcceptedSerializer(accepted).data, status=202, headers=headers)
-            draft = draft_generate(draft_id=draft.pk, request_id=request_id)
+            draft = await draft_generate(draft_id=draft.pk, request_id=request_id)
         except DraftInvalid as exc:
             raise serializers.ValidationError(exc.errors) from exc
         if not draft.has_result:
             # A request with the same Idempotency-Key is drafting it right now.
             raise IdempotencyInProgress()
         return Response(self.OutputSerializer(draft).data, headers=headers)
+
+
+def _draft_requested(*, case_id: int | None, author: User, **request: Any) -> tuple[Draft, bool]:
+    """`draft_request_once` on the case `case_id` names, when the author may see it."""
+    case = None if case_id is None else case_get_visible(user=author, case_id=case_id)
+    return draft_request_once(author=author, case=case, **request)
 
 
 def _prefers_async(request: Request) -> bool:

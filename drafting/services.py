@@ -47,10 +47,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case
+from config.dbpool import db
 from config.errors import DomainError, NotFound, PermissionDenied
 from consultations.llm.errors import LLMError, LLMMisconfigured, LLMTimeout, LLMUnavailable
 from consultations.policies import UnknownPolicy, get_policy
-from consultations.services import IdempotencyConflict, document_draft
+from consultations.services import DraftResult, IdempotencyConflict, document_draft
 from drafting.doctypes import (
     DocumentType,
     UnknownDocumentType,
@@ -239,7 +240,7 @@ def _publish(*, draft_id: int, request_id: str, task_id: str) -> None:
 # --- Generating -----------------------------------------------------------------------------
 
 
-def draft_generate(
+async def draft_generate(
     *, draft_id: int, request_id: str, task_id: str = "", retry_transient: bool = False
 ) -> Draft:
     """Run the draft's job if it can be claimed, and return the draft as it then stands.
@@ -249,46 +250,78 @@ def draft_generate(
     `task_id` is the Celery task's id ("" inside a request). An LLMError propagates after
     the draft is marked `failed`, or, for a transient one with `retry_transient`, after it is
     put back to `queued` for the caller's retry; DraftInvalid propagates, the draft failed,
-    when its stored inputs no longer fit its type.
+    when its stored inputs no longer fit its type. A coroutine, like the AI pipeline it waits
+    on: the Celery task runs it with `async_to_sync`.
     """
     token = uuid.uuid4().hex
-    if not _claim(draft_id=draft_id, task_id=task_id, token=token):
-        draft = Draft.objects.get(id=draft_id)
+    draft = await db(_claimed, draft_id=draft_id, task_id=task_id, token=token)
+    if draft is None:
+        draft = await db(Draft.objects.get, id=draft_id)
         logger.info(
             "draft_not_claimed",
             extra={"draft_id": draft_id, "request_id": request_id, "status": draft.status},
         )
         return draft
-    draft = Draft.objects.select_related("author", "case__client").get(id=draft_id)
     logger.info(
         "draft_claimed",
         extra={"draft_id": draft_id, "request_id": request_id, "attempt": draft.attempts},
     )
     try:
-        _run(draft, token=token, request_id=request_id)
+        await _run(draft, token=token, request_id=request_id)
     except DraftInvalid:
         # Valid when requested: the type's fields changed since (a deployment in between).
-        _fail(draft_id, token, "The inputs no longer fit this document type.")
+        await db(_fail, draft_id, token, "The inputs no longer fit this document type.")
         raise
     except LLMError as exc:
         if retry_transient and isinstance(exc, TRANSIENT_LLM_ERRORS):
-            _release(draft_id, token, f"The AI was busy ({exc.code}); trying again shortly.")
+            reason = f"The AI was busy ({exc.code}); trying again shortly."
+            await db(_release, draft_id, token, reason)
         elif isinstance(exc, LLMMisconfigured):
             # The user's own words for it: no retry will draft this until an admin acts.
-            _fail(draft_id, token, exc.detail)
+            await db(_fail, draft_id, token, exc.detail)
         else:
-            _fail(draft_id, token, f"The AI could not draft the document ({exc.code}).")
+            await db(_fail, draft_id, token, f"The AI could not draft the document ({exc.code}).")
         raise
     except DomainError as exc:  # e.g. a spent AI budget: the user's own words for it
-        _fail(draft_id, token, exc.detail)
+        await db(_fail, draft_id, token, exc.detail)
         raise
     except Exception:
-        _fail(draft_id, token, "An unexpected error stopped the draft.")
+        await db(_fail, draft_id, token, "An unexpected error stopped the draft.")
         raise
-    return Draft.objects.get(id=draft_id)
+    return await db(Draft.objects.get, id=draft_id)
 
 
-def _run(draft: Draft, *, token: str, request_id: str) -> None:
+def _claimed(*, draft_id: int, task_id: str, token: str) -> Draft | None:
+    """The draft, claimed by this job under `token`; None when it cannot be claimed."""
+    if not _claim(draft_id=draft_id, task_id=task_id, token=token):
+        return None
+    return Draft.objects.select_related("author", "case__client").get(id=draft_id)
+
+
+async def _run(draft: Draft, *, token: str, request_id: str) -> None:
+    assembled = await db(_assemble, draft, token=token)
+    if assembled is None:
+        return
+    doc, cleaned, text = assembled
+    result = await document_draft(
+        user=draft.author,
+        document_type=doc,
+        assembled_text=text,
+        tone=draft.tone,
+        locale=draft.locale,
+        policy=draft.policy,
+        known_names=_names_in(doc, cleaned),
+        case=draft.case,
+        request_id=request_id,
+        idempotency_key=draft.idempotency_key or "",
+        endpoint="generate-document",
+    )
+    await db(_finish, draft, token=token, doc=doc, cleaned=cleaned, result=result)
+
+
+def _assemble(draft: Draft, *, token: str) -> tuple[DocumentType, Mapping[str, Any], str] | None:
+    """The draft's type, its cleaned inputs and the first draft its template assembles; None
+    when the job no longer holds the draft."""
     if not draft_case_allowed(user=draft.author, case=draft.case):
         # Taken off the case between the request and the job: the case's parties and
         # history are no longer theirs to send to the AI.
@@ -299,20 +332,18 @@ def _run(draft: Draft, *, token: str, request_id: str) -> None:
         raise DraftInvalid({"inputs": errors})
     assembled = doc.assemble(cleaned)
     if not _advance(draft.id, token, PROGRESS_ASSEMBLED):
-        return
-    result = document_draft(
-        user=draft.author,
-        document_type=doc,
-        assembled_text=assembled.text,
-        tone=draft.tone,
-        locale=draft.locale,
-        policy=draft.policy,
-        known_names=_names_in(doc, cleaned),
-        case=draft.case,
-        request_id=request_id,
-        idempotency_key=draft.idempotency_key or "",
-        endpoint="generate-document",
-    )
+        return None
+    return doc, cleaned, assembled.text
+
+
+def _finish(
+    draft: Draft,
+    *,
+    token: str,
+    doc: DocumentType,
+    cleaned: Mapping[str, Any],
+    result: DraftResult,
+) -> None:
     if not _advance(draft.id, token, PROGRESS_ANSWERED):
         return
     review = draft_review(doc=doc, cleaned=cleaned, text=result.text, policy=draft.policy)

@@ -11,6 +11,7 @@ import logging
 import random
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from celery import bootsteps, shared_task
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -34,7 +35,7 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
     """Draft `draft_id`, retrying a busy or slow AI `max_retries` times before giving up."""
     will_retry = self.request.retries < self.max_retries
     try:
-        draft_generate(
+        async_to_sync(draft_generate)(
             draft_id=draft_id,
             request_id=request_id,
             task_id=self.request.id,

@@ -15,6 +15,7 @@ import csv
 import io
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -96,7 +97,9 @@ def draft_new(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     form = GenerateForm(request.POST, document_type=doc, user=request.user)
     if form.is_valid():
         try:
-            rate_limit_request(scope="generate-document", request=request)
+            async_to_sync(rate_limit_request)(
+                scope="generate-document", request=request, user=request.user
+            )
             draft = draft_request(
                 author=request.user,
                 type_id=doc.id,

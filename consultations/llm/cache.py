@@ -1,23 +1,27 @@
 """LLM answers cached under a key built from everything that shapes them.
 
-``cached_call`` asks the model at most once per key at a time (single flight): the first
-caller takes a short lock and computes, the others wait for its answer. The cache is an
-optimisation, never a dependency: when it fails (Redis down, a value that no longer
-unpickles) the call computes directly, logs one warning, and never raises because of it.
+``cached_call`` asks the model at most once per key at a time, across every process (single
+flight): the first caller takes a short lock and computes, the others wait for its answer.
+Everything here awaits the shared store (consultations.llm.store), so a caller waiting on
+another's answer costs a coroutine, not a thread. The cache is an optimisation, never a
+dependency: when it fails (Redis down, a value that no longer unpickles) the call computes
+directly, logs one warning, and never raises because of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+
+from consultations.llm.store import SharedStore, shared_store
 
 logger = logging.getLogger("counsel.llm")
 
@@ -63,11 +67,11 @@ def cache_key(
     return f"llm:{kind}:{prompt_version}:{digest}"
 
 
-def cached_call(
-    *, key: str, ttl: int, compute: Callable[[], T], wait: float | None = None
+async def cached_call(
+    *, key: str, ttl: int, compute: Callable[[], Awaitable[T]], wait: float | None = None
 ) -> tuple[T, bool]:
-    """``(value, hit)``: the cached value under ``key``, else what ``compute()`` returns,
-    stored for ``ttl`` seconds.
+    """``(value, hit)``: the cached value under ``key``, else what ``await compute()``
+    returns, stored for ``ttl`` seconds.
 
     Whatever ``compute`` returns is cached, so it must raise for anything that must not be
     (a failure, a truncated answer): its exceptions propagate and nothing is stored. Values
@@ -78,91 +82,92 @@ def cached_call(
     caller failed or the wait ran out, it computes itself.
     """
     store = _FailOpenCache(key)
-    value = store.get(key)
+    value = await store.get(key)
     if value is not _MISSING:
         return value, True
 
     wait = settings.LLM_DEADLINE_MS / 1000 + 1 if wait is None else wait
     lock_key = f"{key}:lock"
     token = uuid.uuid4().hex
-    if store.add(lock_key, token, wait):
+    if await store.add(lock_key, token, wait):
         try:
             # The previous holder may have stored the value between our miss and our lock.
-            value = store.get(key)
+            value = await store.get(key)
             if value is not _MISSING:
                 return value, True
-            value = compute()
-            store.set(key, value, ttl)
+            value = await compute()
+            await store.set(key, value, ttl)
             return value, False
         finally:
             # Not atomic: if our lock expired and another caller took it in between, we
             # free theirs, and at worst the key is computed once more. Never a wrong value.
-            if store.get(lock_key) == token:
-                store.delete(lock_key)
+            if await store.get(lock_key) == token:
+                await store.delete(lock_key)
 
-    value = _wait_for_holder(store, key, lock_key, until=time.monotonic() + wait)
+    value = await _wait_for_holder(store, key, lock_key, until=time.monotonic() + wait)
     if value is not _MISSING:
         return value, True
-    value = compute()
-    store.set(key, value, ttl)
+    value = await compute()
+    await store.set(key, value, ttl)
     return value, False
 
 
-def cached_value(key: str) -> Any | None:
+async def cached_value(key: str) -> Any | None:
     """The value cached under ``key``; None on a miss or when the cache is down. For a
     streamed answer, which cannot wait in ``cached_call`` for another caller's result."""
-    value = _FailOpenCache(key).get(key)
+    value = await _FailOpenCache(key).get(key)
     return None if value is _MISSING else value
 
 
-def cache_store(*, key: str, value: Any, ttl: int) -> None:
+async def cache_store(*, key: str, value: Any, ttl: int) -> None:
     """Cache ``value`` under ``key`` for ``ttl`` seconds; a cache outage is only logged."""
-    _FailOpenCache(key).set(key, value, ttl)
+    await _FailOpenCache(key).set(key, value, ttl)
 
 
-def _wait_for_holder(store: _FailOpenCache, key: str, lock_key: str, *, until: float) -> Any:
+async def _wait_for_holder(store: _FailOpenCache, key: str, lock_key: str, *, until: float) -> Any:
     """The value the lock holder stores, or ``_MISSING`` once it gave up or time ran out."""
     pause = _FIRST_POLL_S
     while not store.down and (left := until - time.monotonic()) > 0:
-        time.sleep(min(pause, left))
+        await asyncio.sleep(min(pause, left))
         pause = min(pause * 2, _MAX_POLL_S)
-        value = store.get(key)
+        value = await store.get(key)
         if value is not _MISSING:
             return value
-        if store.get(lock_key) is _MISSING:
+        if await store.get(lock_key) is _MISSING:
             # The holder stores before it unlocks, so a value may have landed just now.
-            return store.get(key)
+            return await store.get(key)
     return _MISSING
 
 
 class _FailOpenCache:
-    """The shared cache for one call; after its first error, every later operation is a
+    """The shared store for one call; after its first error, every later operation is a
     no-op, so an outage costs one timeout and one warning per call, not one per operation."""
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.down = False
+        self.store: SharedStore = shared_store()
 
-    def get(self, key: str) -> Any:
-        return self._run("get", lambda: cache.get(key, _MISSING), _MISSING)
+    async def get(self, key: str) -> Any:
+        return await self._run("get", lambda: self.store.get(key, _MISSING), _MISSING)
 
-    def add(self, key: str, value: str, timeout: float) -> bool:
-        return self._run("add", lambda: cache.add(key, value, timeout), False)
+    async def add(self, key: str, value: str, timeout: float) -> bool:
+        return await self._run("add", lambda: self.store.add(key, value, timeout), False)
 
-    def set(self, key: str, value: Any, timeout: int) -> None:
-        self._run("set", lambda: cache.set(key, value, timeout), None)
+    async def set(self, key: str, value: Any, timeout: int) -> None:
+        await self._run("set", lambda: self.store.set(key, value, timeout), None)
 
-    def delete(self, key: str) -> None:
-        self._run("delete", lambda: cache.delete(key), None)
+    async def delete(self, key: str) -> None:
+        await self._run("delete", lambda: self.store.delete(key), None)
 
-    def _run(self, operation: str, call: Callable[[], T], fallback: T) -> T:
+    async def _run(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
         if self.down:
             return fallback
         try:
-            return call()
+            return await call()
         except Exception:
-            # Broad on purpose, at this one edge: django-redis wraps outages in
-            # ConnectionInterrupted (a bare Exception), and a stale pickle raises anything.
+            # Broad on purpose, at this one edge: redis-py raises its own errors on an outage,
+            # django-redis a bare Exception, and a stale pickle raises anything.
             self.down = True
             logger.warning(
                 "llm cache unavailable, computing without it",

@@ -1,10 +1,11 @@
 """The one place Counsel talks to a language model.
 
 ``get_provider()`` returns the provider the settings choose: ``OpenAIProvider`` (the official
-SDK, so any OpenAI-compatible server works through ``LLM_BASE_URL``) or ``OfflineProvider``
-(deterministic, no network, labelled). Services call ``provider.complete(...)`` and get a
-``Completion`` or a typed ``LLMError``, or ``provider.stream(...)`` for the answer in chunks;
-nothing else here is public.
+SDK's ``AsyncOpenAI``, so any OpenAI-compatible server works through ``LLM_BASE_URL``) or
+``OfflineProvider`` (deterministic, no network, labelled). The pipeline awaits
+``provider.complete(...)`` for a ``Completion`` or a typed ``LLMError``, or iterates
+``provider.stream(...)`` for the answer in chunks; nothing else here is public. Waiting on the
+model costs a coroutine, never a thread: a web process holds hundreds of calls at once.
 
 Retries happen in exactly one layer, this one: the SDK's own retries are switched off, so
 ``LLM_MAX_RETRIES`` is the real number of retries and every attempt is logged. One overall
@@ -14,6 +15,7 @@ SDK's timeout only bounds each socket read of one attempt.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import email.utils
 import json
@@ -21,7 +23,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +34,7 @@ import httpx2
 import openai
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from openai import Stream
+from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from consultations.llm.errors import (
@@ -84,7 +87,7 @@ class Provider(Protocol):
     name: str
     model: str
 
-    def complete(
+    async def complete(
         self,
         *,
         messages: list[Message],
@@ -107,14 +110,15 @@ class Provider(Protocol):
 
     def stream(
         self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
-    ) -> Generator[str, None, Completion]:
-        """The model's answer to ``messages`` in chunks of text, as they arrive; the generator
-        returns the whole ``Completion`` (text, tokens) when the answer is complete.
+    ) -> AsyncGenerator[str | Completion, None]:
+        """The model's answer to ``messages`` in chunks of text, as they arrive, and last the
+        whole ``Completion`` (text, tokens) when the answer is complete.
 
         Failures before the first chunk are retried like ``complete``'s; after it nothing is
         retried (the caller already showed part of the answer): a stream that breaks, or ends
         without a finish reason, raises ``LLMUnavailable`` or ``LLMTruncated`` after the
-        chunks it had. Closing the generator closes the connection to the provider.
+        chunks it had. Closing the generator (or cancelling its reader) closes the connection
+        to the provider.
         """
         ...
 
@@ -197,7 +201,7 @@ class OfflineProvider:
     name = "offline"
     model = "offline"
 
-    def complete(
+    async def complete(
         self,
         *,
         messages: list[Message],
@@ -228,17 +232,17 @@ class OfflineProvider:
             provider=self.name,
         )
 
-    def stream(
+    async def stream(
         self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
-    ) -> Generator[str, None, Completion]:
-        completion = self.complete(messages=messages, idempotency_key=idempotency_key)
+    ) -> AsyncGenerator[str | Completion, None]:
+        completion = await self.complete(messages=messages, idempotency_key=idempotency_key)
         # A few chunks, like a model's, so a streaming page behaves the same offline.
         words = completion.text.split(" ")
         size = max(1, math.ceil(len(words) / _OFFLINE_CHUNKS))
         for start in range(0, len(words), size):
             last = start + size >= len(words)
             yield " ".join(words[start : start + size]) + ("" if last else " ")
-        return completion
+        yield completion
 
 
 _OFFLINE_CHUNKS = 4
@@ -274,16 +278,28 @@ class OpenAIProvider:
         self.deadline = deadline_ms / 1000
         self.max_retries = max_retries
         self.backoff_base = backoff_base_ms / 1000
-        self._client = openai.OpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            max_retries=0,  # ours is the only retry layer
-            timeout=httpx2.Timeout(self.timeout),
+        self._client_options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "max_retries": 0,  # ours is the only retry layer
+            "timeout": httpx2.Timeout(self.timeout),
             # A body of the wrong shape raises instead of becoming a half-empty object.
-            _strict_response_validation=True,
-        )
+            "_strict_response_validation": True,
+        }
+        # One client (and its pool of connections) per event loop: an async client belongs
+        # to the loop it first ran in. The web server's loop lives as long as its process;
+        # a sync caller's loop (a Celery task, a test) lives for one call.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
+        self._clients = weakref.WeakKeyDictionary()
 
-    def complete(
+    def _client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = openai.AsyncOpenAI(**self._client_options)
+        return client
+
+    async def complete(
         self,
         *,
         messages: list[Message],
@@ -303,7 +319,7 @@ class OpenAIProvider:
         with self._refusals_logged():
             for response_format in plainer:
                 try:
-                    return self._complete_once(
+                    return await self._complete_once(
                         params,
                         response_format,
                         spent=spent,
@@ -325,7 +341,7 @@ class OpenAIProvider:
                             "response_format": response_format["type"],
                         },
                     )
-            return self._complete_once(
+            return await self._complete_once(
                 params,
                 last,
                 spent=spent,
@@ -333,7 +349,7 @@ class OpenAIProvider:
                 json_output=json_output,
             )
 
-    def _complete_once(
+    async def _complete_once(
         self,
         params: dict[str, Any],
         response_format: dict[str, Any] | None,
@@ -347,8 +363,8 @@ class OpenAIProvider:
         if response_format is not None:
             params = {**params, "response_format": response_format}
 
-        def attempt(timeout: float, number: int) -> Completion:
-            response = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
+        async def attempt(timeout: float, number: int) -> Completion:
+            response = await self._create(params, timeout=timeout, idempotency_key=idempotency_key)
             return self._completion(
                 response,
                 messages=params["messages"],
@@ -357,7 +373,7 @@ class OpenAIProvider:
             )
 
         try:
-            completion = self._with_retries(attempt, idempotency_key=idempotency_key)
+            completion = await self._with_retries(attempt, idempotency_key=idempotency_key)
         except LLMError as exc:
             exc.attempts += spent
             raise
@@ -385,9 +401,9 @@ class OpenAIProvider:
             )
             raise
 
-    def stream(
+    async def stream(
         self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
-    ) -> Generator[str, None, Completion]:
+    ) -> AsyncGenerator[str | Completion, None]:
         params: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -398,19 +414,22 @@ class OpenAIProvider:
             params["max_tokens"] = max_tokens
         deadline = time.monotonic() + self.deadline
 
-        def attempt(timeout: float, number: int) -> _OpenedStream:
+        async def attempt(timeout: float, number: int) -> _OpenedStream:
             # The first event is read inside the retry loop: until it arrives nothing has
             # been shown, so a failure is as retryable as a non-streamed one.
-            opened = self._create(params, timeout=timeout, idempotency_key=idempotency_key)
+            opened = await self._create(params, timeout=timeout, idempotency_key=idempotency_key)
             try:
-                events = iter(opened)
-                return _OpenedStream(opened, events, next(events, None), number)
+                events = aiter(opened)
+                return _OpenedStream(opened, events, await anext(events, None), number)
             except httpx2.HTTPError as exc:
-                opened.close()
+                await opened.close()
                 raise _as_sdk_error(exc, opened.response.request) from exc
+            except BaseException:
+                await opened.close()
+                raise
 
         with self._refusals_logged():
-            opened, events, first, attempts = self._with_retries(
+            opened, events, first, attempts = await self._with_retries(
                 attempt, idempotency_key=idempotency_key
             )
         parts: list[str] = []
@@ -429,7 +448,7 @@ class OpenAIProvider:
                         yield choice.delta.content
                 if time.monotonic() > deadline:
                     raise LLMTimeout(attempts=attempts)
-                chunk = next(events, None)
+                chunk = await anext(events, None)
         except (httpx2.HTTPError, *_SDK_ERRORS) as exc:
             # Mid-answer: no retry, the caller has already passed part of it on.
             logger.info(
@@ -438,7 +457,7 @@ class OpenAIProvider:
             )
             raise LLMUnavailable(attempts=attempts, upstream_status=200) from exc
         finally:
-            opened.close()
+            await opened.close()
         text = "".join(parts)
         if finish_reason is None or finish_reason == "length":
             raise LLMTruncated(attempts=attempts, upstream_status=200)
@@ -447,7 +466,7 @@ class OpenAIProvider:
         if not text.strip():
             raise LLMBadOutput(attempts=attempts, upstream_status=200)
         prompt_tokens, completion_tokens = _token_counts(messages, text, usage)
-        return Completion(
+        yield Completion(
             text=text,
             model=first.model if first is not None else self.model,
             prompt_tokens=prompt_tokens,
@@ -457,7 +476,7 @@ class OpenAIProvider:
             provider=self.name,
         )
 
-    def _create(self, params: dict[str, Any], *, timeout: float, idempotency_key: str) -> Any:
+    async def _create(self, params: dict[str, Any], *, timeout: float, idempotency_key: str) -> Any:
         """One chat.completions.create, the messages sent as they are.
 
         The SDK first walks every request parameter against its typed definitions, with the GIL
@@ -465,14 +484,16 @@ class OpenAIProvider:
         The messages are plain JSON already, so they go in `extra_body`, which the SDK merges
         into the body after that walk, in the place of an empty list.
         """
-        return self._client.chat.completions.create(
+        return await self._client().chat.completions.create(
             **{**params, "messages": []},
             extra_body={"messages": params["messages"]},
             timeout=httpx2.Timeout(timeout),
             extra_headers={"Idempotency-Key": idempotency_key},
         )
 
-    def _with_retries(self, attempt: Callable[[float, int], T], *, idempotency_key: str) -> T:
+    async def _with_retries(
+        self, attempt: Callable[[float, int], Awaitable[T]], *, idempotency_key: str
+    ) -> T:
         """``attempt(timeout_seconds, attempt_number)`` until it succeeds, a failure is final,
         the retries run out or the deadline would pass. ``stream`` reuses this for
         the part before its first chunk."""
@@ -484,7 +505,7 @@ class OpenAIProvider:
             timeout = min(self.timeout, max(deadline - time.monotonic(), _MIN_ATTEMPT_S))
             started = time.monotonic()
             try:
-                result = attempt(timeout, number)
+                result = await attempt(timeout, number)
             except LLMError as exc:
                 # Raised on a complete, well-formed answer that is unusable (truncated,
                 # filtered, not the JSON asked for): the same request would get the same.
@@ -530,7 +551,7 @@ class OpenAIProvider:
                         else DEFAULT_RETRY_AFTER
                     ),
                 ) from error
-            time.sleep(sleep)
+            await asyncio.sleep(sleep)
 
     def _backoff(self, number: int) -> float:
         # Exponential with full jitter: callers that failed together do not retry together.
@@ -598,8 +619,8 @@ class OpenAIProvider:
 
 
 class _OpenedStream(NamedTuple):
-    stream: Stream[ChatCompletionChunk]
-    events: Iterator[ChatCompletionChunk]
+    stream: AsyncStream[ChatCompletionChunk]
+    events: AsyncIterator[ChatCompletionChunk]
     first: ChatCompletionChunk | None
     attempts: int
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from accounts.models import User
@@ -144,7 +145,7 @@ def test_the_drafting_pages_work_without_violations(
 ) -> None:
     case = CaseFactory(lawyers=[lawyer])
     draft = draft_request(author=lawyer, type_id="nda", inputs=dict(NDA.example_inputs), case=case)
-    draft_generate(draft_id=draft.pk, request_id="csp")
+    async_to_sync(draft_generate)(draft_id=draft.pk, request_id="csp")
     running = draft_request(author=lawyer, type_id="nda", inputs=dict(NDA.example_inputs))
     Draft.objects.filter(pk=running.pk).update(status=Draft.Status.RUNNING, progress=40)
     batch = batch_create_from_csv(

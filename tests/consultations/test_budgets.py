@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -211,7 +212,7 @@ def test_a_draft_job_fails_with_the_budget_message_once_the_budget_is_spent(
     )
 
     with pytest.raises(Exception, match="budget is spent"):
-        draft_generate(draft_id=draft.pk, request_id="test")
+        async_to_sync(draft_generate)(draft_id=draft.pk, request_id="test")
 
     draft.refresh_from_db()
     assert draft.status == Draft.Status.FAILED

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Consultation
-from consultations.services import consultation_record
+from consultations.recording import consultation_record
 from tests.factories import CaseFactory, ClientFactory
 from tests.fake_llm import FakeLLM, Reply, Status
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -179,9 +180,9 @@ def test_a_redelivered_task_returns_the_drafted_draft_without_asking_again(
     fake_llm.default = Reply(text=MODEL_TEXT)
     draft = new_draft(client_user)
 
-    first = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-1")
-    again = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-1")
-    other = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-2")
+    first = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-1")
+    again = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-1")
+    other = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-2")
 
     assert first.status == again.status == other.status == Draft.Status.DRAFTED
     assert again.text == first.text
@@ -194,7 +195,7 @@ def test_a_draft_another_live_job_holds_is_left_to_it(fake_llm: FakeLLM, client_
     draft = new_draft(client_user)
     set_state(draft, status="running", progress=40, task_id="t-1", claimed_at=timezone.now())
 
-    returned = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-2")
+    returned = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-2")
 
     assert (returned.status, returned.progress, returned.task_id) == ("running", 40, "t-1")
     assert fake_llm.requests == []
@@ -208,7 +209,7 @@ def test_a_redelivery_of_the_task_that_holds_a_draft_takes_it_over_at_once(
     draft = new_draft(client_user)
     set_state(draft, status="running", task_id="t-1", attempts=1, claimed_at=timezone.now())
 
-    returned = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-1")
+    returned = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-1")
 
     assert returned.status == Draft.Status.DRAFTED
     assert returned.attempts == 2
@@ -222,7 +223,7 @@ def test_a_running_draft_whose_lease_ran_out_is_taken_over(
     expired = timezone.now() - timedelta(seconds=settings.DRAFT_LEASE_SECONDS + 1)
     set_state(draft, status="running", task_id="t-1", attempts=1, claimed_at=expired)
 
-    returned = draft_generate(draft_id=draft.pk, request_id="r", task_id="t-2")
+    returned = async_to_sync(draft_generate)(draft_id=draft.pk, request_id="r", task_id="t-2")
 
     assert returned.status == Draft.Status.DRAFTED
     assert (returned.task_id, returned.attempts) == ("t-2", 2)

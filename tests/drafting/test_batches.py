@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Callable
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from accounts.models import User
 from config.errors import NotFound, PermissionDenied
@@ -56,7 +57,7 @@ def _batch(author: User, rows: list[dict[str, str]], **kwargs) -> DraftBatch:
 def _finish_queued(batch: DraftBatch) -> None:
     """Draft the batch's queued rows here, as a worker would."""
     for draft in Draft.objects.filter(batch=batch, status=Draft.Status.QUEUED):
-        draft_generate(draft_id=draft.pk, request_id="test")
+        async_to_sync(draft_generate)(draft_id=draft.pk, request_id="test")
 
 
 # --- creating from a CSV file ---------------------------------------------------------------

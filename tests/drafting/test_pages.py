@@ -5,6 +5,7 @@ import io
 import zipfile
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -32,7 +33,7 @@ def _form_data(**changes: str) -> dict[str, str]:
 
 def _drafted(author: User, case: Case | None = None) -> Draft:
     draft = draft_request(author=author, type_id="nda", inputs=dict(NDA.example_inputs), case=case)
-    return draft_generate(draft_id=draft.pk, request_id="test")
+    return async_to_sync(draft_generate)(draft_id=draft.pk, request_id="test")
 
 
 def _nda_csv(*rows: dict[str, str]) -> SimpleUploadedFile:
@@ -349,7 +350,7 @@ def test_progress_partial_of_a_finished_batch_stops_polling_and_offers_the_zip(
         author=lawyer, type_id="nda", csv_file=io.BytesIO(_nda_csv({}, {}).read())
     )
     for row in batch_rows(batch):
-        draft_generate(draft_id=row.draft.pk, request_id="test")
+        async_to_sync(draft_generate)(draft_id=row.draft.pk, request_id="test")
     page = page_client_for(lawyer)
 
     body = page.get(

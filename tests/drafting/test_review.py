@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,7 +32,7 @@ NDA_INPUTS = dict(DOCUMENT_TYPES["nda"].example_inputs)
 def _drafted(author: User, case: Case | None = None) -> Draft:
     """An NDA drafted as a worker would draft it (the offline provider: no network)."""
     draft = draft_request(author=author, type_id="nda", inputs=NDA_INPUTS, case=case)
-    return draft_generate(draft_id=draft.pk, request_id="test")
+    return async_to_sync(draft_generate)(draft_id=draft.pk, request_id="test")
 
 
 # --- approving ------------------------------------------------------------------------------

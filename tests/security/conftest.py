@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.handlers.base import BaseHandler
 from django.db import transaction
 from django.test import Client, override_settings
@@ -133,7 +134,7 @@ def api_client(user: User | None, *, verified: bool = True) -> APIClient:
 
 def _drafted(author: User, case: Case | None) -> Draft:
     draft = draft_request(author=author, type_id="nda", inputs=dict(NDA.example_inputs), case=case)
-    return draft_generate(draft_id=draft.pk, request_id="access-test")
+    return async_to_sync(draft_generate)(draft_id=draft.pk, request_id="access-test")
 
 
 def _firm() -> World:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -30,7 +31,7 @@ NDA_INPUTS = dict(DOCUMENT_TYPES["nda"].example_inputs)
 
 def _drafted(author: User, case: Case | None) -> Draft:
     draft = draft_request(author=author, type_id="nda", inputs=NDA_INPUTS, case=case)
-    return draft_generate(draft_id=draft.pk, request_id="membership-test")
+    return async_to_sync(draft_generate)(draft_id=draft.pk, request_id="membership-test")
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_a_queued_draft_whose_author_left_the_case_is_not_drafted(lawyer: User, 
     case.lawyers.remove(lawyer)
 
     with pytest.raises(PermissionDenied):
-        draft_generate(draft_id=queued.pk, request_id="membership-test")
+        async_to_sync(draft_generate)(draft_id=queued.pk, request_id="membership-test")
 
     stored = Draft.objects.get(pk=queued.pk)
     assert (stored.status, stored.consultation) == (Draft.Status.FAILED, None)

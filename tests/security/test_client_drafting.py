@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -47,7 +48,7 @@ def test_a_client_drafts_on_their_own_case_on_the_page_and_reads_it_without_revi
     assert response.status_code == 302
     assert response["Location"] == reverse("drafting:detail", args=[draft.pk])
     assert draft.case == case
-    draft_generate(draft_id=draft.pk, request_id="client-drafting")
+    async_to_sync(draft_generate)(draft_id=draft.pk, request_id="client-drafting")
     detail = page.get(reverse("drafting:detail", args=[draft.pk])).content.decode()
     assert "Approve version" not in detail
     assert "Edit the text" not in detail
@@ -94,7 +95,7 @@ def test_a_client_never_sees_a_lawyers_draft_or_version_on_their_case(
     lawyer = LawyerFactory()
     case = CaseFactory(client=client_user, lawyers=[lawyer])
     own = draft_request(author=client_user, type_id="nda", inputs=NDA.example_inputs, case=case)
-    own = draft_generate(draft_id=own.pk, request_id="client-drafting")
+    own = async_to_sync(draft_generate)(draft_id=own.pk, request_id="client-drafting")
     version = draft_new_version(draft=own, actor=lawyer, text=own.text + "\nLawyer's note.")
     page = page_client_for(client_user)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection
 from django.urls import reverse
 from pytest_django.fixtures import Settings
@@ -105,7 +106,7 @@ def test_a_new_version_of_a_draft_checks_its_policy_outside_the_transaction(
     draft = draft_request(
         author=lawyer, type_id="nda", inputs=dict(get_document_type("nda").example_inputs)
     )
-    draft_generate(draft_id=draft.pk, request_id="test")
+    async_to_sync(draft_generate)(draft_id=draft.pk, request_id="test")
     draft = Draft.objects.get(pk=draft.pk)
     scans.clear()
 

@@ -1,0 +1,128 @@
+"""The shared store the AI path waits on without holding a thread: redis-py's asyncio client
+when the cache is Redis, else Django's own cache (the local-memory one of the embedded
+defaults, which never waits on anything).
+
+The entries are Django's cache entries: the same key prefix and version and, on Redis, the
+values encoded as django-redis encodes them, so the admin's cache page, the rate limits' and
+the staff page's sync code, and this module all see one cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any, Protocol
+
+import redis.asyncio
+from django.conf import settings
+from django.core.cache import caches
+from django_redis.cache import RedisCache
+
+
+class SharedStore(Protocol):
+    async def get(self, key: str, default: Any = None) -> Any: ...
+
+    async def add(self, key: str, value: Any, timeout: float) -> bool:
+        """Store `value` unless `key` holds one already; whether it was stored."""
+        ...
+
+    async def set(self, key: str, value: Any, timeout: float) -> None: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def count(self, windows: list[tuple[str, int]]) -> list[int]:
+        """Count one more in each `(key, seconds)` window, atomically; the counts, in order.
+        A window's first count sets its end."""
+        ...
+
+
+def shared_store() -> SharedStore:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return _RedisStore(backend)
+    return _DjangoStore(backend)
+
+
+# One client (and its connections) per event loop and Redis address: an asyncio client
+# belongs to the loop it first ran in.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]]
+_clients = weakref.WeakKeyDictionary()
+
+
+class _RedisStore:
+    def __init__(self, backend: RedisCache) -> None:
+        self.backend = backend
+        self.codec = backend.client  # django-redis's encode/decode, for the same bytes
+
+    def _redis(self) -> redis.asyncio.Redis:
+        config = settings.CACHES["default"]
+        location, options = config["LOCATION"], config.get("OPTIONS", {})
+        per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+        client = per_loop.get(location)
+        if client is None:
+            client = per_loop[location] = redis.asyncio.Redis.from_url(
+                location,
+                socket_timeout=options.get("SOCKET_TIMEOUT"),
+                socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
+            )
+        return client
+
+    def _key(self, key: str) -> str:
+        return self.backend.make_and_validate_key(key)
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        raw = await self._redis().get(self._key(key))
+        return default if raw is None else self.codec.decode(raw)
+
+    async def add(self, key: str, value: Any, timeout: float) -> bool:
+        stored = await self._redis().set(
+            self._key(key), self.codec.encode(value), px=max(1, int(timeout * 1000)), nx=True
+        )
+        return bool(stored)
+
+    async def set(self, key: str, value: Any, timeout: float) -> None:
+        await self._redis().set(
+            self._key(key), self.codec.encode(value), px=max(1, int(timeout * 1000))
+        )
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._redis().delete(self._key(key)))
+
+    async def count(self, windows: list[tuple[str, int]]) -> list[int]:
+        # One round trip: INCR, and EXPIRE NX so that only a window's first count sets its end.
+        pipe = self._redis().pipeline(transaction=False)
+        for key, seconds in windows:
+            redis_key = self._key(key)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, seconds, nx=True)
+        return (await pipe.execute())[::2]
+
+
+class _DjangoStore:
+    """Any other Django cache, called in place: the local-memory cache answers at once."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        return self.backend.get(key, default)
+
+    async def add(self, key: str, value: Any, timeout: float) -> bool:
+        return self.backend.add(key, value, timeout)
+
+    async def set(self, key: str, value: Any, timeout: float) -> None:
+        self.backend.set(key, value, timeout)
+
+    async def delete(self, key: str) -> bool:
+        return self.backend.delete(key)
+
+    async def count(self, windows: list[tuple[str, int]]) -> list[int]:
+        counts = []
+        for key, seconds in windows:
+            self.backend.add(key, 0, timeout=seconds)
+            try:
+                counts.append(self.backend.incr(key))
+            except ValueError:  # the counter expired between add and incr: its first count
+                self.backend.add(key, 1, timeout=seconds)
+                counts.append(1)
+        return counts

@@ -1,0 +1,279 @@
+"""Chat: a question to the assistant, about a case or none, as the next turn of a conversation.
+
+Its kind of the pipeline gathers the case's details and the conversation's earlier turns; the
+staff page's stream parks its question here first (`chat_question_park`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import User
+from cases.models import Case
+from config.dbpool import db
+from config.errors import DomainError
+from consultations.llm.pii import Scrubber, mask_secrets, restore
+from consultations.llm.prompts import render_prompt
+from consultations.llm.store import shared_store
+from consultations.models import Consultation, Conversation
+from consultations.services.pipeline import AICall, Ask, call_prepare
+
+logger = logging.getLogger("counsel.ai")
+
+_TITLE_WORDS = 8
+_TITLE_CHARS = 120
+# The most turns ever read back for the history; the token budget usually stops far sooner.
+_HISTORY_TURNS_READ = 50
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    answer: str
+    tokens_used: int
+    cached: bool
+    consultation: Consultation
+    references: list[dict[str, Any]] = field(default_factory=list)
+    conversation: Conversation | None = None
+
+
+class ConversationCaseMismatch(DomainError):
+    status_code = 400
+    default_detail = "This conversation is about another case (or about none)."
+
+
+def _conversation_new(*, user: User, case: Case | None, first_question: str) -> Conversation:
+    """A conversation not saved yet: consultation_record stores it with its first turn."""
+    # The title is shown in lists: secrets never, and only the first few words.
+    words = mask_secrets(first_question).split()
+    title = " ".join(words[:_TITLE_WORDS])
+    if len(words) > _TITLE_WORDS or len(title) > _TITLE_CHARS:
+        title = title[: _TITLE_CHARS - 1].rstrip() + "…"
+    return Conversation(user=user, case=case, title=title or "Untitled")
+
+
+def conversation_start(*, user: User, case: Case | None, first_question: str) -> Conversation:
+    """A new conversation, saved now: for a caller that needs its id before the first turn."""
+    conversation = _conversation_new(user=user, case=case, first_question=first_question)
+    conversation.save()
+    return conversation
+
+
+def chat_prepare(
+    *,
+    user: User,
+    message: str,
+    case: Case | None,
+    conversation: Conversation | None,
+    locale: str,
+    request_id: str,
+    idempotency_key: str,
+    endpoint: str,
+) -> AICall:
+    """The pipeline's first step for a chat question (in a database thread); shared by the
+    answer and the stream. ConversationCaseMismatch when `case` is not the conversation's."""
+    started = time.monotonic()
+    if conversation is None:
+        conversation = _conversation_new(user=user, case=case, first_question=message)
+    elif case is not None and conversation.case_id != case.pk:
+        raise ConversationCaseMismatch()
+    else:
+        case = conversation.case
+
+    def build(scrubber: Scrubber) -> Ask:
+        case_context = (
+            {
+                "title": scrubber.scrub(case.title),
+                "practice_area": case.get_practice_area_display(),
+                "description": scrubber.scrub(case.description),
+            }
+            if case
+            else None
+        )
+        prompt = render_prompt("chat", {"case": case_context, "locale": locale})
+        messages = [
+            {"role": "system", "content": prompt.text},
+            *_history_messages(conversation=conversation, scrubber=scrubber),
+            {"role": "user", "content": scrubber.scrub(message)},
+        ]
+        return Ask(
+            kind=Consultation.Kind.CHAT, prompt=prompt, messages=messages, params={"locale": locale}
+        )
+
+    return call_prepare(
+        user=user,
+        case=case,
+        build=build,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        endpoint=endpoint,
+        conversation=conversation,
+        question=message,
+        started=started,
+    )
+
+
+def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list[dict[str, str]]:
+    """The conversation's earlier answered turns as user/assistant messages, newest kept first
+    within LLM_HISTORY_TOKEN_BUDGET (estimated at four characters a token); older turns are
+    left out, and a system note says how many.
+
+    They are scrubbed again by this request's scrubber, so a name has the same placeholder in
+    the history as in the new question (the stored texts are the user's, identities and all).
+    A conversation not saved yet has none.
+    """
+    if conversation.pk is None:
+        return []
+    answered = conversation.turns.filter(outcome=Consultation.Outcome.OK).exclude(question="")
+    turns = list(answered.order_by("-created_at", "-id")[:_HISTORY_TURNS_READ])
+    budget = settings.LLM_HISTORY_TOKEN_BUDGET
+    kept: list[Consultation] = []
+    for turn in turns:
+        budget -= math.ceil((len(turn.question) + len(turn.answer)) / 4)
+        if budget < 0:
+            break
+        kept.append(turn)
+    # Counted only when there may be more turns than were read.
+    total = len(turns) if len(turns) < _HISTORY_TURNS_READ else answered.count()
+    omitted = total - len(kept)
+    history: list[dict[str, str]] = []
+    if omitted:
+        history.append(
+            {
+                "role": "system",
+                "content": f"{omitted} earlier turn{'s' if omitted != 1 else ''} of this "
+                "conversation omitted.",
+            }
+        )
+    for turn in reversed(kept):
+        history += [
+            {"role": "user", "content": scrubber.scrub(turn.question)},
+            {"role": "assistant", "content": scrubber.scrub(turn.answer)},
+        ]
+    return history
+
+
+def chat_result(call: AICall, *, answer: str, consultation: Consultation, hit: bool) -> ChatResult:
+    return ChatResult(
+        answer=answer,
+        tokens_used=consultation.tokens_used,
+        cached=hit,
+        consultation=consultation,
+        references=_case_references(call.case),
+        conversation=call.conversation,
+    )
+
+
+async def chat_answer(
+    *,
+    user: User,
+    message: str,
+    case: Case | None = None,
+    conversation: Conversation | None = None,
+    locale: str = "en",
+    request_id: str,
+    idempotency_key: str = "",
+    endpoint: str = "",
+) -> ChatResult:
+    """The assistant's answer to `message`, about `case` when given (the caller has already
+    checked that the user may see it), as the next turn of `conversation` (the caller's own;
+    a new one when None, ConversationCaseMismatch when `case` is not its case)."""
+    call = await db(
+        chat_prepare,
+        user=user,
+        message=message,
+        case=case,
+        conversation=conversation,
+        locale=locale,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        endpoint=endpoint,
+    )
+    cached, hit = await call.answer()
+    answer = restore(cached["text"], call.scrubber.mapping)
+    consultation = await call.record_success(cached=cached, hit=hit, answer=answer)
+    return chat_result(call, answer=answer, consultation=consultation, hit=hit)
+
+
+def _case_references(case: Case | None) -> list[dict[str, Any]]:
+    # Only what the caller was already allowed to open: the case they linked themselves.
+    if case is None:
+        return []
+    return [{"type": "case", "id": case.pk, "reference": case.reference, "title": case.title}]
+
+
+# --- The staff page's question, parked for its stream -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingQuestion:
+    message: str
+    case_id: int | None
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class ParkedQuestion:
+    token: str
+    conversation: Conversation
+
+
+# Long enough for the page to open the stream; short, since the question waits in the cache.
+_PENDING_TTL = 120
+
+
+def chat_question_park(
+    *, user: User, message: str, case: Case | None, conversation: Conversation | None
+) -> ParkedQuestion | None:
+    """Keep a question for the stream the staff page opens next, as the next turn of
+    `conversation` (started now when None, so the page can continue it); the token names it
+    in the stream's URL, never the question itself. None when the cache is down.
+
+    Secrets are masked before it is kept: the model would only ever see them masked."""
+    started = conversation is None
+    if conversation is None:
+        conversation = conversation_start(user=user, case=case, first_question=message)
+    token = uuid.uuid4().hex
+    pending = {
+        "user_id": user.pk,
+        "message": mask_secrets(message),
+        "case_id": case and case.pk,
+        "conversation_id": conversation.pk,
+    }
+    try:
+        cache.set(f"chat-pending:{token}", pending, _PENDING_TTL)
+    except Exception:
+        # Broad on purpose: django-redis reports an outage as a bare Exception.
+        logger.warning("pending question not kept, answering without a stream", exc_info=True)
+        if started:
+            conversation.delete()  # still empty: the answer without a stream starts its own
+        return None
+    return ParkedQuestion(token=token, conversation=conversation)
+
+
+async def chat_question_take(*, user: User, token: str) -> PendingQuestion | None:
+    """The question parked under `token` by this user, at most once; None otherwise."""
+    key = f"chat-pending:{token}"
+    store = shared_store()
+    try:
+        pending = await store.get(key)
+        # Only its owner spends it; of two tabs racing for it, the one whose delete removed
+        # it takes it.
+        if not pending or pending["user_id"] != user.pk or not await store.delete(key):
+            return None
+    except Exception:
+        # Broad on purpose: redis-py's and django-redis's outages share no base class.
+        logger.warning("pending question unavailable", exc_info=True)
+        return None
+    return PendingQuestion(
+        message=pending["message"],
+        case_id=pending["case_id"],
+        conversation_id=pending["conversation_id"],
+    )

@@ -1,0 +1,293 @@
+"""The one AI pipeline (DESIGN.md's flow), which every kind of call (chat, its stream, analysis,
+drafting) goes through:
+
+1. `call_prepare`, in a database thread (config.dbpool): the kind gathers what the model may
+   see through one Scrubber and renders its prompt (its `Ask`); the call's estimate is held
+   against the monthly budgets (a spent budget stops it here, recorded as a refusal);
+2. `AICall.answer`: the cached answer, else the provider's (asked once across processes:
+   single flight), read by the kind's parser, with its fallback; a failure is recorded;
+3. the kind restores the placeholders in its answer, and `AICall.record_success` stores the
+   Consultation, logs it and counts it.
+
+Steps 1 and 3 are short database work; between them the call waits on the model holding
+only a coroutine: no thread and no database connection.
+
+Cache hits are recorded too, with the tokens the cached answer originally cost (so an admin
+sees what the answer is worth) but a zero cost estimate and zero attempts (nothing was paid
+or sent this time); offline answers cost nothing either. The cache holds answers in their
+scrubbed form, placeholders and all: each request restores them with its own mapping, so a
+cached answer never holds a real name.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from accounts.models import User
+from cases.models import Case
+from config.dbpool import db, db_connection_release
+from consultations.budgets import BudgetedCall, budget_release, budget_reserve
+from consultations.llm.cache import cache_key, cached_call
+from consultations.llm.client import Completion, Provider, estimate_tokens, get_provider
+from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
+from consultations.llm.pii import Scrubber, unrestored_placeholders
+from consultations.llm.prompts import RenderedPrompt
+from consultations.models import BudgetReservation, Consultation, Conversation
+from consultations.policies import Policy
+from consultations.recording import consultation_record
+
+Message = dict[str, str]
+
+
+def _no_fallback(error: LLMError) -> dict[str, Any] | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What one kind of call sends the model, and how it reads the answer."""
+
+    kind: str  # a Consultation.Kind
+    prompt: RenderedPrompt
+    messages: list[Message]
+    # Whatever else shapes the answer, for the cache key (the locale, the policy, the tone).
+    params: Mapping[str, Any]
+    policy: Policy | None = None
+    # A JSON answer: `parse(completion)` returns its fields (or raises LLMBadOutput), and a
+    # provider that can is held to `json_schema`. An answer that cannot be read is asked for
+    # once more: a model's next answer often is the JSON asked for.
+    json_schema: Mapping[str, Any] | None = None
+    parse: Callable[[Completion], dict[str, Any]] | None = None
+    # What the offline provider answers (a draft assembled from its template, the rule checks).
+    offline_answer: str = ""
+    # The answer's own fields (its `error_code` says why) when the provider failed with this
+    # error, or None; never cached, so the next call asks again.
+    fallback: Callable[[LLMError], dict[str, Any] | None] = _no_fallback
+
+
+@dataclass
+class AICall:
+    """One call on its way through the pipeline: what it sends, and all its record needs so
+    that its success and its failure are recorded alike."""
+
+    ask: Ask
+    scrubber: Scrubber
+    provider: Provider
+    user: User
+    case: Case | None
+    request_id: str
+    idempotency_key: str
+    endpoint: str
+    started: float
+    conversation: Conversation | None = None
+    question: str = ""
+    reservation: BudgetReservation | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.ask.kind
+
+    def key(self) -> str:
+        return cache_key(
+            kind=self.kind,
+            model=self.provider.model,
+            prompt_version=self.ask.prompt.version,
+            policy_version=self.ask.policy.version if self.ask.policy else "",
+            params=self.ask.params,
+            scrubbed_input=self.ask.messages,
+        )
+
+    async def answer(self) -> tuple[dict[str, Any], bool]:
+        """`(answer, hit)`: the cached answer, else the provider's, kept for the kind's TTL.
+        An LLMError is answered by the kind's fallback when it has an answer, else recorded
+        as a failed consultation and raised."""
+        try:
+            return await cached_call(
+                key=self.key(), ttl=settings.LLM_CACHE_TTL[self.kind], compute=self._ask_model
+            )
+        except LLMError as exc:
+            fallback = self.ask.fallback(exc)
+            if fallback is None:
+                await self.record_failure(error=exc)
+                raise
+            answered = {
+                "provider": self.provider.name,
+                "model": self.provider.model,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "attempts": exc.attempts,
+            }
+            return {**answered, **fallback}, False
+
+    async def _ask_model(self) -> dict[str, Any]:
+        await db_connection_release()
+        if self.ask.parse is None:
+            return answer_of(await self._complete())
+        try:
+            return await self._complete_parsed()
+        except LLMBadOutput as first:
+            try:
+                answer = await self._complete_parsed()
+            except LLMBadOutput as second:
+                attempts = first.attempts + second.attempts
+                raise LLMBadOutput(attempts=attempts, upstream_status=200) from second
+            return {**answer, "attempts": first.attempts + answer["attempts"]}
+
+    async def _complete_parsed(self) -> dict[str, Any]:
+        assert self.ask.parse is not None
+        completion = await self._complete()
+        # Parsed before it is returned, so an answer of the wrong shape is never cached.
+        return {**answer_of(completion), **self.ask.parse(completion)}
+
+    async def _complete(self) -> Completion:
+        return await self.provider.complete(
+            messages=self.ask.messages,
+            # A new key for each call: a provider that stores answers would replay a bad one.
+            idempotency_key=uuid.uuid4().hex,
+            json_output=self.ask.parse is not None,
+            json_schema=self.ask.json_schema,
+            offline_answer=self.ask.offline_answer,
+        )
+
+    async def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
+        """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
+        `answer` is the part of a streamed answer the user was shown before it broke."""
+        if error is None:
+            fields: dict[str, Any] = {"error_code": "cancelled"}
+        else:
+            fields = {"error_code": error.code, "attempts": error.attempts}
+        outcome = (
+            Consultation.Outcome.REJECTED
+            if isinstance(error, LLMRejected)
+            else Consultation.Outcome.FAILED
+        )
+        return await db(self._record, outcome=outcome, answer=answer, **fields)
+
+    async def record_success(
+        self, *, cached: Mapping[str, Any], hit: bool, answer: str
+    ) -> Consultation:
+        """An answered call; the answer's `error_code` says when a fallback answered it."""
+        prompt_tokens, completion_tokens = cached["prompt_tokens"], cached["completion_tokens"]
+        return await db(
+            self._record,
+            outcome=Consultation.Outcome.OK,
+            error_code=cached.get("error_code", ""),
+            answer=answer,
+            provider=cached["provider"],
+            model=cached["model"],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_estimate=(
+                Decimal(0)
+                if hit or cached["provider"] == "offline"
+                else _cost(prompt_tokens, completion_tokens)
+            ),
+            attempts=0 if hit else cached["attempts"],
+            cache_hit=hit,
+            unrestored=unrestored_placeholders(answer),
+        )
+
+    def _record(self, **fields: Any) -> Consultation:
+        policy = self.ask.policy
+        consultation = consultation_record(
+            user=self.user,
+            case=self.case,
+            kind=self.kind,
+            provider=fields.pop("provider", self.provider.name),
+            model=fields.pop("model", self.provider.model),
+            prompt_name=self.ask.prompt.name,
+            prompt_version=self.ask.prompt.version,
+            policy=policy.name if policy else "",
+            policy_version=policy.version if policy else "",
+            sent_text=_transcript(self.ask.messages),
+            redactions=self.scrubber.counts,
+            latency_ms=round((time.monotonic() - self.started) * 1000),
+            request_id=self.request_id,
+            idempotency_key=self.idempotency_key,
+            endpoint=self.endpoint,
+            conversation=self.conversation,
+            question=self.question,
+            **fields,
+        )
+        # Released after the row is written: a reservation gone before its row counts would
+        # let a parallel call past the budget for that moment.
+        budget_release(self.reservation)
+        return consultation
+
+
+def call_prepare(
+    *,
+    user: User,
+    case: Case | None,
+    build: Callable[[Scrubber], Ask],
+    request_id: str,
+    idempotency_key: str = "",
+    endpoint: str = "",
+    names: Iterable[str] = (),
+    conversation: Conversation | None = None,
+    question: str = "",
+    started: float | None = None,
+) -> AICall:
+    """Step 1, in a database thread: `build` gathers and scrubs what the model may see, with
+    a Scrubber that knows the case's parties, the caller and `names`; the call's estimate is
+    then held against the budgets (BudgetExceeded, recorded as a refusal, when spent)."""
+    started = time.monotonic() if started is None else started
+    known = [user.get_full_name(), *(case.party_names() if case else ()), *names]
+    scrubber = Scrubber(known_names=[name for name in known if name])
+    ask = build(scrubber)
+    call = AICall(
+        ask=ask,
+        scrubber=scrubber,
+        provider=get_provider(),
+        user=user,
+        case=case,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        endpoint=endpoint,
+        started=started,
+        conversation=conversation,
+        question=question,
+    )
+    prompt_tokens = sum(estimate_tokens(message["content"]) for message in ask.messages)
+    answer_tokens = settings.LLM_RESERVED_OUTPUT_TOKENS
+    call.reservation = budget_reserve(
+        user=user,
+        tokens=prompt_tokens + answer_tokens,
+        cost=_cost(prompt_tokens, answer_tokens),
+        call=BudgetedCall(kind=ask.kind, request_id=request_id, endpoint=endpoint),
+    )
+    return call
+
+
+def answer_of(completion: Completion) -> dict[str, Any]:
+    """A completion as the cache keeps it: plain data, so it unpickles across deployments."""
+    return {
+        "text": completion.text,
+        "provider": completion.provider,
+        "model": completion.model,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "attempts": completion.attempts,
+    }
+
+
+def _transcript(messages: list[Message]) -> str:
+    """Everything the provider received, as the audit shows it: the system prompt carries
+    scrubbed case details too, and a name the scrubber missed there must be visible."""
+    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+
+
+def _cost(prompt_tokens: int, completion_tokens: int) -> Decimal:
+    input_price, output_price = settings.LLM_PRICE_PER_MTOK
+    cost = (
+        Decimal(prompt_tokens) * Decimal(str(input_price))
+        + Decimal(completion_tokens) * Decimal(str(output_price))
+    ) / Decimal(1_000_000)
+    return cost.quantize(Decimal("0.000001"))

@@ -1,0 +1,156 @@
+"""A chat answer as it is written: the pipeline's chat kind, read from the provider's stream.
+
+The answer is cached and recorded `ok` only when it completed; a stream that broke is
+recorded `failed` with what was shown, and one its reader closed (the user pressed Stop, the
+connection dropped) is recorded `failed` with error_code "cancelled", and the provider's
+connection is closed with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from accounts.models import User
+from cases.models import Case
+from config.dbpool import db, db_connection_release
+from consultations.llm.cache import cache_store, cached_value
+from consultations.llm.client import Completion
+from consultations.llm.errors import LLMError
+from consultations.llm.pii import restore
+from consultations.models import Conversation
+from consultations.services.chat import ChatResult, chat_prepare, chat_result
+from consultations.services.pipeline import AICall, answer_of
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """More of the answer, identities restored."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamDone:
+    result: ChatResult
+
+
+@dataclass(frozen=True)
+class StreamFailed:
+    """The answer broke off (already recorded as failed); what was shown is all there is."""
+
+    error: LLMError
+
+
+ChatStreamEvent = StreamDelta | StreamDone | StreamFailed
+
+
+@dataclass(frozen=True)
+class ChatStream:
+    conversation: Conversation
+    events: AsyncGenerator[ChatStreamEvent, None]
+
+
+async def chat_stream(
+    *,
+    user: User,
+    message: str,
+    case: Case | None = None,
+    conversation: Conversation | None = None,
+    locale: str = "en",
+    request_id: str,
+    endpoint: str = "",
+) -> ChatStream:
+    """`chat_answer`'s answer as it is written: its `events` are StreamDeltas, then one
+    StreamDone or StreamFailed. Errors of the request itself (a conversation about another
+    case, a spent budget) are raised here, before any event. A cached answer comes as one
+    delta. Closing `events` (or cancelling its reader) stops the answer."""
+    call = await db(
+        chat_prepare,
+        user=user,
+        message=message,
+        case=case,
+        conversation=conversation,
+        locale=locale,
+        request_id=request_id,
+        idempotency_key="",  # a stream cannot be replayed
+        endpoint=endpoint,
+    )
+    if call.conversation.pk is None:  # its id goes out before the answer is recorded
+        await db(call.conversation.save)
+    return ChatStream(conversation=call.conversation, events=_stream_events(call))
+
+
+async def _stream_events(call: AICall) -> AsyncGenerator[ChatStreamEvent, None]:
+    key = call.key()
+    cached = await cached_value(key)
+    if cached is not None:
+        answer = restore(cached["text"], call.scrubber.mapping)
+        # Recorded first: the whole answer goes out in this one delta.
+        consultation = await call.record_success(cached=cached, hit=True, answer=answer)
+        yield StreamDelta(answer)
+        yield StreamDone(chat_result(call, answer=answer, consultation=consultation, hit=True))
+        return
+    await db_connection_release()
+    restorer = _StreamRestorer(call.scrubber.mapping)
+    shown: list[str] = []
+    chunks = call.provider.stream(messages=call.ask.messages, idempotency_key=uuid.uuid4().hex)
+    completion: Completion | None = None
+    try:
+        async for chunk in chunks:
+            if isinstance(chunk, Completion):
+                completion = chunk
+                continue
+            if text := restorer.feed(chunk):
+                shown.append(text)
+                yield StreamDelta(text)
+        if tail := restorer.flush():
+            shown.append(tail)
+            yield StreamDelta(tail)
+    except LLMError as exc:
+        await call.record_failure(error=exc, answer="".join(shown))
+        yield StreamFailed(exc)
+        return
+    except (GeneratorExit, asyncio.CancelledError):
+        await chunks.aclose()
+        await call.record_failure(error=None, answer="".join(shown))
+        raise
+    assert completion is not None  # the provider's stream ends with its Completion
+    answer_data = answer_of(completion)
+    await cache_store(key=key, value=answer_data, ttl=settings.LLM_CACHE_TTL[call.kind])
+    answer = "".join(shown)
+    consultation = await call.record_success(cached=answer_data, hit=False, answer=answer)
+    yield StreamDone(chat_result(call, answer=answer, consultation=consultation, hit=False))
+
+
+# The start of a placeholder that a chunk may end in the middle of: "<", "<PERS", "<PERSON_1".
+_PLACEHOLDER_START = re.compile(r"<[A-Za-z]*(?:_\d*)?")
+_PLACEHOLDER_MAX = 24
+
+
+class _StreamRestorer:
+    """Restores placeholders in a text that arrives in chunks: a chunk that ends inside one
+    (`<PERS` + `ON_1>`) is held back until the rest arrives."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self.held + chunk
+        start = text.rfind("<")
+        tail = text[start:] if start != -1 else ""
+        if tail and len(tail) <= _PLACEHOLDER_MAX and _PLACEHOLDER_START.fullmatch(tail):
+            self.held, text = tail, text[:start]
+        else:
+            self.held = ""
+        return restore(text, self.mapping)
+
+    def flush(self) -> str:
+        text, self.held = self.held, ""
+        return restore(text, self.mapping)
