@@ -2,15 +2,19 @@
 drafting) goes through:
 
 1. `call_prepare`, in a database thread (config.dbpool): the kind gathers what the model may
-   see through one Scrubber and renders its prompt (its `Ask`); the call's estimate is held
-   against the monthly budgets (a spent budget stops it here, recorded as a refusal);
+   see through one Scrubber and renders its prompt (its `Ask`);
 2. `AICall.answer`: the cached answer, else the provider's (asked once across processes:
-   single flight), read by the kind's parser, with its fallback; a failure is recorded;
+   single flight), read by the kind's parser, with its fallback; a failure is recorded.
+   Before the provider is asked, the call's estimate is held against the monthly budgets;
 3. the kind restores the placeholders in its answer, and `AICall.record_success` stores the
-   Consultation, logs it and counts it.
+   Consultation, logs it and counts it; a cache hit's budgets are checked there, in the same
+   database trip. A spent budget stops a call (a hit too) with BudgetExceeded, recorded as a
+   refusal, and nothing else is written.
 
-Steps 1 and 3 are short database work; between them the call waits on the model holding
-only a coroutine: no thread and no database connection.
+The database work is short; while the model thinks the call holds only a coroutine: no
+thread and no database connection. A cache hit costs two trips to a database thread (the
+preparation, the record) and one to Redis; it never takes the budgets' row locks, which only
+a call that will be paid for needs.
 
 Cache hits are recorded too, with the tokens the cached answer originally cost (so an admin
 sees what the answer is worth) but a zero cost estimate and zero attempts (nothing was paid
@@ -33,7 +37,7 @@ from django.conf import settings
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db, db_connection_release
-from consultations.budgets import BudgetedCall, budget_release, budget_reserve
+from consultations.budgets import BudgetedCall, budget_check, budget_release, budget_reserve
 from consultations.llm.cache import cache_key, cached_call
 from consultations.llm.client import Completion, Provider, estimate_tokens, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
@@ -127,6 +131,7 @@ class AICall:
             return {**answered, **fallback}, False
 
     async def _ask_model(self) -> dict[str, Any]:
+        await db(self._reserve)
         await db_connection_release()
         if self.ask.parse is None:
             return answer_of(await self._complete())
@@ -156,6 +161,24 @@ class AICall:
             offline_answer=self.ask.offline_answer,
         )
 
+    def _budgeted(self) -> BudgetedCall:
+        return BudgetedCall(kind=self.kind, request_id=self.request_id, endpoint=self.endpoint)
+
+    def _reserve(self) -> None:
+        """Hold the call's estimate against the budgets until it is recorded."""
+        prompt_tokens = sum(estimate_tokens(message["content"]) for message in self.ask.messages)
+        answer_tokens = settings.LLM_RESERVED_OUTPUT_TOKENS
+        self.reservation = budget_reserve(
+            user=self.user,
+            tokens=prompt_tokens + answer_tokens,
+            cost=_cost(prompt_tokens, answer_tokens),
+            call=self._budgeted(),
+        )
+
+    async def reserve(self) -> None:
+        """For a caller that asks the provider itself (the stream)."""
+        await db(self._reserve)
+
     async def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
         """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
         `answer` is the part of a streamed answer the user was shown before it broke."""
@@ -176,7 +199,8 @@ class AICall:
         """An answered call; the answer's `error_code` says when a fallback answered it."""
         prompt_tokens, completion_tokens = cached["prompt_tokens"], cached["completion_tokens"]
         return await db(
-            self._record,
+            self._record_answer,
+            hit=hit,
             outcome=Consultation.Outcome.OK,
             error_code=cached.get("error_code", ""),
             answer=answer,
@@ -190,9 +214,13 @@ class AICall:
                 else _cost(prompt_tokens, completion_tokens)
             ),
             attempts=0 if hit else cached["attempts"],
-            cache_hit=hit,
             unrestored=unrestored_placeholders(answer),
         )
+
+    def _record_answer(self, *, hit: bool, **fields: Any) -> Consultation:
+        if hit:
+            budget_check(user=self.user, call=self._budgeted())
+        return self._record(cache_hit=hit, **fields)
 
     def _record(self, **fields: Any) -> Consultation:
         policy = self.ask.policy
@@ -236,14 +264,11 @@ def call_prepare(
     started: float | None = None,
 ) -> AICall:
     """Step 1, in a database thread: `build` gathers and scrubs what the model may see, with
-    a Scrubber that knows the case's parties, the caller and `names`; the call's estimate is
-    then held against the budgets (BudgetExceeded, recorded as a refusal, when spent)."""
-    started = time.monotonic() if started is None else started
+    a Scrubber that knows the case's parties, the caller and `names`."""
     known = [user.get_full_name(), *(case.party_names() if case else ()), *names]
     scrubber = Scrubber(known_names=[name for name in known if name])
-    ask = build(scrubber)
-    call = AICall(
-        ask=ask,
+    return AICall(
+        ask=build(scrubber),
         scrubber=scrubber,
         provider=get_provider(),
         user=user,
@@ -251,19 +276,10 @@ def call_prepare(
         request_id=request_id,
         idempotency_key=idempotency_key,
         endpoint=endpoint,
-        started=started,
+        started=time.monotonic() if started is None else started,
         conversation=conversation,
         question=question,
     )
-    prompt_tokens = sum(estimate_tokens(message["content"]) for message in ask.messages)
-    answer_tokens = settings.LLM_RESERVED_OUTPUT_TOKENS
-    call.reservation = budget_reserve(
-        user=user,
-        tokens=prompt_tokens + answer_tokens,
-        cost=_cost(prompt_tokens, answer_tokens),
-        call=BudgetedCall(kind=ask.kind, request_id=request_id, endpoint=endpoint),
-    )
-    return call
 
 
 def answer_of(completion: Completion) -> dict[str, Any]:

@@ -81,21 +81,28 @@ async def chat_stream(
         idempotency_key="",  # a stream cannot be replayed
         endpoint=endpoint,
     )
-    if call.conversation.pk is None:  # its id goes out before the answer is recorded
-        await db(call.conversation.save)
-    return ChatStream(conversation=call.conversation, events=_stream_events(call))
-
-
-async def _stream_events(call: AICall) -> AsyncGenerator[ChatStreamEvent, None]:
     key = call.key()
     cached = await cached_value(key)
     if cached is not None:
         answer = restore(cached["text"], call.scrubber.mapping)
-        # Recorded first: the whole answer goes out in this one delta.
+        # Recorded first: the whole answer goes out in one delta.
         consultation = await call.record_success(cached=cached, hit=True, answer=answer)
-        yield StreamDelta(answer)
-        yield StreamDone(chat_result(call, answer=answer, consultation=consultation, hit=True))
-        return
+        done = chat_result(call, answer=answer, consultation=consultation, hit=True)
+        events = _events(StreamDelta(answer), StreamDone(done))
+    else:
+        await call.reserve()
+        if call.conversation.pk is None:  # its id goes out before the answer is recorded
+            await db(call.conversation.save)
+        events = _stream_events(call, key)
+    return ChatStream(conversation=call.conversation, events=events)
+
+
+async def _events(*events: ChatStreamEvent) -> AsyncGenerator[ChatStreamEvent, None]:
+    for event in events:
+        yield event
+
+
+async def _stream_events(call: AICall, key: str) -> AsyncGenerator[ChatStreamEvent, None]:
     await db_connection_release()
     restorer = _StreamRestorer(call.scrubber.mapping)
     shown: list[str] = []
