@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.asgi_handler import CounselASGIHandler  # noqa: E402  (needs the apps loaded)
+
+application = CounselASGIHandler()
