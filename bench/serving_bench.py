@@ -6,7 +6,7 @@
 On loopback only it starts Counsel twice with the production settings, both on the same
 MariaDB database and Redis db (dropped and flushed at the end) and with one process per
 core: under gunicorn with gunicorn.conf.py (uvicorn workers, the production server) and under
-granian (ASGI, uvloop; `pip install granian` first, it is not one of Counsel's requirements).
+granian (ASGI, uvloop; from requirements-dev.txt, not a production requirement).
 wrk then measures on each, at 1 and 64 connections for S seconds: `GET /api/auth/me` (a bare
 authenticated JSON view: JWT auth and one user lookup) and a static file served by the app
 (WhiteNoise). The servers take turns, round after round, so that a busy moment of the
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, procs: Processes, workdir: Path) -> dict[str, 
         if not shutil.which(tool):
             raise BenchError(f"{tool} is missing")
     if not (VENV_BIN / "granian").exists():
-        raise BenchError("granian is missing: .venv/bin/pip install granian")
+        raise BenchError("granian is missing: .venv/bin/pip install -r requirements-dev.txt")
     script = workdir / "bench.lua"
     script.write_text(WRK_SCRIPT)
     redis_flush(args.redis_db)

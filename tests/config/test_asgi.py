@@ -1,6 +1,7 @@
 """The ASGI application production serves (config.asgi): a request to an async view passes the
 whole MIDDLEWARE chain without a thread of its own, so a hundred requests waiting at once add
-no more threads than the few each process keeps for sync code."""
+no more threads than the few each process keeps for sync code; and Counsel's own middleware
+answer under ASGI as under WSGI."""
 
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ async def _waiting_view(request: HttpRequest) -> JsonResponse:
 urlpatterns = [path("waiting", _waiting_view)]
 
 
-async def _get(path: str) -> tuple[int, dict[str, Any]]:
-    """One GET through the ASGI application, as an ASGI server would send it."""
+async def _get(path: str) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the ASGI application, as an ASGI server would send it: the status,
+    headers and body the server would send back."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -74,8 +76,9 @@ async def _get(path: str) -> tuple[int, dict[str, Any]]:
         sent.append(message)
 
     await application(scope, receive, send)
+    headers = {name.decode().lower(): value.decode() for name, value in sent[0]["headers"]}
     body = b"".join(message.get("body", b"") for message in sent[1:])
-    return sent[0]["status"], json.loads(body)
+    return sent[0]["status"], headers, body
 
 
 @pytest.mark.urls(__name__)
@@ -84,12 +87,29 @@ def test_requests_waiting_in_an_async_view_hold_no_thread_each() -> None:
     _gathering = _Gathering()
     before = threading.active_count()
 
-    async def all_at_once() -> list[tuple[int, dict[str, Any]]]:
+    async def all_at_once() -> list[tuple[int, dict[str, str], bytes]]:
         return await asyncio.gather(*(_get("/waiting") for _ in range(WAITING)))
 
     answers = asyncio.run(all_at_once())
 
-    assert {status for status, _ in answers} == {200}
+    assert {status for status, _, _ in answers} == {200}
     # Django's own ASGI handler would have started one thread per request by now.
-    during = max(body["threads"] for _, body in answers)
+    during = max(json.loads(body)["threads"] for _, _, body in answers)
     assert during - before <= settings.SYNC_THREADS
+
+
+def test_a_static_file_is_served_whole_with_whitenoises_headers() -> None:
+    status, headers, body = asyncio.run(_get("/static/css/counsel.css"))
+
+    assert status == 200
+    assert body == (settings.BASE_DIR / "static" / "css" / "counsel.css").read_bytes()
+    assert headers["content-type"].startswith("text/css")
+    assert headers["content-length"] == str(len(body))
+
+
+def test_an_unknown_api_url_answers_the_apis_json_error() -> None:
+    status, headers, body = asyncio.run(_get("/api/no-such-thing"))
+
+    assert status == 404
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"detail": "Not found."}

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.async_fake_llm import ANSWER
 from tests.faults.servers import (
@@ -178,6 +179,36 @@ def test_a_hundred_people_asking_at_once_all_reach_the_model_together(
     assert stats["calls"] == CONCURRENT  # each question its own call: no cache, no retry
     assert stats["peak"] == CONCURRENT, f"{stats}\n{app.log()[-3000:]}"
     assert threads_while_waiting < CONCURRENT
+
+
+# --- Metrics from every process -------------------------------------------------------------
+
+
+def test_a_scrape_counts_the_calls_every_web_process_served(tmp_path: Path) -> None:
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    with served(
+        database_url=f"sqlite:///{tmp_path / 'counsel.sqlite3'}",
+        tmp_path=tmp_path,
+        gunicorn_args=("--workers", "2"),
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    ) as app:
+        with ThreadPoolExecutor(max_workers=20) as clients:
+            asked = [
+                clients.submit(_ask, app, f"Offline question {number}?", streamed=False)
+                for number in range(20)
+            ]
+            assert {future.result()[0] for future in asked} == {200}
+        status, exposed = request(app.url + "/metrics", accept="text/plain")
+
+    assert status == 200
+    calls = {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(exposed)
+        for sample in family.samples
+        if sample.name == "counsel_ai_calls_total" and sample.labels["kind"] == "chat"
+    }
+    assert calls == {"ok": 20}
 
 
 # --- Restarts -------------------------------------------------------------------------------
