@@ -23,7 +23,7 @@ from uvicorn_worker import UvicornWorker
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-class Worker(UvicornWorker):
+class CounselUvicornWorker(UvicornWorker):
     # The client address is the socket's, as it was under WSGI: Django and the login guard
     # read X-Forwarded-For themselves, behind PROXY_COUNT trusted proxies only. Django does not
     # speak ASGI's lifespan protocol.
@@ -36,7 +36,7 @@ class Worker(UvicornWorker):
 
 
 wsgi_app = "config.asgi:application"
-worker_class = Worker
+worker_class = CounselUvicornWorker
 # WEB_CONCURRENCY is gunicorn's own variable for the number of worker processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # Seconds an idle client connection is kept open for its next request (uvicorn's keep-alive).

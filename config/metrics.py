@@ -91,9 +91,8 @@ def http_metrics_middleware(
     other middleware and the responses they give on their own are counted too.
 
     Async under ASGI: a sync middleware would run every request, an AI call waiting on the
-    model included, in a thread of its own. A streamed response is counted and timed to its
-    first byte, when it is returned: its body is sent after this returns, and is never read
-    here."""
+    model included, in a thread of its own. A streamed response is counted and timed when it
+    is returned, before its body is sent: the body is never read here."""
 
     def observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
         endpoint = _endpoint(request)

@@ -1,8 +1,9 @@
 """Infrastructure faults: Redis dying under a chat, MariaDB restarting under a running app, and
 Celery workers SIGKILLed again and again during a batch of drafts.
 
-The Redis and MariaDB that die here are private servers that the fixtures below start on free
-ports in temporary folders and stop at the end: the shared ones serve other test runs. A test
+The Redis and MariaDB that die here are private servers that the fixtures start on free ports
+in temporary folders (tests/faults/servers.py) and stop at the end: the shared ones serve
+other test runs. A test
 whose server program is not installed (a machine on the embedded SQLite defaults) is skipped
 and says so; the CI machine has both.
 """
