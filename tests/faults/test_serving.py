@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -243,7 +242,7 @@ def test_calls_in_flight_are_answered_through_a_reload_and_a_shutdown(tmp_path: 
                     log=app.log,
                 )
                 os.kill(app.server.process.pid, sig)
-                answers: dict[bool, Any] = {
+                answers: dict[bool, str] = {
                     streamed: _answer(*future.result(), streamed=streamed)
                     for streamed, future in asked.items()
                 }
