@@ -1,27 +1,53 @@
 """gunicorn's settings for Counsel, read from the folder it is started in: `gunicorn` alone
 serves the app (the options on its command line still win).
 
-Threaded workers rather than gunicorn's default sync ones. A sync worker that has not come
-back to its arbiter within `timeout` (30 s) is killed in the middle of its request, and an AI
-call may wait on the provider for up to LLM_DEADLINE_MS (50 s by default), a streamed answer
-for as long as the model writes: the caller would get a 500 and the call would
-never be recorded. A gthread worker reports from its own loop while its threads serve, so a
-long request is never mistaken for a hung worker; and the other threads go on answering while
-some wait on the provider. Each thread keeps its own database connection (CONN_MAX_AGE), so a
-machine holds up to workers x threads of them.
+gunicorn manages the processes (one per core, restarts, graceful reloads on SIGHUP) and each
+process runs uvicorn's event loop serving the ASGI application (uvloop and httptools). An AI
+call waiting on the model, or a streamed answer the model is still writing, is then a
+coroutine, not one of a few threads: with threaded WSGI workers the 17th caller of a machine
+waited in a queue while 16 threads waited on the model (issue #20). Chosen over granian by
+measurement on the same machine (docs/serving.md).
+
+The worker reports to its arbiter from its event loop, so a request that outlasts `timeout`
+(an AI call may wait up to LLM_DEADLINE_MS, 50 s by default) is never mistaken for a hung
+worker; only code that blocks the loop would be. Sync views, the admin and the pages run in
+Django's threads as before.
 """
 
 import os
 
 from django.conf import settings
+from prometheus_client import multiprocess
+from uvicorn_worker import UvicornWorker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-wsgi_app = "config.wsgi"
-worker_class = "gthread"
+
+class CounselUvicornWorker(UvicornWorker):
+    # The client address is the socket's, as it was under WSGI: Django and the login guard
+    # read X-Forwarded-For themselves, behind PROXY_COUNT trusted proxies only. Django does not
+    # speak ASGI's lifespan protocol.
+    CONFIG_KWARGS = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": False,
+        "lifespan": "off",
+    }
+
+
+wsgi_app = "config.asgi:application"
+worker_class = CounselUvicornWorker
 # WEB_CONCURRENCY is gunicorn's own variable for the number of worker processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# Seconds an idle client connection is kept open for its next request (uvicorn's keep-alive).
 keepalive = 5
-# On a restart, a request in flight may be an AI call still inside its deadline.
+# On a restart (SIGHUP, SIGTERM) a process stops accepting and finishes what it serves: a
+# request in flight may be an AI call still inside its deadline, or a stream being written.
 graceful_timeout = settings.LLM_DEADLINE_MS // 1000 + 10
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A process that ended leaves its counters' files for the scrape to sum (they happened),
+    but its live gauges must go: prometheus_client's hook for a multi-process server."""
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

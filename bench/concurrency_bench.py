@@ -4,7 +4,7 @@
         [--seconds 30] [--streams 1000] [--stream-seconds 10] [--scenarios load streams]
         [--timeout 120] [--no-litellm]
 
-On loopback only it starts a slow fake OpenAI-compatible model (bench/async_fake_llm.py: it
+On loopback only it starts a slow fake OpenAI-compatible model (tests/async_fake_llm.py: it
 answers after --model-seconds, or streams its chunks spread over --stream-seconds, and counts
 the most calls it held at once), Counsel under its production server and settings as
 bench/load_bench.py does (on MariaDB database counsel_concbench and Redis db 13), and LiteLLM's
@@ -78,7 +78,7 @@ REDIS_DB = 13
 MAX_REQUESTS_PER_CLIENT = 10_000
 SAMPLE_SECONDS = 0.25
 IDLE_WAIT_SECONDS = 120
-# As many as the threads of gunicorn.conf.py's workers (2 x 8 on two cores), twice.
+# As many as the web processes' threads for sync code (2 x SYNC_THREADS, 8, on two cores), twice.
 WARM_UP_CLIENTS = 32
 
 
@@ -577,7 +577,7 @@ def run(args: argparse.Namespace, procs: Processes, workdir: Path) -> dict[str, 
     mysql(f"DROP DATABASE IF EXISTS {DB_NAME}")
     mysql(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
-    model = start_fake_llm(procs, script="async_fake_llm.py")
+    model = start_fake_llm(procs, script="tests/async_fake_llm.py")
     model_root = model.removesuffix("/v1")
     metrics_dir = workdir / "metrics"
     metrics_dir.mkdir()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/draft_bench.py [--singles 50] [--batch 100] [--llm-latency-ms 0 500]
         [--worker-concurrency CORES]
 
-On loopback only it starts Counsel under gunicorn with the production settings (as
+On loopback only it starts Counsel on its production server and settings (as
 bench/load_bench.py does, on MariaDB database counsel_draftbench and Redis db 14), a real
 `celery -A config worker` (a pool process per core unless told) on RabbitMQ with a queue of
 the bench's own, deleted at the end, and the fake OpenAI-compatible LLM once per model

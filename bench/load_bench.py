@@ -3,13 +3,13 @@
     .venv/bin/python bench/load_bench.py [--seconds 10] [--connections 16]
 
 On loopback only it starts the fake OpenAI-compatible LLM (bench/fake_llm_server.py), Counsel
-under gunicorn with the production settings (DEBUG=false, MariaDB database counsel_bench,
-Redis db 15, gunicorn.conf.py's threaded workers, one process per core), and LiteLLM's proxy
-with its in-memory cache and as many workers in front of the same fake (its own virtualenv in
-var/bench-litellm/, created on first run). wrk then measures, at N connections for S seconds
-each: the fake alone; `GET /api/auth/me` (the floor: JWT auth and one user lookup);
-`POST /api/ai/chat` on a cache hit and on a miss; LiteLLM on a cache hit. It prints a table,
-the ratios and the targets.
+on its production server with the production settings (DEBUG=false, MariaDB database
+counsel_bench, Redis db 15, gunicorn.conf.py's uvicorn workers, one process per core), and
+LiteLLM's proxy with its in-memory cache and as many workers in front of the same fake (its
+own virtualenv in var/bench-litellm/, created on first run). wrk then measures, at N
+connections for S seconds each: the fake alone; `GET /api/auth/me` (the floor: JWT auth and
+one user lookup); `POST /api/ai/chat` on a cache hit and on a miss; LiteLLM on a cache hit. It
+prints a table, the ratios and the targets.
 Everything it started is stopped at the end, the database dropped and the Redis dbs flushed,
 also when a step fails.
 """
@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+VENV_BIN = ROOT / ".venv" / "bin"
+VENV_PYTHON = VENV_BIN / "python"
 LITELLM_VENV = ROOT / "var" / "bench-litellm"
 # LiteLLM pins its own openai (below 3), which Counsel's venv does not share.
 LITELLM_REQUIREMENTS = ["litellm[proxy]", "openai<3"]
@@ -257,12 +258,14 @@ def run_wrk(
 # --- the three servers -------------------------------------------------------------------------
 
 
-def start_fake_llm(procs: Processes, *options: str, script: str = "fake_llm_server.py") -> str:
-    """Start bench/`script` (a fake LLM printing its base URL first) with `options` (see its
-    --help); return its base URL."""
+def start_fake_llm(
+    procs: Processes, *options: str, script: str = "bench/fake_llm_server.py"
+) -> str:
+    """Start `script` (a fake LLM printing its base URL first, its path from the project's
+    folder) with `options` (see its --help); return its base URL."""
     process = procs.start(
         "fake-llm",
-        [str(VENV_PYTHON), str(ROOT / "bench" / script), *options],
+        [str(VENV_PYTHON), str(ROOT / script), *options],
         {**os.environ},
         stdout=subprocess.PIPE,
     )
@@ -314,18 +317,40 @@ def manage(env: dict[str, str], *argv: str) -> str:
     return done.stdout
 
 
-def start_counsel(procs: Processes, env: dict[str, str], port: int) -> tuple[int, str]:
+def server_argv(server: str, port: int) -> list[str]:
+    """The command that serves Counsel on `port` with WORKERS processes: `gunicorn`, the
+    production server (gunicorn.conf.py: uvicorn workers), or `granian`, the alternative it
+    was measured against (bench/serving_bench.py; installed only for that bench)."""
+    if server == "gunicorn":
+        return [
+            *(str(VENV_BIN / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"),
+        ]
+    return [
+        *(str(VENV_BIN / "granian"), "--interface", "asgi", "--workers", str(WORKERS)),
+        *("--loop", "uvloop", "--host", "127.0.0.1", "--port", str(port), "--no-ws"),
+        "config.asgi:application",
+    ]
+
+
+def prepare_counsel(env: dict[str, str]) -> tuple[int, str]:
+    """Migrate Counsel's database, collect its static files and make the bench's client:
+    `(user id, JWT)`."""
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     user_id, token = manage(env, "shell", "-c", SETUP_USER).split()[-2:]
-    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
-    process = procs.start(
-        "gunicorn",
-        [gunicorn, "config.wsgi", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
-        env,
-    )
-    wait_http(f"http://127.0.0.1:{port}/healthz", seconds=60, process=process, name="gunicorn")
     return int(user_id), token
+
+
+def serve_counsel(procs: Processes, env: dict[str, str], port: int, *, server: str) -> None:
+    process = procs.start(server, server_argv(server, port), env)
+    wait_http(f"http://127.0.0.1:{port}/healthz", seconds=60, process=process, name=server)
+
+
+def start_counsel(procs: Processes, env: dict[str, str], port: int) -> tuple[int, str]:
+    """Counsel prepared and on its production server: `(user id, JWT)` of the bench's client."""
+    user_id, token = prepare_counsel(env)
+    serve_counsel(procs, env, port, server="gunicorn")
+    return user_id, token
 
 
 def venv_ready(venv: Path, requirements: list[str], *, program: str) -> Path:

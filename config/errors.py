@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
+
+from config.middleware import SyncAndAsyncMiddleware
 
 logger = logging.getLogger("counsel.errors")
 
@@ -47,15 +48,9 @@ DATABASE_DOWN = "The service is briefly unavailable, please try again."
 DATABASE_RETRY_AFTER = "5"
 
 
-class DatabaseOutageMiddleware:
+class DatabaseOutageMiddleware(SyncAndAsyncMiddleware):
     """Pages whose database cannot be reached answer the "briefly unavailable" page (503)
     instead of the 500 page. Rendered without the request: its user is in the database."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DATABASE_OUTAGES):
@@ -76,7 +71,7 @@ _API_ERROR_DETAILS = {
 }
 
 
-class ApiErrorsAsJsonMiddleware:
+class ApiErrorsAsJsonMiddleware(SyncAndAsyncMiddleware):
     """Under /api/, Django's own error responses become the API's `{"detail": ...}` with the
     same status and headers: a URL no route matches, a body over DATA_UPLOAD_MAX_MEMORY_SIZE
     (413, see `config.api.bad_request`), too many fields, a host not in ALLOWED_HOSTS, a 500,
@@ -85,11 +80,16 @@ class ApiErrorsAsJsonMiddleware:
     DRF's responses are left alone: they are already in the format the client negotiated.
     Near the top of MIDDLEWARE, so that it sees the responses the other middleware give."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.is_async:
+            return self.__acall__(request)
+        return self._as_json(request, self.get_response(request))
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        return self._as_json(request, await self.get_response(request))
+
+    @staticmethod
+    def _as_json(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if (
             response.status_code < 400
             or not request.path.startswith("/api/")

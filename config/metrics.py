@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 
+from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.decorators import sync_and_async_middleware
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import (
@@ -81,20 +83,37 @@ def _endpoint(request: HttpRequest) -> str:
     return "/" + match.route
 
 
+@sync_and_async_middleware
 def http_metrics_middleware(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
+    get_response: Callable[[HttpRequest], HttpResponseBase],
+) -> Callable[[HttpRequest], HttpResponseBase]:
     """Counts and times every response. First in MIDDLEWARE, so that the time includes the
-    other middleware and the responses they give on their own are counted too."""
+    other middleware and the responses they give on their own are counted too.
 
-    def middleware(request: HttpRequest) -> HttpResponse:
-        started = time.perf_counter()
-        response = get_response(request)
+    Async under ASGI: a sync middleware would run every request, an AI call waiting on the
+    model included, in a thread of its own. A streamed response is counted and timed when it
+    is returned, before its body is sent: the body is never read here."""
+
+    def observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
         endpoint = _endpoint(request)
         method = request.method if request.method in _METHODS else "other"
         HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
-        # A streamed response is timed to its first byte: its body is sent after this returns.
         HTTP_DURATION.labels(endpoint).observe(time.perf_counter() - started)
+
+    if iscoroutinefunction(get_response):
+
+        async def amiddleware(request: HttpRequest) -> HttpResponseBase:
+            started = time.perf_counter()
+            response = await get_response(request)
+            observe(request, response, started)
+            return response
+
+        return amiddleware
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = get_response(request)
+        observe(request, response, started)
         return response
 
     return middleware

@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "config.metrics.http_metrics_middleware",  # first: times and counts every response
     "config.errors.ApiErrorsAsJsonMiddleware",  # sees every other middleware's answer
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async under ASGI
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,9 +137,18 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 # Persistent connections: a new MariaDB connection per request costs more than most requests.
 # The health check before each request's first query replaces one the server dropped.
+# They are safe under ASGI only because request threads live long: Django's stock ASGI handler
+# starts a thread per request, and each would leave its connection behind (open until the
+# server's wait_timeout) when it ends. config.asgi runs every request's sync code on one of
+# SYNC_THREADS long-lived threads per process instead, so a web process keeps at most that
+# many connections, whatever the number of requests in flight. Set 0 to close each one at the
+# end of its request (a connection pooler in front of the database, or another ASGI entry).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per web process that run requests' synchronous code under ASGI (config.asgi): sync
+# views, the pages and the admin, middleware hooks, Django's request signals.
+SYNC_THREADS = env.int("SYNC_THREADS", default=8)
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:

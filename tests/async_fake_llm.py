@@ -1,6 +1,6 @@
-"""A slow fake OpenAI-compatible model for the concurrency bench, on asyncio alone (no
-dependency): a call in flight costs a coroutine, so it can hold thousands at once, and it
-counts the most it held.
+"""A slow fake OpenAI-compatible model for the serving tests (tests/faults/test_serving.py)
+and the concurrency bench, on asyncio alone (no dependency): a call in flight costs a
+coroutine, so it can hold thousands at once, and it counts the most it held.
 
 `POST /v1/chat/completions` answers after the configured delay, or with `"stream": true`
 sends its first chunk at once and the rest spread over the delay (HTTP/1.1, keep-alive,

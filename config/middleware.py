@@ -1,0 +1,90 @@
+"""Middleware that serve sync and async requests alike: under ASGI a sync-only middleware
+makes Django run the request, an AI call waiting on the model included, in a thread of its own
+from that middleware down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, BinaryIO
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from whitenoise.middleware import WhiteNoiseMiddleware
+
+
+class SyncAndAsyncMiddleware:
+    """Django's pattern for a middleware class that runs in the mode of the chain it sits in:
+    a subclass answers `__call__` (sync, or returning `__acall__(request)` when `is_async`)
+    and `__acall__`."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.is_async:
+            return self.__acall__(request)  # type: ignore[return-value]
+        return self.get_response(request)  # type: ignore[return-value]
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        return await self.get_response(request)  # type: ignore[misc]
+
+
+# Bytes read from a static file at a time, off the event loop.
+_FILE_CHUNK = 64 * 1024
+
+
+async def _file_chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(file.read, _FILE_CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, which is sync only, answering on the event loop under ASGI: the same
+    files, headers, compressed variants, ranges and 304s, its file read in chunks off the loop
+    (Django would read a sync file body whole in a thread). Under WSGI, WhiteNoise itself."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        super().__init__(get_response)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.is_async:
+            return self.__acall__(request)  # type: ignore[return-value]
+        return super().__call__(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.autorefresh:  # DEBUG only: looks on disk at every request
+            static_file = self.find_file(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is None:
+            return await self.get_response(request)
+        served = static_file.get_response(request.method, request.META)
+        response: HttpResponseBase
+        if served.file is None:  # HEAD, 304, 405
+            response = HttpResponse(status=int(served.status))
+        else:
+            response = StreamingHttpResponse(_file_chunks(served.file), status=int(served.status))
+        del response["Content-Type"]
+        for header, value in served.headers:
+            response[header] = value
+        return response
