@@ -140,8 +140,9 @@ else:
 # They are safe under ASGI only because request threads live long: Django's stock ASGI handler
 # starts a thread per request, and each would leave its connection behind (open until the
 # server's wait_timeout) when it ends. config.asgi runs every request's sync code on one of
-# SYNC_THREADS long-lived threads per process instead, so a web process keeps at most that
-# many connections, whatever the number of requests in flight. Set 0 to close each one at the
+# SYNC_THREADS long-lived threads per process instead, and the AI path's ORM work runs on
+# AI_DB_THREADS more (config.dbpool), so a web process keeps at most SYNC_THREADS +
+# AI_DB_THREADS connections, whatever the number of requests in flight. Set 0 to close each one at the
 # end of its request (a connection pooler in front of the database, or another ASGI entry).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -292,7 +293,8 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_DEADLINE_MS = env.int("LLM_DEADLINE_MS", default=LLM_TIMEOUT_MS * 5 // 2)
 LLM_BACKOFF_BASE_MS = env.int("LLM_BACKOFF_BASE_MS", default=500)
 # Threads (and so database connections) each web process gives the AI path's ORM work
-# (config.dbpool): the most it holds however many calls wait on the model.
+# (config.dbpool), apart from SYNC_THREADS so that a slow page never delays an AI call's
+# short database work: the most it holds however many calls wait on the model.
 AI_DB_THREADS = env.int("AI_DB_THREADS", default=8)
 # Seconds each kind of answer stays cached.
 LLM_CACHE_TTL = {
