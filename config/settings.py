@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "drafting",
 ]
 
+# The config.middleware classes are Django's and django-csp's own, whose header-only hooks
+# run on the event loop under ASGI (see there). Security, CSRF and X-Frame-Options stay under
+# Django's own names, which its deploy checks look for.
 MIDDLEWARE = [
     "config.metrics.http_metrics_middleware",  # first: times and counts every response
     "config.errors.ApiErrorsAsJsonMiddleware",  # sees every other middleware's answer
@@ -86,13 +89,13 @@ MIDDLEWARE = [
     "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async under ASGI
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -142,8 +145,9 @@ else:
 # server's wait_timeout) when it ends. config.asgi runs every request's sync code on one of
 # SYNC_THREADS long-lived threads per process instead, and the AI path's ORM work runs on
 # AI_DB_THREADS more (config.dbpool), so a web process keeps at most SYNC_THREADS +
-# AI_DB_THREADS connections, whatever the number of requests in flight. Set 0 to close each one at the
-# end of its request (a connection pooler in front of the database, or another ASGI entry).
+# AI_DB_THREADS connections, whatever the number of requests in flight. Set 0 to close each
+# one at the end of its request (a connection pooler in front of the database, or another
+# ASGI entry).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -268,12 +268,14 @@ class ChatApi(AsyncAPIView):
         if data["user_id"] != request.user.pk:
             raise PermissionDenied("userId must be the id of the authenticated user.")
         context = data.get("context", {})
-        case, conversation = await db(
-            _chat_context,
-            request,
-            case_id=context.get("case_id"),
-            conversation_id=context.get("conversation_id"),
-        )
+        case, conversation = None, None
+        if context:
+            case, conversation = await db(
+                _chat_context,
+                request,
+                case_id=context.get("case_id"),
+                conversation_id=context.get("conversation_id"),
+            )
         request_id = request_id_for(request)
         if _wants_stream(request):
             stream = await chat_stream(
