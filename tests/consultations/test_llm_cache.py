@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from pytest_django.fixtures import Settings
 
-from consultations.llm.cache import cache_key, cached_call
+from consultations.llm import cache as llm_cache
+from consultations.llm.cache import cache_key
 from consultations.llm.errors import LLMUnavailable
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +28,14 @@ KEY_PARTS: dict[str, Any] = {
 }
 
 
+def cached_call(
+    *, key: str, ttl: int, compute: Callable[[], Awaitable[Any]], wait: float | None = None
+) -> tuple[Any, bool]:
+    """`cached_call` in an event loop of its own, as a sync caller (a Celery task, another
+    process) makes it: concurrent callers below share nothing but the cache."""
+    return async_to_sync(llm_cache.cached_call)(key=key, ttl=ttl, compute=compute, wait=wait)
+
+
 class Counter:
     """A compute function that counts its calls (from any thread)."""
 
@@ -34,10 +45,10 @@ class Counter:
         self.calls = 0
         self._lock = threading.Lock()
 
-    def __call__(self) -> Any:
+    async def __call__(self) -> Any:
         with self._lock:
             self.calls += 1
-        time.sleep(self.delay)
+        await asyncio.sleep(self.delay)
         return self.value
 
 
@@ -106,7 +117,7 @@ def test_value_expires_after_its_ttl() -> None:
 
 
 def test_failure_propagates_and_is_not_cached() -> None:
-    def failing() -> str:
+    async def failing() -> str:
         raise LLMUnavailable(attempts=3)
 
     with pytest.raises(LLMUnavailable):
@@ -151,9 +162,9 @@ def test_twenty_concurrent_callers_compute_once_and_all_get_the_value() -> None:
 def test_waiter_computes_itself_when_the_holder_fails() -> None:
     holding = threading.Event()
 
-    def failing() -> str:
+    async def failing() -> str:
         holding.set()
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
         raise LLMUnavailable(attempts=3)
 
     errors: list[Exception] = []
@@ -177,9 +188,9 @@ def test_waiter_computes_itself_when_the_holder_fails() -> None:
 def test_waiter_computes_itself_when_the_wait_runs_out() -> None:
     holding = threading.Event()
 
-    def slow() -> str:
+    async def slow() -> str:
         holding.set()
-        time.sleep(3.0)
+        await asyncio.sleep(3.0)
         return "slow answer"
 
     thread = threading.Thread(target=cached_call, kwargs={"key": "k", "ttl": 60, "compute": slow})
