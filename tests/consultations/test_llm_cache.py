@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +232,29 @@ def test_redis_down_means_a_miss_never_an_error(
     warnings = [r for r in caplog.records if r.name == "counsel.llm"]
     assert len(warnings) == 2  # one per call, not one per cache operation
     assert warnings[0].cache_key == "llm:chat:down"
+
+
+# --- Connections ---------------------------------------------------------------------------
+
+FDS = Path("/proc/self/fd")
+
+
+def open_sockets() -> int:
+    """The sockets this process holds open."""
+    count = 0
+    for fd in FDS.iterdir():
+        with contextlib.suppress(OSError):  # an fd closed since the listing
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+@pytest.mark.skipif(not FDS.is_dir(), reason="counts the process's sockets in /proc")
+def test_calls_from_sync_code_leave_no_connection_open() -> None:
+    cached_call(key="llm:chat:first", ttl=60, compute=Counter())
+    before = open_sockets()
+
+    for number in range(10):
+        cached_call(key=f"llm:chat:{number}", ttl=60, compute=Counter())
+
+    # Each call's event loop (as a Celery task's) lived for that call: its connections too.
+    assert open_sockets() <= before
