@@ -23,7 +23,6 @@ import logging
 import math
 import random
 import time
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from consultations.llm.errors import (
     LLMTruncated,
     LLMUnavailable,
 )
+from consultations.llm.loop_clients import LoopClients
 
 logger = logging.getLogger("counsel.llm")
 
@@ -289,15 +289,12 @@ class OpenAIProvider:
         # One client (and its pool of connections) per event loop: an async client belongs
         # to the loop it first ran in. The web server's loop lives as long as its process;
         # a sync caller's loop (a Celery task, a test) lives for one call.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
-        self._clients = weakref.WeakKeyDictionary()
+        self._clients: LoopClients[openai.AsyncOpenAI] = LoopClients(
+            close=lambda client: client.close()
+        )
 
     def _client(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = openai.AsyncOpenAI(**self._client_options)
-        return client
+        return self._clients.get(lambda: openai.AsyncOpenAI(**self._client_options))
 
     async def complete(
         self,

@@ -9,14 +9,14 @@ the staff page's sync code, and this module all see one cache.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from typing import Any, Protocol
 
 import redis.asyncio
 from django.conf import settings
 from django.core.cache import caches
 from django_redis.cache import RedisCache
+
+from consultations.llm.loop_clients import LoopClients
 
 
 class SharedStore(Protocol):
@@ -45,8 +45,7 @@ def shared_store() -> SharedStore:
 
 # One client (and its connections) per event loop and Redis address: an asyncio client
 # belongs to the loop it first ran in.
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]]
-_clients = weakref.WeakKeyDictionary()
+_clients: LoopClients[redis.asyncio.Redis] = LoopClients(close=lambda client: client.aclose())
 
 
 class _RedisStore:
@@ -57,15 +56,14 @@ class _RedisStore:
     def _redis(self) -> redis.asyncio.Redis:
         config = settings.CACHES["default"]
         location, options = config["LOCATION"], config.get("OPTIONS", {})
-        per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-        client = per_loop.get(location)
-        if client is None:
-            client = per_loop[location] = redis.asyncio.Redis.from_url(
+        return _clients.get(
+            lambda: redis.asyncio.Redis.from_url(
                 location,
                 socket_timeout=options.get("SOCKET_TIMEOUT"),
                 socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
-            )
-        return client
+            ),
+            key=location,
+        )
 
     def _key(self, key: str) -> str:
         return self.backend.make_and_validate_key(key)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -39,9 +40,12 @@ def key_for(kind: str, prompt_version: str, question: str) -> str:
 
 def ask(kind: str, prompt_version: str, question: str) -> bool:
     """Whether the answer came from the cache."""
-    _, hit = cached_call(
-        key=key_for(kind, prompt_version, question), ttl=60, compute=lambda: {"text": question}
-    )
+
+    async def answer() -> dict[str, str]:
+        return {"text": question}
+
+    key = key_for(kind, prompt_version, question)
+    _, hit = async_to_sync(cached_call)(key=key, ttl=60, compute=answer)
     return hit
 
 

@@ -12,6 +12,7 @@ from accounts.models import User
 from consultations.models import Budget, Consultation
 from tests.factories import CaseFactory, ConsultationFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply
+from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def stream_url(html: str) -> str:
 
 
 def sse_text(response: Any) -> str:
-    return b"".join(response.streaming_content).decode()
+    return streamed_body(response).decode()
 
 
 def test_a_question_is_parked_and_its_stream_answers_it_once(

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from pytest_django.fixtures import Settings
 
-from consultations.llm.cache import cache_key, cached_call
+from consultations.llm import cache as llm_cache
+from consultations.llm.cache import cache_key
 from consultations.llm.errors import LLMUnavailable
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +31,14 @@ KEY_PARTS: dict[str, Any] = {
 }
 
 
+def cached_call(
+    *, key: str, ttl: int, compute: Callable[[], Awaitable[Any]], wait: float | None = None
+) -> tuple[Any, bool]:
+    """`cached_call` in an event loop of its own, as a sync caller (a Celery task, another
+    process) makes it: concurrent callers below share nothing but the cache."""
+    return async_to_sync(llm_cache.cached_call)(key=key, ttl=ttl, compute=compute, wait=wait)
+
+
 class Counter:
     """A compute function that counts its calls (from any thread)."""
 
@@ -34,10 +48,10 @@ class Counter:
         self.calls = 0
         self._lock = threading.Lock()
 
-    def __call__(self) -> Any:
+    async def __call__(self) -> Any:
         with self._lock:
             self.calls += 1
-        time.sleep(self.delay)
+        await asyncio.sleep(self.delay)
         return self.value
 
 
@@ -106,7 +120,7 @@ def test_value_expires_after_its_ttl() -> None:
 
 
 def test_failure_propagates_and_is_not_cached() -> None:
-    def failing() -> str:
+    async def failing() -> str:
         raise LLMUnavailable(attempts=3)
 
     with pytest.raises(LLMUnavailable):
@@ -151,9 +165,9 @@ def test_twenty_concurrent_callers_compute_once_and_all_get_the_value() -> None:
 def test_waiter_computes_itself_when_the_holder_fails() -> None:
     holding = threading.Event()
 
-    def failing() -> str:
+    async def failing() -> str:
         holding.set()
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
         raise LLMUnavailable(attempts=3)
 
     errors: list[Exception] = []
@@ -177,9 +191,9 @@ def test_waiter_computes_itself_when_the_holder_fails() -> None:
 def test_waiter_computes_itself_when_the_wait_runs_out() -> None:
     holding = threading.Event()
 
-    def slow() -> str:
+    async def slow() -> str:
         holding.set()
-        time.sleep(3.0)
+        await asyncio.sleep(3.0)
         return "slow answer"
 
     thread = threading.Thread(target=cached_call, kwargs={"key": "k", "ttl": 60, "compute": slow})
@@ -218,3 +232,29 @@ def test_redis_down_means_a_miss_never_an_error(
     warnings = [r for r in caplog.records if r.name == "counsel.llm"]
     assert len(warnings) == 2  # one per call, not one per cache operation
     assert warnings[0].cache_key == "llm:chat:down"
+
+
+# --- Connections ---------------------------------------------------------------------------
+
+FDS = Path("/proc/self/fd")
+
+
+def open_sockets() -> int:
+    """The sockets this process holds open."""
+    count = 0
+    for fd in FDS.iterdir():
+        with contextlib.suppress(OSError):  # an fd closed since the listing
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+@pytest.mark.skipif(not FDS.is_dir(), reason="counts the process's sockets in /proc")
+def test_calls_from_sync_code_leave_no_connection_open() -> None:
+    cached_call(key="llm:chat:first", ttl=60, compute=Counter())
+    before = open_sockets()
+
+    for number in range(10):
+        cached_call(key=f"llm:chat:{number}", ttl=60, compute=Counter())
+
+    # Each call's event loop (as a Celery task's) lived for that call: its connections too.
+    assert open_sockets() <= before

@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import openai.resources.chat.completions.completions as completions_module
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
@@ -48,7 +49,7 @@ MESSAGES = [
 
 
 def ask(key: str = "key-1", **kwargs: object) -> Completion:
-    return get_provider().complete(messages=MESSAGES, idempotency_key=key, **kwargs)
+    return async_to_sync(get_provider().complete)(messages=MESSAGES, idempotency_key=key, **kwargs)
 
 
 def timed_ask(**kwargs: object) -> tuple[Completion, float]:
@@ -99,13 +100,13 @@ def test_the_messages_are_sent_without_the_sdks_walk_over_them(
     # The openai SDK checks every parameter against its typed definitions before sending,
     # at a cost that grows with the conversation (36 ms for 100 messages) for the same bytes.
     walked: list[dict] = []
-    walk = completions_module.maybe_transform
+    walk = completions_module.async_maybe_transform
 
-    def recording_walk(data: dict, expected_type: type) -> object:
+    async def recording_walk(data: dict, expected_type: type) -> object:
         walked.append(data)
-        return walk(data, expected_type)
+        return await walk(data, expected_type)
 
-    monkeypatch.setattr(completions_module, "maybe_transform", recording_walk)
+    monkeypatch.setattr(completions_module, "async_maybe_transform", recording_walk)
 
     ask()
 

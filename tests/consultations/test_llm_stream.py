@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator
+from collections.abc import AsyncGenerator
 from typing import Any
+
+from asgiref.sync import async_to_sync
 
 from consultations.llm.client import Completion, get_provider
 from consultations.llm.errors import LLMError, LLMTimeout, LLMTruncated, LLMUnavailable
@@ -11,19 +13,27 @@ from tests.fake_llm import Drop, FakeLLM, Reply, Status
 MESSAGES = [{"role": "user", "content": "Hello?"}]
 
 
-def drain(stream: Generator[str, None, Completion]) -> tuple[list[str], Any]:
-    """The chunks a stream yielded, and its Completion or the LLMError it ended with."""
-    chunks: list[str] = []
-    try:
-        while True:
-            chunks.append(next(stream))
-    except StopIteration as finished:
-        return chunks, finished.value
-    except LLMError as error:
-        return chunks, error
+def drain(stream: AsyncGenerator[str | Completion, None]) -> tuple[list[str], Any]:
+    """The chunks a stream yielded, and the Completion it ended with or the LLMError it
+    raised; read to its end in one event loop."""
+
+    async def read() -> tuple[list[str], Any]:
+        chunks: list[str] = []
+        try:
+            async for item in stream:
+                if isinstance(item, Completion):
+                    # The Completion is the last item: nothing may follow it.
+                    assert await anext(stream, None) is None
+                    return chunks, item
+                chunks.append(item)
+        except LLMError as error:
+            return chunks, error
+        raise AssertionError("the stream ended without its Completion")
+
+    return async_to_sync(read)()
 
 
-def open_stream() -> Generator[str, None, Completion]:
+def open_stream() -> AsyncGenerator[str | Completion, None]:
     return get_provider().stream(messages=MESSAGES, idempotency_key=uuid.uuid4().hex)
 
 
