@@ -9,6 +9,7 @@ at once, and every answer arriving whole.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import MySQLdb
 import pytest
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +36,8 @@ from tests.faults.servers import (
 )
 
 MODEL_SECONDS = 3.0
+# A stream the reader leaves: the model would write it for this long.
+STOPPED_STREAM_SECONDS = 60.0
 CONCURRENT = 100
 # Room for every request to queue behind the others where a server serves few at once.
 BURST_TIMEOUT_S = 180
@@ -64,6 +68,17 @@ def _model_stats(base_url: str) -> dict[str, int]:
     """`{"inFlight", "peak", "calls"}`: the calls the model holds now, the most it held."""
     with urllib.request.urlopen(base_url.removesuffix("/v1") + "/stats", timeout=5) as answer:
         return json.load(answer)
+
+
+def _model_reset(base_url: str, seconds: float) -> None:
+    """The model's delay from now on (a stream's chunks spread over it); its counts zeroed."""
+    reset = urllib.request.Request(
+        base_url.removesuffix("/v1") + "/reset",
+        data=json.dumps({"seconds": seconds}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(reset, timeout=5):
+        pass
 
 
 def _model_env(base_url: str) -> dict[str, str]:
@@ -124,9 +139,11 @@ def _web_threads(app: LiveApp) -> int:
 
 
 @pytest.fixture(scope="module")
-def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
+def production_app(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LiveApp, str, int]]:
     """Counsel as production runs it (gunicorn.conf.py, its processes, MariaDB, Redis) in
-    front of the slow model; the app and the model's base URL."""
+    front of the slow model; the app, the model's base URL and the database's port."""
     if sys.platform != "linux":
         pytest.skip("counts the server's threads in /proc")
     folder = tmp_path_factory.mktemp("production")
@@ -140,23 +157,15 @@ def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[L
             **_model_env(model),
         ) as app,
     ):
-        yield app, model
+        yield app, model, port
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["answered", "streamed"])
 def test_a_hundred_people_asking_at_once_all_reach_the_model_together(
-    production_app: tuple[LiveApp, str], streamed: bool
+    production_app: tuple[LiveApp, str, int], streamed: bool
 ) -> None:
-    app, model = production_app
-    with urllib.request.urlopen(
-        urllib.request.Request(
-            model.removesuffix("/v1") + "/reset",
-            data=json.dumps({"seconds": MODEL_SECONDS}).encode(),
-            method="POST",
-        ),
-        timeout=5,
-    ):
-        pass
+    app, model, _ = production_app
+    _model_reset(model, MODEL_SECONDS)
     kind = "streamed" if streamed else "answered"
     with ThreadPoolExecutor(max_workers=CONCURRENT) as clients:
         asked = [
@@ -178,6 +187,64 @@ def test_a_hundred_people_asking_at_once_all_reach_the_model_together(
     assert stats["calls"] == CONCURRENT  # each question its own call: no cache, no retry
     assert stats["peak"] == CONCURRENT, f"{stats}\n{app.log()[-3000:]}"
     assert threads_while_waiting < CONCURRENT
+
+
+def test_a_stream_the_reader_leaves_stops_the_model_and_is_recorded_cancelled(
+    production_app: tuple[LiveApp, str, int],
+) -> None:
+    """The user pressed Stop (the browser closed the connection): the server stops reading
+    the model at once, rather than for the minute the answer would still take, and records
+    what was shown as a cancelled exchange."""
+    app, model, database_port = production_app
+    _model_reset(model, STOPPED_STREAM_SECONDS)
+    host, port = app.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request(
+        "POST",
+        "/api/ai/chat",
+        body=json.dumps({"userId": app.user_id, "message": "Stop me after the first words?"}),
+        headers={
+            "Authorization": f"Bearer {app.token}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+        },
+    )
+    response = connection.getresponse()
+    assert response.status == 200
+    conversation_id = int(response.headers["X-Conversation-Id"])
+    first = response.readline()
+    while not first.startswith(b"data: "):
+        first = response.readline()
+    shown = json.loads(first.removeprefix(b"data: "))["delta"]
+    assert _model_stats(model)["inFlight"] == 1
+    connection.close()
+
+    wait_for(
+        lambda: _model_stats(model)["inFlight"] == 0,
+        what="the server to close its call to the model",
+        timeout=STOPPED_STREAM_SECONDS / 2,
+        log=app.log,
+    )
+    database = MySQLdb.connect(host="127.0.0.1", port=database_port, user="root", db="counsel")
+    try:
+
+        def recorded() -> tuple[str, str, str] | None:
+            database.commit()  # a fresh snapshot each look
+            with database.cursor() as cursor:
+                cursor.execute(
+                    "SELECT outcome, error_code, answer FROM consultations_consultation"
+                    " WHERE conversation_id = %s",
+                    (conversation_id,),
+                )
+                return cursor.fetchone()
+
+        wait_for(lambda: recorded() is not None, what="the exchange's record", log=app.log)
+        outcome, error_code, answer = recorded()
+    finally:
+        database.close()
+    assert (outcome, error_code) == ("failed", "cancelled")
+    assert answer.startswith(shown)
+    assert len(answer) < len(ANSWER)
 
 
 # --- Metrics from every process -------------------------------------------------------------
