@@ -161,6 +161,11 @@ def _refused(*, user: User, budget: Budget, call: BudgetedCall) -> BudgetExceede
     return refusal
 
 
+def budgets_apply(user: User) -> bool:
+    """Whether any monthly budget (the user's or the firm's) counts this user's calls."""
+    return _budgets_of(user).exists()
+
+
 def budget_check(*, user: User, call: BudgetedCall) -> None:
     """Raise BudgetExceeded, recorded as a refused `call`, when the user's or the firm's
     monthly budget is spent (calls in flight included). A look before the call, reserving
@@ -182,7 +187,7 @@ def budget_reserve(
     On SQLite, where SELECT ... FOR UPDATE does not exist, the transaction's BEGIN IMMEDIATE
     (settings) serialises them the same way.
     """
-    if not _budgets_of(user).exists():
+    if not budgets_apply(user):
         return None  # the common case: one query, no lock
     with transaction.atomic():
         budgets = list(_budgets_of(user).select_for_update().order_by("pk"))

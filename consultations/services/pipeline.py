@@ -14,7 +14,8 @@ drafting) goes through:
 The database work is short; while the model thinks the call holds only a coroutine: no
 thread and no database connection. A cache hit costs two trips to a database thread (the
 preparation, the record) and one to Redis; it never takes the budgets' row locks, which only
-a call that will be paid for needs.
+a call that will be paid for needs. A miss costs one trip more when a budget applies (the
+reservation), none when none does (looked up in the preparation).
 
 Cache hits are recorded too, with the tokens the cached answer originally cost (so an admin
 sees what the answer is worth) but a zero cost estimate and zero attempts (nothing was paid
@@ -37,7 +38,13 @@ from django.conf import settings
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db, db_connection_release
-from consultations.budgets import BudgetedCall, budget_check, budget_release, budget_reserve
+from consultations.budgets import (
+    BudgetedCall,
+    budget_check,
+    budget_release,
+    budget_reserve,
+    budgets_apply,
+)
 from consultations.llm.cache import cache_key, cached_call
 from consultations.llm.client import Completion, Provider, estimate_tokens, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
@@ -92,6 +99,9 @@ class AICall:
     started: float
     conversation: Conversation | None = None
     question: str = ""
+    # Whether a monthly budget counts this user's calls (looked up once, when prepared): the
+    # common case, none, then costs no more trips to the database.
+    budgeted: bool = True
     reservation: BudgetReservation | None = field(default=None, repr=False)
 
     @property
@@ -131,7 +141,7 @@ class AICall:
             return {**answered, **fallback}, False
 
     async def _ask_model(self) -> dict[str, Any]:
-        await db(self._reserve)
+        await self.reserve()
         await db_connection_release()
         if self.ask.parse is None:
             return answer_of(await self._complete())
@@ -176,8 +186,9 @@ class AICall:
         )
 
     async def reserve(self) -> None:
-        """For a caller that asks the provider itself (the stream)."""
-        await db(self._reserve)
+        """Before the provider is asked (the stream asks it itself)."""
+        if self.budgeted:
+            await db(self._reserve)
 
     async def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
         """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
@@ -218,7 +229,7 @@ class AICall:
         )
 
     def _record_answer(self, *, hit: bool, **fields: Any) -> Consultation:
-        if hit:
+        if hit and self.budgeted:
             budget_check(user=self.user, call=self._budgeted())
         return self._record(cache_hit=hit, **fields)
 
@@ -279,6 +290,7 @@ def call_prepare(
         started=time.monotonic() if started is None else started,
         conversation=conversation,
         question=question,
+        budgeted=budgets_apply(user),
     )
 
 
