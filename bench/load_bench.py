@@ -54,6 +54,11 @@ MODEL = "fake-model"
 WORKERS = os.cpu_count() or 1
 T = TypeVar("T")
 CHAT_MESSAGE = "What notice period applies when a tenant ends a residential lease?"
+# The targets (issue #20): a hit's p50 against the bare authenticated view's, at 1 and N
+# connections; our miss overhead at 1 connection; our cache hits a second against LiteLLM's.
+HIT_VS_FLOOR = 2.0
+MISS_OVERHEAD_MS = 5.0
+HITS_VS_LITELLM = 1.5
 
 
 class BenchError(Exception):
@@ -453,19 +458,23 @@ def report(results: dict[str, Result], *, seconds: int, connections: int) -> Non
         print(f"at {conns} connection(s):")
         print(
             f"  cache hit p50 / bare view p50: {hit_vs_floor:.2f}x  "
-            f"(target <= 1.5x: {verdict(hit_vs_floor <= 1.5)})"
+            f"(target <= {HIT_VS_FLOOR}x: {verdict(hit_vs_floor <= HIT_VS_FLOOR)})"
         )
-        print(
-            f"  our miss overhead (miss p50 - fake LLM p50): {overhead:.2f} ms  "
-            f"(target < 10 ms: {verdict(overhead < 10)})"
+        target = (
+            ""
+            if conns != 1
+            else f"  (target <= {MISS_OVERHEAD_MS} ms: "
+            + (f"{verdict(overhead <= MISS_OVERHEAD_MS)})")
         )
+        print(f"  our miss overhead (miss p50 - fake LLM p50): {overhead:.2f} ms{target}")
     hit = results[f"hit@{connections}"]
     if "litellm" in results:
         lite = results["litellm"]
         throughput = hit.requests_per_s / lite.requests_per_s
         print(
             f"at {connections} connections, our cache-hit throughput / LiteLLM's: "
-            f"{throughput:.2f}x  (target >= 5x: {verdict(throughput >= 5)})"
+            f"{throughput:.2f}x  (target >= {HITS_VS_LITELLM}x: "
+            f"{verdict(throughput >= HITS_VS_LITELLM)})"
         )
         print(f"our cache-hit p50 / LiteLLM's: {hit.p50_ms / lite.p50_ms:.2f}x")
     else:

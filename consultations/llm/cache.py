@@ -89,21 +89,22 @@ async def cached_call(
     wait = settings.LLM_DEADLINE_MS / 1000 + 1 if wait is None else wait
     lock_key = f"{key}:lock"
     token = uuid.uuid4().hex
-    if await store.add(lock_key, token, wait):
+    # Read again with the lock: the previous holder may have stored the value since our miss.
+    claimed, value = await store.claim(lock_key, token, wait, key=key)
+    if claimed:
+        if value is not _MISSING:
+            await store.release(lock_key, token)
+            return value, True
         try:
-            # The previous holder may have stored the value between our miss and our lock.
-            value = await store.get(key)
-            if value is not _MISSING:
-                return value, True
             value = await compute()
-            await store.set(key, value, ttl)
-            return value, False
-        finally:
-            # Not atomic: if our lock expired and another caller took it in between, we
-            # free theirs, and at worst the key is computed once more. Never a wrong value.
-            if await store.get(lock_key) == token:
-                await store.delete(lock_key)
+        except BaseException:
+            await store.release(lock_key, token)
+            raise
+        await store.set_and_release(key, value, ttl, lock=lock_key, token=token)
+        return value, False
 
+    if value is not _MISSING:
+        return value, True
     value = await _wait_for_holder(store, key, lock_key, until=time.monotonic() + wait)
     if value is not _MISSING:
         return value, True
@@ -151,14 +152,27 @@ class _FailOpenCache:
     async def get(self, key: str) -> Any:
         return await self._run("get", lambda: self.store.get(key, _MISSING), _MISSING)
 
-    async def add(self, key: str, value: str, timeout: float) -> bool:
-        return await self._run("add", lambda: self.store.add(key, value, timeout), False)
-
     async def set(self, key: str, value: Any, timeout: int) -> None:
         await self._run("set", lambda: self.store.set(key, value, timeout), None)
 
-    async def delete(self, key: str) -> None:
-        await self._run("delete", lambda: self.store.delete(key), None)
+    async def claim(self, lock: str, token: str, timeout: float, *, key: str) -> tuple[bool, Any]:
+        return await self._run(
+            "claim",
+            lambda: self.store.claim(lock, token, timeout, key=key, default=_MISSING),
+            (False, _MISSING),
+        )
+
+    async def release(self, lock: str, token: str) -> None:
+        await self._run("release", lambda: self.store.release(lock, token), None)
+
+    async def set_and_release(
+        self, key: str, value: Any, timeout: int, *, lock: str, token: str
+    ) -> None:
+        await self._run(
+            "set",
+            lambda: self.store.set_and_release(key, value, timeout, lock=lock, token=token),
+            None,
+        )
 
     async def _run(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
         if self.down:

@@ -35,6 +35,25 @@ class SharedStore(Protocol):
         A window's first count sets its end."""
         ...
 
+    # A lock is a key holding its holder's token; these take one round trip each on Redis.
+
+    async def claim(
+        self, lock: str, token: str, timeout: float, *, key: str, default: Any = None
+    ) -> tuple[bool, Any]:
+        """Take `lock` for `token` unless it is held; whether it was taken, with the value
+        under `key` as it is now."""
+        ...
+
+    async def release(self, lock: str, token: str) -> None:
+        """Free `lock` if `token` still holds it (it may have expired, and another taken it)."""
+        ...
+
+    async def set_and_release(
+        self, key: str, value: Any, timeout: float, *, lock: str, token: str
+    ) -> None:
+        """`set(key, value, timeout)`, then `release(lock, token)`."""
+        ...
+
 
 def shared_store() -> SharedStore:
     backend = caches["default"]
@@ -74,14 +93,12 @@ class _RedisStore:
 
     async def add(self, key: str, value: Any, timeout: float) -> bool:
         stored = await self._redis().set(
-            self._key(key), self.codec.encode(value), px=max(1, int(timeout * 1000)), nx=True
+            self._key(key), self.codec.encode(value), px=_ms(timeout), nx=True
         )
         return bool(stored)
 
     async def set(self, key: str, value: Any, timeout: float) -> None:
-        await self._redis().set(
-            self._key(key), self.codec.encode(value), px=max(1, int(timeout * 1000))
-        )
+        await self._redis().set(self._key(key), self.codec.encode(value), px=_ms(timeout))
 
     async def delete(self, key: str) -> bool:
         return bool(await self._redis().delete(self._key(key)))
@@ -94,6 +111,37 @@ class _RedisStore:
             pipe.incr(redis_key)
             pipe.expire(redis_key, seconds, nx=True)
         return (await pipe.execute())[::2]
+
+    async def claim(
+        self, lock: str, token: str, timeout: float, *, key: str, default: Any = None
+    ) -> tuple[bool, Any]:
+        pipe = self._redis().pipeline(transaction=False)
+        pipe.set(self._key(lock), self.codec.encode(token), px=_ms(timeout), nx=True)
+        pipe.get(self._key(key))
+        taken, raw = await pipe.execute()
+        return bool(taken), default if raw is None else self.codec.decode(raw)
+
+    async def release(self, lock: str, token: str) -> None:
+        await self._redis().eval(_RELEASE, 1, self._key(lock), self.codec.encode(token))
+
+    async def set_and_release(
+        self, key: str, value: Any, timeout: float, *, lock: str, token: str
+    ) -> None:
+        pipe = self._redis().pipeline(transaction=False)
+        pipe.set(self._key(key), self.codec.encode(value), px=_ms(timeout))
+        pipe.eval(_RELEASE, 1, self._key(lock), self.codec.encode(token))
+        await pipe.execute()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+# Deletes KEYS[1] when it holds ARGV[1] (encoded as the values are): atomic on the server.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 class _DjangoStore:
@@ -124,3 +172,20 @@ class _DjangoStore:
                 self.backend.add(key, 1, timeout=seconds)
                 counts.append(1)
         return counts
+
+    async def claim(
+        self, lock: str, token: str, timeout: float, *, key: str, default: Any = None
+    ) -> tuple[bool, Any]:
+        return self.backend.add(lock, token, timeout), self.backend.get(key, default)
+
+    async def release(self, lock: str, token: str) -> None:
+        # Not atomic between threads: at worst a lock another caller just took is freed, and
+        # a key is computed once more. Never a wrong value.
+        if self.backend.get(lock) == token:
+            self.backend.delete(lock)
+
+    async def set_and_release(
+        self, key: str, value: Any, timeout: float, *, lock: str, token: str
+    ) -> None:
+        self.backend.set(key, value, timeout)
+        await self.release(lock, token)

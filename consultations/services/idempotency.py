@@ -116,7 +116,6 @@ async def _idempotency_claim(*, user: User, idempotency_key: str) -> AsyncIterat
         yield
     finally:
         try:
-            if await store.get(lock) == token:
-                await store.delete(lock)
+            await store.release(lock, token)
         except Exception:
             logger.warning("idempotency lock not released; it expires", exc_info=True)
