@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -34,6 +33,7 @@ from consultations.ratelimit import RateLimited, rate_limit_request
 from consultations.selectors import consultations_of_case, conversation_get_owned
 from consultations.services import (
     ChatResult,
+    ParkedQuestion,
     PendingQuestion,
     chat_answer,
     chat_question_park,
@@ -79,19 +79,21 @@ def chat(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 @verified_login_required
-def ask(request: HtmxHttpRequest) -> HttpResponse:
+async def ask(request: HtmxHttpRequest) -> HttpResponse:
+    """The whole answer at once (without JavaScript): async, so that the wait on the model
+    holds no thread; the form and the page are handled in a database thread."""
     _require_staff(request.user)
     form = ChatForm(request.POST, user=request.user)
     exchange = None
-    if form.is_valid():
+    if await db(form.is_valid):
         question, case = form.cleaned_data["message"], form.cleaned_data["case"]
         try:
-            async_to_sync(rate_limit_request)(scope="chat", request=request, user=request.user)
-            result = async_to_sync(chat_answer)(
+            await rate_limit_request(scope="chat", request=request, user=request.user)
+            result = await chat_answer(
                 user=request.user,
                 message=question,
                 case=case,
-                conversation=_page_conversation(request.user, form),
+                conversation=await db(_page_conversation, request.user, form),
                 request_id=request_id_for(request),
                 endpoint=request.path,
             )
@@ -106,43 +108,46 @@ def ask(request: HtmxHttpRequest) -> HttpResponse:
     template = "consultations/chat.html"
     if request.htmx:
         template += "#ask-response"
-    return render(request, template, {"form": form, "exchange": exchange})
+    return await db(render, request, template, {"form": form, "exchange": exchange})
 
 
 @require_POST
 @verified_login_required
-def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
+async def ask_stream(request: HtmxHttpRequest) -> HttpResponse:
     _require_staff(request.user)
     form = ChatForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return render(request, "consultations/chat.html#ask-response", {"form": form})
+    partial = "consultations/chat.html#ask-response"
+    if not await db(form.is_valid):
+        return await db(render, request, partial, {"form": form})
     question, case = form.cleaned_data["message"], form.cleaned_data["case"]
     try:
-        async_to_sync(rate_limit_request)(scope="chat", request=request, user=request.user)
+        await rate_limit_request(scope="chat", request=request, user=request.user)
         # Checked again when the stream opens; here so the page can say why in words.
         call = BudgetedCall(
             kind=Consultation.Kind.CHAT, request_id=request_id_for(request), endpoint=request.path
         )
-        budget_check(user=request.user, call=call)
+        await db(budget_check, user=request.user, call=call)
     except (RateLimited, BudgetExceeded) as error:
         exchange = Exchange(question=question, case=case, error=error.detail)
-        return render(
-            request, "consultations/chat.html#ask-response", {"form": form, "exchange": exchange}
-        )
-    parked = chat_question_park(
-        user=request.user,
-        message=question,
-        case=case,
-        conversation=_page_conversation(request.user, form),
-    )
+        return await db(render, request, partial, {"form": form, "exchange": exchange})
+    parked = await db(_park, request.user, form)
     if parked is None:  # no cache to park it in: the whole answer now, as without JavaScript
-        return ask(request)
+        return await ask(request)
     url = reverse("consultations:stream", args=[parked.token])
     exchange = Exchange(question=question, case=case, stream_url=url)
     initial = {"case": case, "conversation": parked.conversation.pk}
     form = ChatForm(user=request.user, initial=initial)
     context = {"form": form, "exchange": exchange, "busy": LLMError.default_detail}
-    return render(request, "consultations/chat.html#ask-response", context)
+    return await db(render, request, partial, context)
+
+
+def _park(user: User, form: ChatForm) -> ParkedQuestion | None:
+    return chat_question_park(
+        user=user,
+        message=form.cleaned_data["message"],
+        case=form.cleaned_data["case"],
+        conversation=_page_conversation(user, form),
+    )
 
 
 @require_GET
