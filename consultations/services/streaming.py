@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -71,14 +72,13 @@ async def chat_stream(
     case, a spent budget) are raised here, before any event. A cached answer comes as one
     delta. Closing `events` (or cancelling its reader) stops the answer."""
     call = await db(
-        chat_prepare,
+        _stream_prepare,
         user=user,
         message=message,
         case=case,
         conversation=conversation,
         locale=locale,
         request_id=request_id,
-        idempotency_key="",  # a stream cannot be replayed
         endpoint=endpoint,
     )
     key = call.key()
@@ -91,10 +91,17 @@ async def chat_stream(
         events = _events(StreamDelta(answer), StreamDone(done))
     else:
         await call.reserve()
-        if call.conversation.pk is None:  # its id goes out before the answer is recorded
-            await db(call.conversation.save)
         events = _stream_events(call, key)
     return ChatStream(conversation=call.conversation, events=events)
+
+
+def _stream_prepare(**question: Any) -> AICall:
+    """`chat_prepare`, and a new conversation saved: its id goes out (in a header) before
+    the answer is recorded."""
+    call = chat_prepare(**question, idempotency_key="")  # a stream cannot be replayed
+    if call.conversation.pk is None:
+        call.conversation.save()
+    return call
 
 
 async def _events(*events: ChatStreamEvent) -> AsyncGenerator[ChatStreamEvent, None]:
