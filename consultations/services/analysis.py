@@ -8,6 +8,7 @@ labelled.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,29 +109,35 @@ async def contract_analyze(
         idempotency_key=idempotency_key,
         endpoint=endpoint,
     )
-    cached, hit = await call.answer()
     mapping = call.scrubber.mapping
-    findings = [
-        {name: restore(value, mapping) for name, value in finding.as_dict().items()}
-        for finding in merge_findings(rule_findings, cached["findings"])
-    ]
-    model_suggestions = (restore(s, mapping) for s in cached["suggestions"])
-    suggestions = list(dict.fromkeys([*suggestions_for(findings), *model_suggestions]))
-    if cached["provider"] == "offline":
-        suggestions.insert(0, _OFFLINE_ANALYSIS_NOTE)
-    elif cached.get("error_code"):
-        suggestions.insert(0, _FALLBACK_ANALYSIS_NOTE)
-    result = {"findings": findings, "riskLevel": risk_level(findings), "suggestions": suggestions}
-    consultation = await call.record_success(
-        cached=cached, hit=hit, answer=json.dumps(result, ensure_ascii=False)
-    )
+
+    def finish(cached: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        findings = [
+            {name: restore(value, mapping) for name, value in finding.as_dict().items()}
+            for finding in merge_findings(rule_findings, cached["findings"])
+        ]
+        model_suggestions = (restore(s, mapping) for s in cached["suggestions"])
+        suggestions = list(dict.fromkeys([*suggestions_for(findings), *model_suggestions]))
+        if cached["provider"] == "offline":
+            suggestions.insert(0, _OFFLINE_ANALYSIS_NOTE)
+        elif cached.get("error_code"):
+            suggestions.insert(0, _FALLBACK_ANALYSIS_NOTE)
+        result = {
+            "findings": findings,
+            "riskLevel": risk_level(findings),
+            "suggestions": suggestions,
+        }
+        return json.dumps(result, ensure_ascii=False), result
+
+    answered = await call.run(finish)
+    result = answered.result
     return AnalysisResult(
-        findings=findings,
+        findings=result["findings"],
         risk_level=result["riskLevel"],
-        suggestions=suggestions,
-        tokens_used=consultation.tokens_used,
-        cached=hit,
-        consultation=consultation,
+        suggestions=result["suggestions"],
+        tokens_used=answered.consultation.tokens_used,
+        cached=answered.hit,
+        consultation=answered.consultation,
     )
 
 

@@ -20,7 +20,7 @@ from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
 from config.errors import DomainError
-from consultations.llm.pii import Scrubber, mask_secrets, restore
+from consultations.llm.pii import Scrubber, mask_secrets
 from consultations.llm.prompts import render_prompt
 from consultations.llm.store import shared_store
 from consultations.models import Consultation, Conversation
@@ -196,10 +196,10 @@ async def chat_answer(
         idempotency_key=idempotency_key,
         endpoint=endpoint,
     )
-    cached, hit = await call.answer()
-    answer = restore(cached["text"], call.scrubber.mapping)
-    consultation = await call.record_success(cached=cached, hit=hit, answer=answer)
-    return chat_result(call, answer=answer, consultation=consultation, hit=hit)
+    answered = await call.run()
+    return chat_result(
+        call, answer=answered.result, consultation=answered.consultation, hit=answered.hit
+    )
 
 
 def _case_references(case: Case | None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Protocol
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
-from consultations.llm.pii import Scrubber, restore
+from consultations.llm.pii import Scrubber
 from consultations.llm.prompts import render_prompt
 from consultations.models import Consultation
 from consultations.policies import get_policy
@@ -96,9 +96,11 @@ async def document_draft(
         idempotency_key=idempotency_key,
         endpoint=endpoint,
     )
-    cached, hit = await call.answer()
-    text = restore(cached["text"], call.scrubber.mapping)
-    consultation = await call.record_success(cached=cached, hit=hit, answer=text)
+    answered = await call.run()
+    consultation = answered.consultation
     return DraftResult(
-        text=text, tokens_used=consultation.tokens_used, cached=hit, consultation=consultation
+        text=answered.result,
+        tokens_used=consultation.tokens_used,
+        cached=answered.hit,
+        consultation=consultation,
     )

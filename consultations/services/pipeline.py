@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 
@@ -48,13 +48,14 @@ from consultations.budgets import (
 from consultations.llm.cache import cache_key, cached_call
 from consultations.llm.client import Completion, Provider, estimate_tokens, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
-from consultations.llm.pii import Scrubber, unrestored_placeholders
+from consultations.llm.pii import Scrubber, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt
 from consultations.models import BudgetReservation, Consultation, Conversation
 from consultations.policies import Policy
 from consultations.recording import consultation_record
 
 Message = dict[str, str]
+T = TypeVar("T")
 
 
 def _no_fallback(error: LLMError) -> dict[str, Any] | None:
@@ -81,6 +82,13 @@ class Ask:
     # The answer's own fields (its `error_code` says why) when the provider failed with this
     # error, or None; never cached, so the next call asks again.
     fallback: Callable[[LLMError], dict[str, Any] | None] = _no_fallback
+
+
+@dataclass(frozen=True)
+class Answered(Generic[T]):
+    result: T  # the kind's: the text, or what it made of the answer
+    consultation: Consultation
+    hit: bool
 
 
 @dataclass
@@ -117,6 +125,21 @@ class AICall:
             params=self.ask.params,
             scrubbed_input=self.ask.messages,
         )
+
+    async def run(
+        self, finish: Callable[[Mapping[str, Any]], tuple[str, T]] | None = None
+    ) -> Answered[T]:
+        """Steps 2 and 3: the answer, finished by the kind, and its record. `finish(answer)`
+        gives what the user is shown (recorded as the answer) and the kind's own result; by
+        default both are the answer's text with its identities restored."""
+        cached, hit = await self.answer()
+        if finish is None:
+            text = restore(cached["text"], self.scrubber.mapping)
+            shown, result = text, text
+        else:
+            shown, result = finish(cached)
+        consultation = await self.record_success(cached=cached, hit=hit, answer=shown)
+        return Answered(result=result, consultation=consultation, hit=hit)
 
     async def answer(self) -> tuple[dict[str, Any], bool]:
         """`(answer, hit)`: the cached answer, else the provider's, kept for the kind's TTL.
