@@ -16,6 +16,7 @@ Contexts (all values already scrubbed):
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +38,26 @@ class RenderedPrompt:
 
 def render_prompt(name: str, context: dict[str, Any]) -> RenderedPrompt:
     template = _template(name)
-    # The backend's `render` would autoescape; a Context of our own keeps the text verbatim.
-    text = template.render(Context(context, autoescape=False))
-    # Template tags leave blank lines behind; the model does not need them.
-    text = _BLANK_RUNS.sub("\n\n", text).strip()
+    # The same small context (a chat without a case, a policy's rules) renders the same text:
+    # it is kept, since rendering a template costs more than the rest of a cache hit.
+    key = json.dumps(context, sort_keys=True, default=repr, ensure_ascii=False)
+    text = _rendered.get((template, key)) if len(key) <= _KEPT_CONTEXT_CHARS else None
+    if text is None:
+        # The backend's `render` would autoescape; a Context of our own keeps the text as is.
+        text = template.render(Context(context, autoescape=False))
+        # Template tags leave blank lines behind; the model does not need them.
+        text = _BLANK_RUNS.sub("\n\n", text).strip()
+        if len(key) <= _KEPT_CONTEXT_CHARS:
+            if len(_rendered) >= _KEPT_TEXTS:
+                _rendered.clear()
+            _rendered[template, key] = text
     return RenderedPrompt(name=name, version=_version(name, template.source), text=text)
+
+
+# Rendered texts kept, by template (a changed file is a new template) and context.
+_rendered: dict[tuple[Any, str], str] = {}
+_KEPT_TEXTS = 256
+_KEPT_CONTEXT_CHARS = 4096
 
 
 def prompt_version(name: str) -> str:
