@@ -336,6 +336,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A draft's job spends nearly all its time waiting on the model, so a worker runs its jobs on
+# threads, which wait cheaply, rather than one process per job (prefork): `celery -A config
+# worker` alone takes both from here (a --pool or --concurrency on its command line still
+# wins). A thread holds a database connection only while it runs a job (Celery's Django fixup
+# closes it before and after each task, whatever CONN_MAX_AGE says), so a worker process holds
+# at most CELERY_WORKER_CONCURRENCY + 1 of them (its main thread's, for `drafts_recover`).
+# With prefetch 1 the broker hands a worker as many unacknowledged jobs as it has threads.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=64)
 CELERY_TASK_ALWAYS_EAGER = False
 # Workers log JSON lines like the web processes.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,8 +1,11 @@
 """Drafting's Celery task, and the worker step that recovers drafts whose job was lost.
 
-`draft_generate_task` acknowledges its message only when it has finished (`acks_late`), and
-hands it back when its worker process dies (`reject_on_worker_lost`), so a killed job is run
-again; `drafting.services.draft_generate` makes running it twice harmless.
+`draft_generate_task` acknowledges its message only when it has finished (`acks_late`), so a
+job whose worker dies is run again: the worker runs its jobs on threads (settings'
+CELERY_WORKER_POOL), and when the process dies, its broker connection closes and RabbitMQ hands
+every job it had not acknowledged to another worker. `reject_on_worker_lost` does the same for
+a prefork pool process that dies under a living worker. `drafting.services.draft_generate`
+makes running a job twice harmless.
 """
 
 from __future__ import annotations
@@ -73,8 +76,9 @@ class DraftRecovery(bootsteps.StartStopStep):
 
 
 def _recover() -> None:
-    # The worker's main process runs this, not a pool process: the connection is closed
-    # after each run so that a pool process forked later never shares it.
+    # The worker's main thread runs this, not a job's thread: its connection is closed after
+    # each run, so that between runs it holds none (and a prefork pool process forked later
+    # never shares it).
     close_old_connections()
     try:
         drafts_recover()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -41,10 +42,10 @@ def _fake_llm_env(fake_llm: FakeLLM, **extra: str) -> dict[str, str]:
     }
 
 
-def _request_async(api: APIClient) -> str:
+def _request_async(api: APIClient, **inputs: str) -> str:
     response = api.post(
         GENERATE,
-        {"type": "nda", "inputs": dict(NDA.example_inputs)},
+        {"type": "nda", "inputs": {**NDA.example_inputs, **inputs}},
         format="json",
         headers={"Prefer": "respond-async"},
     )
@@ -131,3 +132,58 @@ def test_a_job_whose_worker_is_killed_is_finished_exactly_once_by_another_worker
     )
     assert succeeded.count() == 1
     assert draft.consultation == succeeded.get()
+
+
+@pytest.mark.skipif(
+    not settings.CELERY_BROKER_URL.startswith("amqp://"),
+    reason="only RabbitMQ hands back a killed worker's jobs; the filesystem broker loses them "
+    "and the lease recovery re-queues them (the test above)",
+)
+def test_every_job_a_killed_worker_was_running_comes_back_from_the_broker_and_is_drafted_once(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    # One worker process runs several jobs at once on its threads: each draft's call to the
+    # model hangs there until the worker is killed; later calls answer at once. The lease
+    # outlasts the test, so only the broker, handing back the jobs the dead worker never
+    # acknowledged, can bring them back. Each draft its own purpose: drafts that differ only
+    # in names would share one cached answer, and the model would be asked once.
+    in_flight = 3
+    fake_llm.script(*[Delay(30.0, Reply(text=MODEL_TEXT))] * in_flight)
+    fake_llm.default = Reply(text=MODEL_TEXT)
+    env = _fake_llm_env(
+        fake_llm,
+        DRAFT_LEASE_SECONDS="600",
+        CELERY_WORKER_CONCURRENCY=str(in_flight),
+        # Longer than the wait before the kill, so no call gives up before it.
+        LLM_TIMEOUT_MS="10000",
+        LLM_DEADLINE_MS="10000",
+    )
+    first = celery_worker_process(**env)
+    api = api_client_for(client_user)
+    urls = [_request_async(api, purpose=f"evaluating project {n}") for n in range(in_flight)]
+    _poll(api, urls[0], lambda status: len(fake_llm.requests) == in_flight)
+    task_ids = sorted(Draft.objects.values_list("task_id", flat=True))
+
+    first.kill()
+    celery_worker_process(**env)
+    finished = [
+        _poll(api, url, lambda status: status["status"] in ("drafted", "failed"))[-1]
+        for url in urls
+    ]
+
+    assert [status["status"] for status in finished] == ["drafted"] * in_flight
+    drafts = list(Draft.objects.all())
+    # The very jobs the broker handed back, each claimed once by each worker.
+    assert sorted(draft.task_id for draft in drafts) == task_ids
+    assert [draft.attempts for draft in drafts] == [2] * in_flight
+    assert all("Northwind Analytics Ltd" in draft.text for draft in drafts)
+    assert len(fake_llm.requests) == 2 * in_flight
+    succeeded = Consultation.objects.filter(
+        kind=Consultation.Kind.DRAFT, outcome=Consultation.Outcome.OK
+    )
+    assert sorted(draft.consultation_id for draft in drafts) == sorted(
+        succeeded.values_list("pk", flat=True)
+    )
