@@ -343,7 +343,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # closes it before and after each task, whatever CONN_MAX_AGE says), so a worker process holds
 # at most CELERY_WORKER_CONCURRENCY + 1 of them (its main thread's, for `drafts_recover`).
 # With prefetch 1 the broker hands a worker as many unacknowledged jobs as it has threads.
-CELERY_WORKER_POOL = "threads"
+# CELERY_WORKER_POOL=prefork goes back to a process per job (`--pool prefork` cannot: Celery
+# reads that option's default value as "take the settings' pool").
+CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=64)
 CELERY_TASK_ALWAYS_EAGER = False
 # Workers log JSON lines like the web processes.
