@@ -464,8 +464,13 @@ def request_draft(base: str, auth: dict[str, str]) -> tuple[int, str, float]:
     return accepted["draftId"], base + accepted["statusUrl"], sent
 
 
+def finish_deadline(count: int) -> float:
+    """When waiting for `count` drafts gives up: generous, only a hang should reach it."""
+    return time.monotonic() + 120 + count * 5
+
+
 def wait_finished(db: Database, where: str, params: tuple[Any, ...], count: int) -> list[DraftRow]:
-    deadline = time.monotonic() + 120 + count * 5
+    deadline = finish_deadline(count)
     while time.monotonic() < deadline:
         rows = db.drafts(where, params)
         if len(rows) == count and all(row.status in _FINISHED for row in rows):
@@ -496,7 +501,10 @@ def singles(db: Database, base: str, auth: dict[str, str], count: int, llm_ms: i
     sent: dict[int, float] = {}
     for _ in range(count):
         draft_id, status_url, sent[draft_id] = request_draft(base, auth)
+        deadline = finish_deadline(1)
         while get_json(status_url, auth)["status"] not in _FINISHED:
+            if time.monotonic() > deadline:
+                raise BenchError(f"draft {draft_id} was not finished in time")
             time.sleep(POLL_SECONDS)
     rows = wait_finished(db, "id IN %s", (tuple(sent),), count)
     return result("singles", llm_ms, rows, sent, min(sent.values()))

@@ -17,7 +17,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from celery import bootsteps, shared_task
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from config.celery import app
 from config.errors import DomainError
@@ -35,8 +35,10 @@ RETRY_BACKOFF_SECONDS = 5
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
 def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
-    """Draft `draft_id`, retrying a busy or slow AI `max_retries` times before giving up."""
+    """Draft `draft_id`, retrying a busy or slow AI, or an unreachable database,
+    `max_retries` times before giving up."""
     will_retry = self.request.retries < self.max_retries
+    backoff = RETRY_BACKOFF_SECONDS * 2**self.request.retries
     try:
         async_to_sync(draft_generate)(
             draft_id=draft_id,
@@ -47,9 +49,14 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
     except TRANSIENT_LLM_ERRORS as exc:
         if not will_retry:
             return  # the service marked the draft failed
-        countdown = max(exc.retry_after, RETRY_BACKOFF_SECONDS * 2**self.request.retries)
         # Jitter, so drafts that failed together do not all retry in the same second.
-        raise self.retry(exc=exc, countdown=countdown + random.uniform(0, 1)) from exc
+        countdown = max(exc.retry_after, backoff) + random.uniform(0, 1)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except (OperationalError, InterfaceError) as exc:
+        # The database refused or dropped the connection (too many connections, a restart).
+        # A failed task is acknowledged, and a draft still queued under this task's id is
+        # never taken up again by the recovery: the retry is this job's only way back.
+        raise self.retry(exc=exc, countdown=backoff + random.uniform(0, 1)) from exc
     except DomainError:
         return  # permanent (misconfigured, bad output, stale inputs, budget spent): failed
 
