@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import MySQLdb
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -187,3 +191,61 @@ def test_every_job_a_killed_worker_was_running_comes_back_from_the_broker_and_is
     assert sorted(draft.consultation_id for draft in drafts) == sorted(
         succeeded.values_list("pk", flat=True)
     )
+
+
+@contextmanager
+def _account_with_one_connection() -> Iterator[dict[str, Any]]:
+    """A MariaDB account on the test database that may hold one connection at a time (as a
+    full server, at max_connections, refuses one more): its MySQLdb connect arguments."""
+    db = connection.settings_dict
+    user, password = f"h_one_{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE USER %s@'%%' IDENTIFIED BY %s WITH MAX_USER_CONNECTIONS 1", [user, password]
+        )
+        cursor.execute(f"GRANT ALL ON `{db['NAME']}`.* TO %s@'%%'", [user])
+    try:
+        yield {
+            "host": db["HOST"] or "127.0.0.1",
+            "port": int(db["PORT"] or 3306),
+            "user": user,
+            "password": password,
+            "database": db["NAME"],
+        }
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP USER %s@'%%'", [user])
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.mysql",
+    reason="a limit on one account's connections is MariaDB's",
+)
+def test_a_job_the_database_refuses_is_retried_and_drafted_once_the_database_has_room(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    fake_llm.default = Reply(text=MODEL_TEXT)
+    with _account_with_one_connection() as account:
+        worker = celery_worker_process(
+            **_fake_llm_env(fake_llm),
+            DATABASE_URL=(
+                f"mysql://{account['user']}:{account['password']}@{account['host']}:"
+                f"{account['port']}/{account['database']}"
+            ),
+        )
+        # The test holds the account's one connection: the job finds the database full.
+        held = MySQLdb.connect(**account)
+        api = api_client_for(client_user)
+        url = _request_async(api)
+        _poll(api, url, lambda status: "retry: Retry in" in worker.log())
+        held.close()
+        finished = _poll(api, url, lambda status: status["status"] in ("drafted", "failed"))
+
+    assert finished[-1]["status"] == "drafted"
+    draft = Draft.objects.get()
+    assert draft.attempts == 1  # the refused job never claimed it
+    assert "Northwind Analytics Ltd" in draft.text
+    assert len(fake_llm.requests) == 1
