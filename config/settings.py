@@ -338,11 +338,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A draft's job spends nearly all its time waiting on the model, so a worker runs its jobs on
 # threads, which wait cheaply, rather than one process per job (prefork): `celery -A config
-# worker` alone takes both from here (a --pool or --concurrency on its command line still
-# wins). A thread holds a database connection only while it runs a job (Celery's Django fixup
-# closes it before and after each task, whatever CONN_MAX_AGE says), so a worker process holds
-# at most CELERY_WORKER_CONCURRENCY + 1 of them (its main thread's, for `drafts_recover`).
-# With prefetch 1 the broker hands a worker as many unacknowledged jobs as it has threads.
+# worker` alone takes both from here (a --concurrency on its command line still wins). Each
+# thread awaits its job on the process's one event loop (drafting.tasks), whose database work
+# runs in config.dbpool's AI_DB_THREADS threads: a worker process holds at most AI_DB_THREADS
+# + 1 database connections (the one more: its main thread's, for `drafts_recover`), however
+# many threads. With prefetch 1 the broker hands a worker as many unacknowledged jobs as it
+# has threads.
 # CELERY_WORKER_POOL=prefork goes back to a process per job (`--pool prefork` cannot: Celery
 # reads that option's default value as "take the settings' pool").
 CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")

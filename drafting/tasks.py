@@ -10,9 +10,13 @@ makes running a job twice harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import random
-from typing import Any
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from celery import bootsteps, shared_task
@@ -32,6 +36,8 @@ logger = logging.getLogger("counsel.drafting")
 # Seconds before the first retry of a busy AI; doubled for each later one (5, 10, 20).
 RETRY_BACKOFF_SECONDS = 5
 
+T = TypeVar("T")
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
 def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
@@ -40,7 +46,9 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
     will_retry = self.request.retries < self.max_retries
     backoff = RETRY_BACKOFF_SECONDS * 2**self.request.retries
     try:
-        async_to_sync(draft_generate)(
+        _awaited(
+            draft_generate,
+            eager=self.request.is_eager,
             draft_id=draft_id,
             request_id=request_id,
             task_id=self.request.id,
@@ -59,6 +67,37 @@ def draft_generate_task(self: Any, draft_id: int, request_id: str) -> None:
         raise self.retry(exc=exc, countdown=backoff + random.uniform(0, 1)) from exc
     except DomainError:
         return  # permanent (misconfigured, bad output, stale inputs, budget spent): failed
+
+
+def _awaited(job: Callable[..., Coroutine[Any, Any, T]], /, *, eager: bool, **kwargs: Any) -> T:
+    """`await job(**kwargs)`, waited for in this thread.
+
+    In a worker, on the worker process's one event loop (`_event_loop`): the model's and
+    Redis's clients and their connections serve every job, and the job's database work runs
+    in config.dbpool's threads, so a worker process holds at most AI_DB_THREADS database
+    connections however many of its jobs wait on the model. `async_to_sync` would instead
+    make a loop, and new clients, for every job. Run eagerly (a test), through
+    `async_to_sync` like any sync caller, inside the caller's transaction.
+    """
+    if eager:
+        return async_to_sync(job)(**kwargs)
+    return asyncio.run_coroutine_threadsafe(job(**kwargs), _event_loop()).result()
+
+
+_loop_lock = threading.Lock()
+_loops: dict[int, asyncio.AbstractEventLoop] = {}
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop for drafting's jobs, running in a thread of its own from
+    the first job on. Keyed by process: a prefork pool process starts its own after its fork,
+    which no thread survives."""
+    with _loop_lock:
+        loop = _loops.get(os.getpid())
+        if loop is None:
+            loop = _loops[os.getpid()] = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="drafting-loop", daemon=True).start()
+        return loop
 
 
 class DraftRecovery(bootsteps.StartStopStep):

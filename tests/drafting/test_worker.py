@@ -231,6 +231,8 @@ def test_a_job_the_database_refuses_is_retried_and_drafted_once_the_database_has
     with _account_with_one_connection() as account:
         worker = celery_worker_process(
             **_fake_llm_env(fake_llm),
+            # The worker's jobs do their database work on one connection.
+            AI_DB_THREADS="1",
             DATABASE_URL=(
                 f"mysql://{account['user']}:{account['password']}@{account['host']}:"
                 f"{account['port']}/{account['database']}"
