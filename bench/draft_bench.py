@@ -64,6 +64,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import django
 import MySQLdb
 from django_otp.oath import totp
 from kombu import Connection
@@ -86,7 +87,13 @@ from bench.load_bench import (
     start_counsel,
     start_fake_llm,
 )
-from drafting.doctypes.catalogue import NDA
+
+# The document types import Django's auth (through the API errors): the bench reads NDA's
+# fields with the embedded default settings, and never touches their database.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from drafting.doctypes.catalogue import NDA  # noqa: E402
 
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 QUEUE = f"counsel-draftbench-{secrets.token_hex(4)}"
