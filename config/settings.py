@@ -336,6 +336,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A draft's job spends nearly all its time waiting on the model, so a worker runs its jobs on
+# threads, which wait cheaply, rather than one process per job (prefork): `celery -A config
+# worker` alone takes both from here (a --concurrency on its command line still wins). Each
+# thread awaits its job on the process's one event loop (drafting.tasks), whose database work
+# runs in config.dbpool's AI_DB_THREADS threads: a worker process holds at most AI_DB_THREADS
+# + 1 database connections (the one more: its main thread's, for `drafts_recover`), however
+# many threads. With prefetch 1 the broker hands a worker as many unacknowledged jobs as it
+# has threads.
+# CELERY_WORKER_POOL=prefork goes back to a process per job (`--pool prefork` cannot: Celery
+# reads that option's default value as "take the settings' pool").
+CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=64)
 CELERY_TASK_ALWAYS_EAGER = False
 # Workers log JSON lines like the web processes.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

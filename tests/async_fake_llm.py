@@ -1,6 +1,6 @@
-"""A slow fake OpenAI-compatible model for the serving tests (tests/faults/test_serving.py)
-and the concurrency bench, on asyncio alone (no dependency): a call in flight costs a
-coroutine, so it can hold thousands at once, and it counts the most it held.
+"""A slow fake OpenAI-compatible model for the serving tests (tests/faults/test_serving.py),
+the concurrency bench and the drafting bench, on asyncio alone (no dependency): a call in
+flight costs a coroutine, so it can hold thousands at once, and it counts the most it held.
 
 `POST /v1/chat/completions` answers after the configured delay, or with `"stream": true`
 sends its first chunk at once and the rest spread over the delay (HTTP/1.1, keep-alive,
@@ -45,6 +45,7 @@ STATUS_TEXT = {200: "OK", 400: "Bad Request", 404: "Not Found"}
 @dataclass
 class Model:
     seconds: float
+    text: str = ANSWER
     in_flight: int = 0
     peak: int = 0
     calls: int = 0
@@ -144,7 +145,7 @@ async def complete(writer: asyncio.StreamWriter, model: Model, request: Request)
             await stream(writer, model, body, request.body)
         else:
             await asyncio.sleep(model.seconds)
-            await send_json(writer, 200, _completion(Reply(text=ANSWER, model=body["model"])))
+            await send_json(writer, 200, _completion(Reply(text=model.text, model=body["model"])))
     finally:
         model.in_flight -= 1
 
@@ -175,12 +176,12 @@ async def serve_connection(
             await writer.wait_closed()
 
 
-async def main(seconds: float) -> None:
-    model = Model(seconds=seconds)
+async def main(seconds: float, text: str, port: int) -> None:
+    model = Model(seconds=seconds, text=text)
     server = await asyncio.start_server(
         lambda reader, writer: serve_connection(model, reader, writer),
         "127.0.0.1",
-        0,
+        port,
         backlog=4096,
     )
     port = server.sockets[0].getsockname()[1]
@@ -196,4 +197,7 @@ async def main(seconds: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="the model's delay")
-    asyncio.run(main(parser.parse_args().seconds))
+    parser.add_argument("--text", default=ANSWER, help="the answer to every plain completion")
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.text, args.port))

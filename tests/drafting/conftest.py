@@ -3,7 +3,8 @@
 `celery_worker_process` starts `celery -A config worker` as a separate process on the test
 database, the same Redis and the same broker as the tests (the filesystem broker folder
 locally, RabbitMQ in CI), listening on a queue of its own for this test session so that
-concurrent runs never take each other's jobs.
+concurrent runs never take each other's jobs. Its pool is production's, from the settings (a
+pool of threads inside the one process), with fewer threads unless a test asks for more.
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once, as the OOM killer would."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL the worker process, as the OOM killer would: its pool's threads, and every
+        job they run, die with it."""
+        self.process.kill()
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
         # Killed rather than shut down: even a cold shutdown takes five seconds, and nothing
         # a test left behind needs the worker's goodbye (the queue is this session's own).
+        # The whole process group, should a pool ever have processes of its own.
         if self.process.poll() is None:
-            self.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +93,8 @@ def celery_worker_process(
     """`start(**env)` starts a ready worker; each is stopped when the test ends.
 
     The keyword arguments are environment variables for the worker (LLM_PROVIDER,
-    LLM_BASE_URL, DRAFT_LEASE_SECONDS...); by default it drafts with the offline provider.
+    LLM_BASE_URL, DRAFT_LEASE_SECONDS, CELERY_WORKER_CONCURRENCY...); by default it drafts
+    with the offline provider on 4 threads.
     """
     workers: list[WorkerProcess] = []
 
@@ -103,6 +108,8 @@ def celery_worker_process(
             "CELERY_QUEUE": _worker_queue,
             "LLM_PROVIDER": "offline",
             "LLM_API_KEY": "",
+            # Enough to run several jobs at once; few, as test runs share the database server.
+            "CELERY_WORKER_CONCURRENCY": "4",
             **extra_env,
         }
         log_path = tmp_path / f"worker-{len(workers) + 1}.log"
@@ -113,10 +120,6 @@ def celery_worker_process(
                     "-A",
                     "config",
                     "worker",
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    "1",
                     "--loglevel",
                     "INFO",
                     "--hostname",

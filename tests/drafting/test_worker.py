@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import MySQLdb
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -41,10 +46,10 @@ def _fake_llm_env(fake_llm: FakeLLM, **extra: str) -> dict[str, str]:
     }
 
 
-def _request_async(api: APIClient) -> str:
+def _request_async(api: APIClient, **inputs: str) -> str:
     response = api.post(
         GENERATE,
-        {"type": "nda", "inputs": dict(NDA.example_inputs)},
+        {"type": "nda", "inputs": {**NDA.example_inputs, **inputs}},
         format="json",
         headers={"Prefer": "respond-async"},
     )
@@ -131,3 +136,118 @@ def test_a_job_whose_worker_is_killed_is_finished_exactly_once_by_another_worker
     )
     assert succeeded.count() == 1
     assert draft.consultation == succeeded.get()
+
+
+@pytest.mark.skipif(
+    not settings.CELERY_BROKER_URL.startswith("amqp://"),
+    reason="only RabbitMQ hands back a killed worker's jobs; the filesystem broker loses them "
+    "and the lease recovery re-queues them (the test above)",
+)
+def test_every_job_a_killed_worker_was_running_comes_back_from_the_broker_and_is_drafted_once(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    # One worker process runs several jobs at once on its threads: each draft's call to the
+    # model hangs there until the worker is killed; later calls answer at once. The lease
+    # outlasts the test, so only the broker, handing back the jobs the dead worker never
+    # acknowledged, can bring them back. Each draft its own purpose: drafts that differ only
+    # in names would share one cached answer, and the model would be asked once.
+    in_flight = 3
+    fake_llm.script(*[Delay(30.0, Reply(text=MODEL_TEXT))] * in_flight)
+    fake_llm.default = Reply(text=MODEL_TEXT)
+    env = _fake_llm_env(
+        fake_llm,
+        DRAFT_LEASE_SECONDS="600",
+        CELERY_WORKER_CONCURRENCY=str(in_flight),
+        # Longer than the wait before the kill, so no call gives up before it.
+        LLM_TIMEOUT_MS="10000",
+        LLM_DEADLINE_MS="10000",
+    )
+    first = celery_worker_process(**env)
+    api = api_client_for(client_user)
+    urls = [_request_async(api, purpose=f"evaluating project {n}") for n in range(in_flight)]
+    _poll(api, urls[0], lambda status: len(fake_llm.requests) == in_flight)
+    task_ids = sorted(Draft.objects.values_list("task_id", flat=True))
+
+    first.kill()
+    celery_worker_process(**env)
+    finished = [
+        _poll(api, url, lambda status: status["status"] in ("drafted", "failed"))[-1]
+        for url in urls
+    ]
+
+    assert [status["status"] for status in finished] == ["drafted"] * in_flight
+    drafts = list(Draft.objects.all())
+    # The very jobs the broker handed back, each claimed once by each worker.
+    assert sorted(draft.task_id for draft in drafts) == task_ids
+    assert [draft.attempts for draft in drafts] == [2] * in_flight
+    assert all("Northwind Analytics Ltd" in draft.text for draft in drafts)
+    assert len(fake_llm.requests) == 2 * in_flight
+    succeeded = Consultation.objects.filter(
+        kind=Consultation.Kind.DRAFT, outcome=Consultation.Outcome.OK
+    )
+    assert sorted(draft.consultation_id for draft in drafts) == sorted(
+        succeeded.values_list("pk", flat=True)
+    )
+
+
+@contextmanager
+def _account_with_one_connection() -> Iterator[dict[str, Any]]:
+    """A MariaDB account on the test database that may hold one connection at a time (as a
+    full server, at max_connections, refuses one more): its MySQLdb connect arguments."""
+    db = connection.settings_dict
+    user, password = f"h_one_{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE USER %s@'%%' IDENTIFIED BY %s WITH MAX_USER_CONNECTIONS 1", [user, password]
+        )
+        cursor.execute(f"GRANT ALL ON `{db['NAME']}`.* TO %s@'%%'", [user])
+    try:
+        yield {
+            "host": db["HOST"] or "127.0.0.1",
+            "port": int(db["PORT"] or 3306),
+            "user": user,
+            "password": password,
+            "database": db["NAME"],
+        }
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP USER %s@'%%'", [user])
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.mysql",
+    reason="a limit on one account's connections is MariaDB's",
+)
+def test_a_job_the_database_refuses_is_retried_and_drafted_once_the_database_has_room(
+    celery_worker_process: Callable[..., WorkerProcess],
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    fake_llm.default = Reply(text=MODEL_TEXT)
+    with _account_with_one_connection() as account:
+        worker = celery_worker_process(
+            **_fake_llm_env(fake_llm),
+            # The worker's jobs do their database work on one connection.
+            AI_DB_THREADS="1",
+            DATABASE_URL=(
+                f"mysql://{account['user']}:{account['password']}@{account['host']}:"
+                f"{account['port']}/{account['database']}"
+            ),
+        )
+        # The test holds the account's one connection: the job finds the database full.
+        held = MySQLdb.connect(**account)
+        api = api_client_for(client_user)
+        url = _request_async(api)
+        _poll(api, url, lambda status: "retry: Retry in" in worker.log())
+        held.close()
+        finished = _poll(api, url, lambda status: status["status"] in ("drafted", "failed"))
+
+    assert finished[-1]["status"] == "drafted"
+    draft = Draft.objects.get()
+    assert draft.attempts == 1  # the refused job never claimed it
+    assert "Northwind Analytics Ltd" in draft.text
+    assert len(fake_llm.requests) == 1

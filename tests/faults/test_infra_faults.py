@@ -236,8 +236,10 @@ def test_workers_killed_again_and_again_during_a_batch_still_end_each_draft_exac
     )
     fake_llm.default = answer
     # A short lease: with the filesystem broker a killed worker's job is lost, and found
-    # again only once its lease ran out (RabbitMQ hands it back at once).
-    env = _fake_llm_env(fake_llm, DRAFT_LEASE_SECONDS="6")
+    # again only once its lease ran out (RabbitMQ hands it back at once). One job at a time,
+    # so that each kill interrupts exactly the draft waiting on that request (several jobs of
+    # one worker killed at once: tests/drafting/test_worker.py).
+    env = _fake_llm_env(fake_llm, DRAFT_LEASE_SECONDS="6", CELERY_WORKER_CONCURRENCY="1")
     worker = celery_worker_process(**env)
     # Each row its own purpose: rows that differ only in names (scrubbed to placeholders)
     # would share one cached answer, and the model would be asked once for the whole batch.
