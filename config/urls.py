@@ -10,6 +10,9 @@ from config import health, metrics
 handler400 = "config.api.bad_request"
 
 urlpatterns = [
+    # First: the AI endpoints are the busiest, and Django tries the patterns in order.
+    path("api/ai/", include("consultations.api_urls")),
+    path("api/ai/", include("drafting.api_urls")),
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -21,8 +24,6 @@ urlpatterns = [
     path("drafting/", include("drafting.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/cases/", include("cases.api_urls")),
-    path("api/ai/", include("consultations.api_urls")),
-    path("api/ai/", include("drafting.api_urls")),
     path("api/admin/", include("consultations.admin_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the

@@ -19,6 +19,7 @@ key's body, a birth place's words), a small function reads the run once and chec
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections import Counter
@@ -813,8 +814,11 @@ def _is_phone(match: re.Match[str]) -> bool:
     return not national or sum(char.isdigit() for char in number) in (10, 11)
 
 
-def _person_finder(known_names: Iterable[str]) -> Finder | None:
-    """Full names anywhere, case-insensitively; a surname alone only after a title."""
+@functools.lru_cache(maxsize=1024)
+def _person_finder(known_names: frozenset[str]) -> Finder | None:
+    """Full names anywhere, case-insensitively; a surname alone only after a title. Kept
+    per set of names (the caller's and a case's parties recur): building it costs more than
+    scrubbing a question."""
     names = {" ".join(name.split()) for name in known_names}
     # Capitals as typed in a heading: "WEIß" is "WEISS", which ignoring case does not match.
     names |= {name.upper() for name in names}
@@ -845,7 +849,7 @@ def _person_finder(known_names: Iterable[str]) -> Finder | None:
 def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
     # Emails before names and phones (they contain both); addresses before phones (house
     # numbers and ZIP codes are digits).
-    person = _person_finder(known_names)
+    person = _person_finder(frozenset(known_names))
     return (
         (EntityType.EMAIL, _when(_has("@"), _find_emails)),
         *(((EntityType.PERSON, person),) if person else ()),
