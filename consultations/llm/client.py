@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import itertools
 import json
 import logging
 import math
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+import aiohttp
 import httpx2
 import openai
 from django.conf import settings
@@ -67,7 +67,6 @@ _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _BACKOFF_CAP_FACTOR = 8
 # An attempt given less time than this cannot succeed; retrying into it only wastes a call.
 _MIN_ATTEMPT_S = 0.05
-_CLIENTS_PER_LOOP = 8
 
 
 @dataclass(frozen=True)
@@ -288,21 +287,23 @@ class OpenAIProvider:
             # A body of the wrong shape raises instead of becoming a half-empty object.
             "_strict_response_validation": True,
         }
-        # Clients (and their pools of connections) per event loop: an async client belongs
+        # One client (and its pool of connections) per event loop: an async client belongs
         # to the loop it first ran in. The web server's loop lives as long as its process;
         # a sync caller's loop (a Celery task, a test) lives for one call.
         self._clients: LoopClients[openai.AsyncOpenAI] = LoopClients(
             close=lambda client: client.close()
         )
-        self._turn = itertools.count()
 
     def _client(self) -> openai.AsyncOpenAI:
-        # Several clients a loop, in turn: the HTTP pool under one makes a pass over all its
-        # connections each time a request starts or ends, which with hundreds of calls in
-        # flight cost more CPU than the rest of the request (measured under the concurrency
-        # bench); smaller pools keep each pass short.
-        shard = next(self._turn) % _CLIENTS_PER_LOOP
-        return self._clients.get(lambda: openai.AsyncOpenAI(**self._client_options), key=shard)
+        # The SDK's aiohttp transport rather than its default one: half the CPU a call
+        # (measured: 0.6 against 1.1 ms), and its pool does not walk every connection each
+        # time a request starts or ends, which with hundreds in flight cost more than the rest
+        # of a request. The timeouts are the same, per socket read.
+        return self._clients.get(
+            lambda: openai.AsyncOpenAI(
+                **self._client_options, http_client=openai.DefaultAioHttpClient()
+            )
+        )
 
     async def complete(
         self,
@@ -646,8 +647,10 @@ _SDK_ERRORS = (openai.APIError, json.JSONDecodeError, UnicodeDecodeError)
 def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
     # Order matters: APITimeoutError is an APIConnectionError, and APIResponseValidationError
     # is neither a status error nor a connection error.
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) and not _closed_by_server(exc):
         return _Failure(LLMTimeout, "timeout", retryable=True)
+    if isinstance(exc, openai.APITimeoutError):
+        return _Failure(LLMUnavailable, "unavailable", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
         return _Failure(LLMUnavailable, "unavailable", retryable=True)
     if isinstance(exc, openai.APIStatusError):
@@ -671,6 +674,17 @@ def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
         return _Failure(LLMBadOutput, "bad_output", retryable=bad_bodies == 0, upstream_status=200)
     # A bare APIError: the provider reported an error in a way none of the above covers.
     return _Failure(LLMRejected, "rejected", retryable=False)
+
+
+def _closed_by_server(exc: BaseException) -> bool:
+    """Whether a timeout the SDK reports was a connection the server closed or reset: the
+    aiohttp transport reports any lost connection as a connect timeout."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def _response_formats(json_schema: Mapping[str, Any] | None) -> tuple[Any, ...]:
