@@ -32,13 +32,13 @@ import pytest
 import uvicorn
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.handlers.asgi import ASGIHandler
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from config.asgi import application
 from tests.factories import TOTPDeviceFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,9 +79,9 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def asgi_live_server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The app (with its static files, as `live_server` serves them) under uvicorn in a thread
-    of the test process, for the whole session; its URL. Django is set up already, so the
-    handler is made directly (config.asgi would set it up again, logging included)."""
+    """The ASGI application production serves (config.asgi), with its static files as
+    `live_server` serves them, under uvicorn in a thread of the test process for the whole
+    session; its URL."""
     address = (
         request.config.getvalue("liveserver")
         or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
@@ -92,7 +92,7 @@ def asgi_live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, int(port or 0)))
     config = uvicorn.Config(
-        ASGIStaticFilesHandler(ASGIHandler()),
+        ASGIStaticFilesHandler(application),
         lifespan="off",
         log_level="warning",
         timeout_graceful_shutdown=5,
