@@ -32,6 +32,7 @@ import pytest
 import uvicorn
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -124,6 +125,11 @@ def browser_context(
     context.set_default_timeout(10_000)
     yield context
     context.close()
+    # As live_server's thread does, the server's threads give their connections back: they are
+    # config.asgi's, shared with every later test that calls the application in this process,
+    # and one without database access must find none open there.
+    for thread in application.executors:
+        thread.submit(connections.close_all).result()
 
 
 @pytest.fixture
