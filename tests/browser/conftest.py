@@ -1,32 +1,45 @@
-"""Headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against pytest-django's
-`live_server`.
+"""Headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against the app
+served over ASGI, as in production.
 
 Playwright's wheel carries only its driver; `playwright install` is never run (it downloads a
 browser build, which this project does not allow), so the browser is the system one that
-`scripts/setup --dev` installs. `live_server` serves from a thread of the test process and is
+`scripts/setup --dev` installs.
+
+The server is uvicorn in a thread of the test process (`asgi_live_server`), not pytest-django's
+`live_server`: that one serves WSGI, under which an async view's stream (the staff chat page's
+answer) is read to its end before the first byte goes out, so nothing streams and Stop cannot
+stop it. Being in the test process, the server sees the test's settings; the tests are
 transactional, which works on SQLite because the test database is a file (config/settings.py).
+`--liveserver` / DJANGO_LIVE_TEST_SERVER_ADDRESS choose its address as for `live_server`.
 
     @pytest.mark.browser
-    def test_something(browser_page, live_server, login_as_staff, lawyer):
+    def test_something(browser_page, login_as_staff, lawyer):
         login_as_staff(lawyer)
-        browser_page.goto(live_server.url + "/assistant/")
+        browser_page.goto("/assistant/")
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import uvicorn
 from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from pytest_django.live_server_helper import LiveServer
+from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from config.asgi import application
 from tests.factories import TOTPDeviceFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,12 +78,58 @@ def chromium() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(scope="session")
+def asgi_live_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The ASGI application production serves (config.asgi), with its static files as
+    `live_server` serves them, under uvicorn in a thread of the test process for the whole
+    session; its URL."""
+    address = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "127.0.0.1"
+    )
+    host, _, port = address.partition(":")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, int(port or 0)))
+    config = uvicorn.Config(
+        ASGIStaticFilesHandler(application),
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        until = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > until:
+                pytest.fail("the ASGI live server did not start")
+            time.sleep(0.02)
+        yield f"http://{host}:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        listener.close()
+
+
 @pytest.fixture
-def browser_context(chromium: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
-    context = chromium.new_context(base_url=live_server.url)
+def browser_context(
+    chromium: Browser, asgi_live_server: str, transactional_db: None, settings: Settings
+) -> Iterator[BrowserContext]:
+    """A browser whose relative addresses go to the live server. The test's rows are
+    committed (transactional_db), so that the server's own connections see them."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, urlsplit(asgi_live_server).hostname]
+    context = chromium.new_context(base_url=asgi_live_server)
     context.set_default_timeout(10_000)
     yield context
     context.close()
+    # As live_server's thread does, the server's threads give their connections back: they are
+    # config.asgi's, shared with every later test that calls the application in this process,
+    # and one without database access must find none open there.
+    for thread in application.executors:
+        thread.submit(connections.close_all).result()
 
 
 @pytest.fixture
@@ -80,7 +139,7 @@ def browser_page(browser_context: BrowserContext) -> Page:
 
 
 @pytest.fixture
-def login_as_staff(browser_context: BrowserContext, live_server: LiveServer) -> Callable[..., None]:
+def login_as_staff(browser_context: BrowserContext, asgi_live_server: str) -> Callable[..., None]:
     """Log `user` (a lawyer or admin) in to the browser as after a full login with OTP, or,
     not `verified`, as one who has no second factor yet (on the way to enrol one)."""
 
@@ -96,7 +155,7 @@ def login_as_staff(browser_context: BrowserContext, live_server: LiveServer) -> 
                 {
                     "name": settings.SESSION_COOKIE_NAME,
                     "value": session.session_key,
-                    "domain": urlsplit(live_server.url).hostname,
+                    "domain": urlsplit(asgi_live_server).hostname,
                     "path": "/",
                     "httpOnly": True,
                 }

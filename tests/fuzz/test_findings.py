@@ -15,6 +15,7 @@ from accounts.models import User
 from cases.models import Case
 from tests.factories import CaseFactory
 from tests.fake_llm import FakeLLM, Reply
+from tests.streaming import streamed_body
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_the_format_parameter_of_the_chat_schema_streams_the_answer(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
-    assert b"event: done" in b"".join(response.streaming_content)
+    assert b"event: done" in streamed_body(response)
 
 
 @pytest.mark.parametrize("url", ["/api/cases/abc/", "/api/ai/drafts/-1", "/api/nowhere"])

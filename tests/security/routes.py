@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import User
 from tests.security.conftest import World
 from tests.security.matrix import ADMIN_LOGIN, LOGIN, SECURITY, Outcome, Row
+from tests.streaming import streamed_body
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -107,7 +108,7 @@ def send(world: World, row: Row, method: str, role: str) -> HttpResponse:
                 response = client.generic(method, url)
         if response.streaming:
             # Read to the end here: the stream writes its record while it is read.
-            b"".join(response.streaming_content)
+            streamed_body(response)
         transaction.set_rollback(True)
     client.cookies = cookies
     return response

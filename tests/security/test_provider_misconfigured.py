@@ -22,6 +22,7 @@ from drafting.models import Draft
 from drafting.services import draft_request
 from drafting.tasks import draft_generate_task
 from tests.fake_llm import FakeLLM, Status
+from tests.streaming import streamed_body
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,7 @@ def test_the_staff_chat_page_and_its_stream_say_it_in_words(
     answered = page.post(reverse("consultations:ask"), {"message": QUESTION})
     parked = page.post(reverse("consultations:ask-stream"), {"message": QUESTION})
     url = re.search(r'data-stream-url="([^"]+)"', parked.content.decode())[1]
-    streamed = b"".join(page.get(url).streaming_content).decode()
+    streamed = streamed_body(page.get(url)).decode()
 
     assert answered.status_code == 200
     assert MISCONFIGURED["detail"] in answered.content.decode()
