@@ -15,7 +15,7 @@ from accounts.models import User
 from cases.models import Case
 from tests.factories import CaseFactory
 from tests.fake_llm import FakeLLM, Reply
-from tests.streaming import streamed_body
+from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import User
 from tests.security.conftest import World
 from tests.security.matrix import ADMIN_LOGIN, LOGIN, SECURITY, Outcome, Row
-from tests.streaming import streamed_body
+from tests.streams import streamed_body
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

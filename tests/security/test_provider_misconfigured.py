@@ -22,7 +22,7 @@ from drafting.models import Draft
 from drafting.services import draft_request
 from drafting.tasks import draft_generate_task
 from tests.fake_llm import FakeLLM, Status
-from tests.streaming import streamed_body
+from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
 
