@@ -814,11 +814,8 @@ def _is_phone(match: re.Match[str]) -> bool:
     return not national or sum(char.isdigit() for char in number) in (10, 11)
 
 
-@functools.lru_cache(maxsize=1024)
-def _person_finder(known_names: frozenset[str]) -> Finder | None:
-    """Full names anywhere, case-insensitively; a surname alone only after a title. Kept
-    per set of names (the caller's and a case's parties recur): building it costs more than
-    scrubbing a question."""
+def _person_finder(known_names: Iterable[str]) -> Finder | None:
+    """Full names anywhere, case-insensitively; a surname alone only after a title."""
     names = {" ".join(name.split()) for name in known_names}
     # Capitals as typed in a heading: "WEIß" is "WEISS", which ignoring case does not match.
     names |= {name.upper() for name in names}
@@ -846,10 +843,13 @@ def _person_finder(known_names: frozenset[str]) -> Finder | None:
     return find
 
 
-def _identity_detectors(known_names: Iterable[str]) -> tuple[Detector, ...]:
+@functools.lru_cache(maxsize=1024)
+def _identity_detectors(known_names: frozenset[str]) -> tuple[Detector, ...]:
+    # Kept per set of names (the caller's and a case's parties recur), the detectors holding
+    # no state: building them costs more than scrubbing a question.
     # Emails before names and phones (they contain both); addresses before phones (house
     # numbers and ZIP codes are digits).
-    person = _person_finder(frozenset(known_names))
+    person = _person_finder(known_names)
     return (
         (EntityType.EMAIL, _when(_has("@"), _find_emails)),
         *(((EntityType.PERSON, person),) if person else ()),
@@ -912,7 +912,7 @@ class Scrubber:
     """One request's scrubbing state, so its message, context and history share numbering."""
 
     def __init__(self, *, known_names: Iterable[str] = ()) -> None:
-        self._detectors = _SECRET_DETECTORS + _identity_detectors(known_names)
+        self._detectors = _SECRET_DETECTORS + _identity_detectors(frozenset(known_names))
         self._mapping: dict[str, str] = {}
         self._placeholders: dict[tuple[EntityType, str], str] = {}
         self._numbers: Counter[EntityType] = Counter()
