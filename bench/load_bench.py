@@ -59,6 +59,8 @@ CHAT_MESSAGE = "What notice period applies when a tenant ends a residential leas
 HIT_VS_FLOOR = 2.0
 MISS_OVERHEAD_MS = 5.0
 HITS_VS_LITELLM = 1.5
+# Settings of the server's size passed on from the bench's environment, to try other values.
+TUNING = {"WEB_CONCURRENCY", "SYNC_THREADS", "AI_DB_THREADS"}
 
 
 class BenchError(Exception):
@@ -282,7 +284,7 @@ def start_fake_llm(
 
 
 def counsel_env(*, fake_base_url: str, metrics_dir: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TZ"}}
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TZ", *TUNING}}
     return {
         **keep,
         "DEBUG": "false",
