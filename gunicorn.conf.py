@@ -15,6 +15,7 @@ Django's threads as before.
 """
 
 import os
+import sys
 
 from django.conf import settings
 from prometheus_client import multiprocess
@@ -51,3 +52,12 @@ def child_exit(server: object, worker: object) -> None:
     but its live gauges must go: prometheus_client's hook for a multi-process server."""
     if settings.PROMETHEUS_MULTIPROC_DIR:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    # A worker's event loop shares the GIL with its sync and database threads, and a
+    # thread running Python keeps it up to the switch interval (5 ms by default) before the
+    # loop gets a turn: a convoy, every hop to a thread and back paying it. At 1 ms the loop
+    # waits less; cache hits a second at 16 connections went from 112 to 189 on two cores
+    # (bench/load_bench.py, docs/benchmarks.md); 0.2 ms was slower again.
+    sys.setswitchinterval(0.001)
