@@ -14,8 +14,6 @@ uncommitted rows stay visible, as with Django's own `sync_to_async`.
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -54,23 +52,13 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.AI_DB_THREADS, thread_name_prefix="db")
 
 
-# A connection idle this long is pinged before use: the server may have dropped it meanwhile
-# (wait_timeout, a restart). One in use is not: the ping would cost a round trip per job.
-_IDLE_CHECK_SECONDS = 30
-_last_used = threading.local()
-
-
 def _pooled(fn: Callable[..., R], /, *args: object, **kwargs: object) -> R:
-    now = time.monotonic()
-    idle = now - getattr(_last_used, "at", now) > _IDLE_CHECK_SECONDS
     for connection in connections.all(initialized_only=True):
         # A pool thread keeps its connection for the life of the process: that is the bound.
         # CONN_MAX_AGE is for request threads, which come and go; here a connection is
-        # dropped only when it broke (after an error) or, idle for a while, fails a ping.
+        # dropped only when it broke, found by the health check (CONN_HEALTH_CHECKS) that
+        # pings it before the job's first query, as Django does once per request: a round
+        # trip, so that a database restarted since the last job costs no failed request.
         connection.close_at = None
-        if connection.errors_occurred or idle:
-            connection.close_if_unusable_or_obsolete()
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        _last_used.at = time.monotonic()
+        connection.close_if_unusable_or_obsolete()
+    return fn(*args, **kwargs)

@@ -3,6 +3,7 @@ setting while config.api's own imports (drf-spectacular) are still loading."""
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 from itertools import accumulate
@@ -26,10 +27,19 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         body = stream.read()
+        # Decoding allocates containers only, never a cycle, yet each batch of allocations
+        # sets off the cyclic collector over every object alive, more of them each time: a
+        # 2.5 MB nested body took 0.9-1.2 s, 0.22 s with the collector paused. (Another thread
+        # may resume it early; that costs only the speed-up.)
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError as exc:
             raise ParseError(_TOO_DEEP) from exc
+        finally:
+            if collecting:
+                gc.enable()
         if _depth(body) > MAX_JSON_DEPTH:
             raise ParseError(_TOO_DEEP)
         return data
