@@ -742,14 +742,11 @@ def main() -> int:
     )
     parser.add_argument("--no-litellm", action="store_true", help="leave out LiteLLM's rows")
     args = parser.parse_args()
-    results = run_in_workspace(
+    return run_in_workspace(
         lambda procs, workdir: run(args, procs, workdir),
         cleanup_for(db_name=DB_NAME, redis_db=REDIS_DB),
+        lambda results: report(results, args),
     )
-    if results is None:
-        return 1
-    report(results, args)
-    return 0
 
 
 if __name__ == "__main__":

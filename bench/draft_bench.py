@@ -695,14 +695,11 @@ def main() -> int:
         "--port", type=int, default=0, help="gunicorn's, the fake model's next (default: free)"
     )
     args = parser.parse_args()
-    results = run_in_workspace(
+    return run_in_workspace(
         lambda procs, workdir: run(args, procs, workdir),
         cleanup_for(db_name=args.database, redis_db=args.redis_db, more=(queue_delete,)),
+        report,
     )
-    if results is None:
-        return 1
-    report(results)
-    return 0
 
 
 if __name__ == "__main__":

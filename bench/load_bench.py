@@ -619,25 +619,30 @@ def workspace() -> Iterator[Path]:
 
 
 def run_in_workspace(
-    run: Callable[[Processes, Path], T], cleanup: Callable[[Processes], None]
-) -> T | None:
-    """`run(procs, workdir)` in a temporary folder, then `cleanup(procs)` whatever happened.
-    None, with the end of each child's log on stderr, when it failed or was interrupted."""
+    run: Callable[[Processes, Path], T],
+    cleanup: Callable[[Processes], None],
+    report: Callable[[T], None],
+) -> int:
+    """`run(procs, workdir)` in a temporary folder, then `cleanup(procs)` whatever happened,
+    then `report(results)`; the bench's exit status. 1, with the end of each child's log on
+    stderr, when it failed or was interrupted."""
     with workspace() as workdir:
         procs = Processes(workdir)
         # SIGTERM (a killed bench) must clean up as Ctrl-C does.
         signal.signal(signal.SIGTERM, _interrupted)
         try:
-            return run(procs, workdir)
+            results = run(procs, workdir)
         except (BenchError, KeyboardInterrupt, OSError) as error:
             print(f"bench failed: {str(error) or 'interrupted'}", file=sys.stderr)
             for name, _ in procs.started:
                 tail = procs.log_tail(name)
                 if tail:
                     print(f"--- {name} log ---\n{tail}", file=sys.stderr)
-            return None
+            return 1
         finally:
             cleanup(procs)
+    report(results)
+    return 0
 
 
 def main() -> int:
@@ -645,14 +650,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    results = run_in_workspace(
+    return run_in_workspace(
         lambda procs, workdir: run(args, procs, workdir),
         cleanup_for(db_name=DB_NAME, redis_db=REDIS_DB),
+        lambda results: report(results, seconds=args.seconds, connections=args.connections),
     )
-    if results is None:
-        return 1
-    report(results, seconds=args.seconds, connections=args.connections)
-    return 0
 
 
 if __name__ == "__main__":

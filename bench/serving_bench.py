@@ -129,14 +129,11 @@ def main() -> int:
         "--first-port", type=int, default=0, help="the servers' ports from here (default: free)"
     )
     args = parser.parse_args()
-    results = run_in_workspace(
+    return run_in_workspace(
         lambda procs, workdir: run(args, procs, workdir),
         cleanup_for(db_name=args.db_name, redis_db=args.redis_db),
+        lambda results: report(results, args),
     )
-    if results is None:
-        return 1
-    report(results, args)
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,15 @@ from django.middleware import common
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
+def _in_mode_of(middleware: object, get_response: Callable[..., Any]) -> bool:
+    """Whether the chain below is async; if so `middleware` is marked a coroutine function,
+    as Django requires of a middleware that answers with `__acall__`."""
+    if iscoroutinefunction(get_response):
+        markcoroutinefunction(middleware)
+        return True
+    return False
+
+
 class SyncAndAsyncMiddleware:
     """Django's pattern for a middleware class that runs in the mode of the chain it sits in:
     a subclass answers `__call__` (sync, or returning `__acall__(request)` when `is_async`)
@@ -30,9 +39,7 @@ class SyncAndAsyncMiddleware:
         get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
     ) -> None:
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        self.is_async = _in_mode_of(self, get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.is_async:
@@ -65,9 +72,7 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         super().__init__(get_response)
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        self.is_async = _in_mode_of(self, get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.is_async:
