@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from consultations.llm import pii
+from consultations.llm.pii.scrubber import identity_detectors
+from consultations.llm.pii.secrets import SECRET_DETECTORS
 from tests.security.linear_time import fit
 
 Make = Callable[[int], str]
@@ -151,7 +153,7 @@ def _detectors() -> dict[str, Callable[[str], object]]:
     """Every detector of the scrubber on its own, and the functions around them."""
     by_kind = {
         kind.value.lower(): find
-        for kind, find in pii._SECRET_DETECTORS + pii._identity_detectors(KNOWN_NAMES)
+        for kind, find in SECRET_DETECTORS + identity_detectors(KNOWN_NAMES)
     }
     mapping = {"<PERSON_1>": "John Smith"}
     return {

@@ -1,0 +1,142 @@
+"""Postal addresses: US and UK, German and Dutch, French, Spanish and Italian."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from consultations.llm.pii.finders import either, finder, has_digits, matches, when
+from consultations.llm.pii.kinds import Span
+
+_STREET_SUFFIX = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl"
+    r"|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Mews|Gardens)"
+)
+_US_STATE = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
+    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+    r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
+)
+_UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})"
+_CITY = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
+_STREET_WORD = r"(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))"
+_STREET_ADDRESS = re.compile(
+    rf"(?<![\w,.-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_STREET_WORD}\s+){{0,3}}?"
+    rf"(?P<last>{_STREET_WORD})\s+(?P<suffix>{_STREET_SUFFIX})\b\.?"
+    r"(?:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?"
+    r"(?:,\s*(?:Suite|Apt|Apartment|Unit|Flat|Floor)\.?\s*#?\w+)?"
+    rf"(?:,\s*{_CITY})?"
+    rf"(?:,?\s+{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b|,?\s+{_UK_POSTCODE}\b)?"
+)
+# "the 2019 Supreme Court" looks like a street address ending in "Court".
+_COURTS = frozenset(
+    {"High", "Supreme", "County", "Crown", "District", "Circuit", "Federal", "Family",
+     "Magistrates", "Magistrates'", "Superior", "Appeals", "Appellate", "Tax", "Bankruptcy",
+     "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
+)  # fmt: skip
+_STATE_ZIP = re.compile(rf"\b{_US_STATE}\s+\d{{5}}")
+_CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
+_POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
+
+
+def _is_street_address(match: re.Match[str]) -> bool:
+    return not (match["suffix"] == "Court" and match["last"] in _COURTS)
+
+
+# Addresses of any street name, anchored on what ends them: a city and a US state with its ZIP
+# code or a UK postcode, or, in continental Europe, a street word (rue, Calle, Via) or a house
+# number next to a postcode and a city.
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_NAME = rf"[{_UPPER}][\w'.-]*"
+_CITY_WORD = rf"[{_UPPER}][\w']*"  # no dot: the one after a city ends the sentence
+_EU_CITY = rf"{_CITY_WORD}(?:[ -](?:[a-z]{{1,4}}[ -])?{_CITY_WORD}){{0,3}}"
+_US_UK_ADDRESS = re.compile(
+    r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w+, |\d{1,5}[A-Za-z]? )"
+    rf"(?:{_NAME} ){{0,3}}{_NAME}"
+    r"(?:,? (?:Suite|Apt\.?|Ste\.?|Unit|Flat) #?\w+)?"
+    rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
+    r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
+)
+# Germany and the Netherlands: "Hauptstraße 5, 10115 Berlin", "Lilyweg 8, 9859 ZE, Bunde".
+_NUMBERED_WORDS = (
+    r"Article|Art|Section|Clause|Schedule|Paragraph|Para|Annex|Exhibit|Rule|Part|Chapter|Page"
+    r"|Item|Invoice|Order|Claim|Case|Note|Version|Room|Box|No"
+)
+_DE_NL_STREET = (
+    rf"(?!(?:{_NUMBERED_WORDS})\b){_NAME} \d{{1,5}}[a-z]?(?:[/-]\d{{1,5}})?, "
+    rf"(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}),? (?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
+)
+_DE_NL_ADDRESS = re.compile(rf"(?:{_NAME} )?{_DE_NL_STREET}")
+_DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
+_DE_NL_START = re.compile(rf"(?<![\w-])[{_UPPER}]")
+_NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
+_NAME_REST = re.compile(r"[\w'.-]*+")
+
+
+def _find_de_nl_addresses(text: str) -> Iterator[Span]:
+    """The addresses of ``_DE_NL_ADDRESS`` from its possible starts, reading each word once.
+
+    A name may start inside a word, after an apostrophe or a dot, and every start in a word
+    reads to the word's end and goes on the same way from there. So the first start of a word
+    is tried whole; a later one only when the first failed on being a numbered word ("Art."),
+    and then once: if that one fails too, so does every start after it in the word.
+    """
+    consumed = word_end = 0
+    settled = False  # no later start in this word can match
+    for candidate in _DE_NL_START.finditer(text):
+        start = candidate.start()
+        if start < consumed:
+            continue
+        if start >= word_end:
+            word_end = _NAME_REST.match(text, start).end()
+            found = _DE_NL_ADDRESS.match(text, start)
+            settled = not _NUMBERED_WORD.match(text, start)
+        elif settled or _NUMBERED_WORD.match(text, start):
+            continue
+        else:
+            found = _DE_NL_STREET_ONLY.match(text, start)
+            settled = True
+        if found:
+            yield found.span()
+            consumed = found.end()
+
+
+_FR_ADDRESS = re.compile(
+    r"(?<![\w-])(?:\d{1,4}(?: ?(?:bis|ter))?,? )?"
+    r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
+    rf"[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
+)
+_ES_ADDRESS = re.compile(
+    r"(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
+    r"|Cañada|Pasaje|Pasadizo|Cuesta|Vial|Rambla|Ronda|Travesía|Glorieta|Carretera|Alameda"
+    r"|Vía|Via)"
+    rf"[^,\n]{{1,60}}?\d[^,\n]{{0,20}}, (?:{_EU_CITY}, \d{{5}}|\d{{5}} {_EU_CITY})"
+)
+_IT_ADDRESS = re.compile(
+    r"(?<![\w-])(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Borgo|Stretto|Rotonda|Canale"
+    r"|Incrocio|Contrada|Strada|Lungomare|Salita|Località)"
+    r"[^,\n]{1,40}?,? \d{1,4}[A-Za-z]?(?:/\w+)?(?: (?:Piano|Appartamento|Interno|Scala) \w+)?"
+    rf",? \d{{5}},? {_EU_CITY}(?: \([A-Z]{{2}}\))?"
+)
+
+
+# What these addresses' postal codes look like, for texts that have none to be passed by.
+_US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
+_DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
+_FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
+# Every form has a house number or a postal code.
+find_addresses = when(
+    has_digits(1),
+    either(
+        finder(_STREET_ADDRESS, accept=_is_street_address),
+        when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
+        when(matches(_DE_NL_ADDRESS_HINT), _find_de_nl_addresses),
+        when(matches(_FIVE_DIGITS), finder(_FR_ADDRESS)),
+        when(matches(_FIVE_DIGITS), finder(_ES_ADDRESS)),
+        when(matches(_FIVE_DIGITS), finder(_IT_ADDRESS)),
+        when(matches(_STATE_ZIP), finder(_CITY_STATE_ZIP)),
+        finder(_POSTCODE),
+    ),
+)
