@@ -46,8 +46,11 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
+    def opposing_party_names(self) -> list[str]:
+        return [line.strip() for line in self.opposing_parties.splitlines() if line.strip()]
+
     def party_names(self) -> list[str]:
         """The people named on the case: the client and the opposing parties."""
-        names = [line.strip() for line in self.opposing_parties.splitlines() if line.strip()]
+        names = self.opposing_party_names()
         client_name = self.client.get_full_name()
         return [client_name, *names] if client_name else names

@@ -7,8 +7,9 @@ change it with every change of wording, or cached answers to the old prompt keep
 Prompts are plain text, not HTML: they render with autoescaping off, so ``<PERSON_1>`` and
 ``O'Brien & Co`` reach the model as written.
 
-Contexts (all values already scrubbed):
-- ``chat``: ``case`` (optional mapping: ``title``, ``practice_area``, ``description``),
+Contexts (raw values: the pipeline's gate scrubs the rendered messages):
+- ``chat``: ``case`` (optional mapping: ``title``, ``practice_area``, ``description``,
+  ``client``, ``opposing_parties`` (a list)),
   ``locale`` (optional). The user's message goes in its own ``user`` message.
 - ``analyze``: ``policy_title``, ``policy_description``, ``rules`` (list of sentences),
   ``locale`` (optional). The contract text goes in its own ``user`` message.

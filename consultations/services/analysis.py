@@ -17,12 +17,11 @@ from cases.models import Case
 from config.dbpool import db
 from consultations.llm.client import OFFLINE_LABEL, Completion
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMTruncated
-from consultations.llm.pii import Scrubber, restore
+from consultations.llm.pii import restore
 from consultations.llm.prompts import render_prompt
 from consultations.models import Consultation
 from consultations.policies import (
     SEVERITIES,
-    Finding,
     Policy,
     RequiredClause,
     get_policy,
@@ -66,14 +65,11 @@ async def contract_analyze(
 
     The policy's rule checks always run, on the scrubbed text so that their evidence and the
     model's quote the same words; the model's findings are merged in. The offline provider
-    echoes the rule findings, so offline the analysis is the rule checks alone.
+    finds nothing of its own, so offline the analysis is the rule checks alone.
     """
     checked = get_policy(policy)
-    rule_findings: list[Finding] = []
 
-    def build(scrubber: Scrubber) -> Ask:
-        scrubbed = scrubber.scrub(text)
-        rule_findings.extend(checked.check(scrubbed))
+    def build() -> Ask:
         prompt = render_prompt(
             "analyze",
             {
@@ -82,21 +78,19 @@ async def contract_analyze(
                 "rules": _rule_sentences(checked),
             },
         )
-        offline_answer = json.dumps(
-            {"findings": [finding.as_dict() for finding in rule_findings], "suggestions": []}
-        )
         return Ask(
             kind=Consultation.Kind.ANALYZE,
             prompt=prompt,
             messages=[
                 {"role": "system", "content": prompt.text},
-                {"role": "user", "content": scrubbed},
+                {"role": "user", "content": text},
             ],
             params={"policy": checked.name},
             policy=checked,
             json_schema=_ANALYSIS_SCHEMA,
             parse=_model_analysis,
-            offline_answer=offline_answer,
+            # Offline, the analysis is the rule checks alone, which `finish` merges in.
+            offline_answer=_NO_MODEL_FINDINGS,
             fallback=_rule_checks_alone,
         )
 
@@ -109,6 +103,7 @@ async def contract_analyze(
         idempotency_key=idempotency_key,
         endpoint=endpoint,
     )
+    rule_findings = checked.check(call.ask.messages[-1]["content"])
     mapping = call.scrubber.mapping
 
     def finish(cached: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -139,6 +134,9 @@ async def contract_analyze(
         cached=answered.hit,
         consultation=answered.consultation,
     )
+
+
+_NO_MODEL_FINDINGS = json.dumps({"findings": [], "suggestions": []})
 
 
 def _rule_checks_alone(error: LLMError) -> dict[str, Any] | None:

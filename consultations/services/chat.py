@@ -20,7 +20,7 @@ from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
 from config.errors import DomainError
-from consultations.llm.pii import Scrubber, mask_secrets
+from consultations.llm.pii import mask_secrets
 from consultations.llm.prompts import render_prompt
 from consultations.llm.store import shared_store
 from consultations.models import Consultation, Conversation
@@ -87,12 +87,14 @@ def chat_prepare(
     else:
         case = conversation.case
 
-    def build(scrubber: Scrubber) -> Ask:
+    def build() -> Ask:
         case_context = (
             {
-                "title": scrubber.scrub(case.title),
+                "title": case.title,
                 "practice_area": case.get_practice_area_display(),
-                "description": scrubber.scrub(case.description),
+                "description": case.description,
+                "client": case.client.get_full_name(),
+                "opposing_parties": case.opposing_party_names(),
             }
             if case
             else None
@@ -100,8 +102,8 @@ def chat_prepare(
         prompt = render_prompt("chat", {"case": case_context, "locale": locale})
         messages = [
             {"role": "system", "content": prompt.text},
-            *_history_messages(conversation=conversation, scrubber=scrubber),
-            {"role": "user", "content": scrubber.scrub(message)},
+            *_history_messages(conversation=conversation),
+            {"role": "user", "content": message},
         ]
         return Ask(
             kind=Consultation.Kind.CHAT, prompt=prompt, messages=messages, params={"locale": locale}
@@ -120,14 +122,14 @@ def chat_prepare(
     )
 
 
-def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list[dict[str, str]]:
+def _history_messages(*, conversation: Conversation) -> list[dict[str, str]]:
     """The conversation's earlier answered turns as user/assistant messages, newest kept first
     within LLM_HISTORY_TOKEN_BUDGET (estimated at four characters a token); older turns are
     left out, and a system note says how many.
 
-    They are scrubbed again by this request's scrubber, so a name has the same placeholder in
-    the history as in the new question (the stored texts are the user's, identities and all).
-    A conversation not saved yet has none.
+    They are the stored texts, the user's, identities and all: the pipeline's gate scrubs them
+    with this request's scrubber, so a name has the same placeholder in the history as in the
+    new question. A conversation not saved yet has none.
     """
     if conversation.pk is None:
         return []
@@ -154,8 +156,8 @@ def _history_messages(*, conversation: Conversation, scrubber: Scrubber) -> list
         )
     for turn in reversed(kept):
         history += [
-            {"role": "user", "content": scrubber.scrub(turn.question)},
-            {"role": "assistant", "content": scrubber.scrub(turn.answer)},
+            {"role": "user", "content": turn.question},
+            {"role": "assistant", "content": turn.answer},
         ]
     return history
 

@@ -9,7 +9,6 @@ from typing import Protocol
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
-from consultations.llm.pii import Scrubber
 from consultations.llm.prompts import render_prompt
 from consultations.models import Consultation
 from consultations.policies import get_policy
@@ -63,13 +62,12 @@ async def document_draft(
         "policy": checked.name if checked else "",
     }
 
-    def build(scrubber: Scrubber) -> Ask:
-        scrubbed = scrubber.scrub(assembled_text)
+    def build() -> Ask:
         prompt = render_prompt(
             "draft",
             {
                 "document": document_type,
-                "draft": scrubbed,
+                "draft": assembled_text,
                 "tone": tone,
                 "locale": locale,
                 "policy": params["policy"],
@@ -82,8 +80,8 @@ async def document_draft(
             messages=[{"role": "user", "content": prompt.text}],
             params=params,
             policy=checked,
-            # Scrubbed, like any answer that may be cached; restored below.
-            offline_answer=scrubbed,
+            # Scrubbed by the gate, like any answer that may be cached; restored below.
+            offline_answer=assembled_text,
         )
 
     call = await db(

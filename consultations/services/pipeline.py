@@ -2,7 +2,8 @@
 drafting) goes through:
 
 1. `call_prepare`, in a database thread (config.dbpool): the kind gathers what the model may
-   see through one Scrubber and renders its prompt (its `Ask`);
+   see and renders its prompt (its `Ask`), and the Ask passes the one gate: every message,
+   and the offline answer, through one Scrubber that knows the case's parties;
 2. `AICall.answer`: the cached answer, else the provider's (asked once across processes:
    single flight), read by the kind's parser, with its fallback; a failure is recorded.
    Before the provider is asked, the call's estimate is held against the monthly budgets;
@@ -29,7 +30,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -82,6 +83,16 @@ class Ask:
     # The answer's own fields (its `error_code` says why) when the provider failed with this
     # error, or None; never cached, so the next call asks again.
     fallback: Callable[[LLMError], dict[str, Any] | None] = _no_fallback
+
+    def scrubbed_by(self, scrubber: Scrubber) -> Ask:
+        """The gate: everything of this Ask that may leave the firm, scrubbed. A kind builds
+        its Ask from the raw question, case, history and documents, so nothing reaches the
+        model past this one place; one scrubber numbers a party alike in every message."""
+        return replace(
+            self,
+            messages=[{**m, "content": scrubber.scrub(m["content"])} for m in self.messages],
+            offline_answer=scrubber.scrub(self.offline_answer),
+        )
 
 
 @dataclass(frozen=True)
@@ -288,7 +299,7 @@ def call_prepare(
     *,
     user: User,
     case: Case | None,
-    build: Callable[[Scrubber], Ask],
+    build: Callable[[], Ask],
     request_id: str,
     idempotency_key: str = "",
     endpoint: str = "",
@@ -297,12 +308,12 @@ def call_prepare(
     question: str = "",
     started: float | None = None,
 ) -> AICall:
-    """Step 1, in a database thread: `build` gathers and scrubs what the model may see, with
-    a Scrubber that knows the case's parties, the caller and `names`."""
+    """Step 1, in a database thread: `build` gathers what the model may see, and it is
+    scrubbed here by a Scrubber that knows the case's parties, the caller and `names`."""
     known = [user.get_full_name(), *(case.party_names() if case else ()), *names]
     scrubber = Scrubber(known_names=[name for name in known if name])
     return AICall(
-        ask=build(scrubber),
+        ask=build().scrubbed_by(scrubber),
         scrubber=scrubber,
         provider=get_provider(),
         user=user,

@@ -49,7 +49,10 @@ def test_personal_data_never_reaches_the_provider_and_names_come_back_in_the_ans
 ) -> None:
     caplog.set_level(logging.DEBUG)
     case = CaseFactory(
-        client=margaret, title="Deposit", description=f"{NAME} wants her tenancy deposit back."
+        client=margaret,
+        title="Deposit",
+        description=f"{NAME} wants her tenancy deposit back.",
+        opposing_parties="Brian Hale",
     )
     fake_llm.script(Reply(text="<PERSON_1> can claim the deposit back; write to <EMAIL_1>."))
 
@@ -67,9 +70,10 @@ def test_personal_data_never_reaches_the_provider_and_names_come_back_in_the_ans
         assert marker in sent
     consultation = Consultation.objects.get()
     assert "<PERSON_1> wants her tenancy deposit back." in consultation.sent_text
+    assert "- Client: <PERSON_1>\n- Opposing parties: <PERSON_2>" in consultation.sent_text
     assert [value for value in RAW if value in consultation.sent_text] == []
     assert consultation.redactions == {
-        "PERSON": 2,
+        "PERSON": 4,  # the client line, the opposing parties, the description, the message
         "EMAIL": 1,
         "PHONE": 1,
         "CARD_NUMBER": 1,
@@ -80,6 +84,36 @@ def test_personal_data_never_reaches_the_provider_and_names_come_back_in_the_ans
     assert "ai_call" in logged
     assert [value for value in RAW if value in logged] == []
     assert "claim the deposit back" not in logged
+
+
+def test_every_field_of_the_case_reaches_the_model_only_scrubbed(
+    fake_llm: FakeLLM, api_client_for: Callable[[User], APIClient]
+) -> None:
+    helen = ClientFactory(first_name="Helen", last_name="Carter", email="helen.c@example.org")
+    case = CaseFactory(
+        client=helen,
+        title="Unfair dismissal claim against Brightline Logistics",
+        description=(
+            "Helen was dismissed after eleven years. Ms Carter's payslips went to "
+            f"{EMAIL}; her salary was paid into {IBAN}."
+        ),
+        opposing_parties="Brightline Logistics Ltd\nDavid O'Neill",
+    )
+    fake_llm.script(Reply(text="Noted."))
+
+    response = api_client_for(helen).post(
+        reverse("ai-api:chat"),
+        {"userId": helen.pk, "message": "What can Helen claim?", "context": {"caseId": case.pk}},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    sent = json.dumps(fake_llm.requests[0].json, ensure_ascii=False)
+    raw = ["Helen", "Carter", "Brightline", "O'Neill", "O\\'Neill", EMAIL, IBAN, "GB82"]
+    assert [value for value in raw if value in sent] == []
+    assert "Title: Unfair dismissal claim against <PERSON_" in sent
+    assert "Description: <PERSON_1> was dismissed after eleven years." in sent
+    assert "What can <PERSON_1> claim?" in sent
 
 
 def test_the_callers_own_name_is_scrubbed_without_a_case(
