@@ -109,7 +109,7 @@ def test_every_field_of_the_case_reaches_the_model_only_scrubbed(
 
     assert response.status_code == 200
     sent = json.dumps(fake_llm.requests[0].json, ensure_ascii=False)
-    raw = ["Helen", "Carter", "Brightline", "O'Neill", "O\\'Neill", EMAIL, IBAN, "GB82"]
+    raw = ["Helen", "Carter", "Brightline", "O'Neill", EMAIL, IBAN, "GB82"]
     assert [value for value in raw if value in sent] == []
     assert "Title: Unfair dismissal claim against <PERSON_" in sent
     assert "Description: <PERSON_1> was dismissed after eleven years." in sent
