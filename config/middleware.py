@@ -8,12 +8,15 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from csp import middleware as csp_middleware
+from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as message_middleware
+from django.contrib.sessions import middleware as session_middleware
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.middleware import common
+from django.middleware import clickjacking, common, csrf, security
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
@@ -100,24 +103,70 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
 
 class _HooksOnTheLoop:
     """For a Django MiddlewareMixin whose hooks only read the request and set headers (no
-    database, no file, no network): under ASGI its process_request and process_response run
-    on the event loop, rather than each being handed to the request's sync thread and back
-    (a thread hop costs more than the hook). Its sync path is Django's own."""
+    database, no file, no network): under ASGI its process_request, process_view and
+    process_response run on the event loop, rather than each being handed to the request's
+    sync thread and back (a thread hop costs more than the hook). A hook that will write (a
+    session to save) says so in `_response_writes`, and that response goes to the thread as
+    Django would send it. Its sync path is Django's own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        super().__init__(get_response)  # type: ignore[call-arg]
+        view_hook = getattr(self, "process_view", None)
+        if view_hook is not None and iscoroutinefunction(get_response):
+            # Django hands a sync process_view to a thread under ASGI, an async one it awaits.
+            async def process_view(*args: Any) -> HttpResponseBase | None:
+                return view_hook(*args)
+
+            self.process_view = process_view
+
+    def _response_writes(self, request: HttpRequest) -> bool:
+        return False
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.process_request(request) if hasattr(self, "process_request") else None
-        response = response or await self.get_response(request)
-        if hasattr(self, "process_response"):
-            response = self.process_response(request, response)
-        return response
+        response = response or await self.get_response(request)  # type: ignore[attr-defined]
+        if not hasattr(self, "process_response"):
+            return response
+        if self._response_writes(request):
+            return await sync_to_async(self.process_response)(request, response)
+        return self.process_response(request, response)
+
+
+class SecurityMiddleware(_HooksOnTheLoop, security.SecurityMiddleware):
+    pass
+
+
+class SessionMiddleware(_HooksOnTheLoop, session_middleware.SessionMiddleware):
+    # Its request hook only makes a lazy session; its response hook reads what is already
+    # loaded and writes the database only to save a changed session.
+    def _response_writes(self, request: HttpRequest) -> bool:
+        session = getattr(request, "session", None)
+        return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
 
 
 class CommonMiddleware(_HooksOnTheLoop, common.CommonMiddleware):
     pass
 
 
+class CsrfViewMiddleware(_HooksOnTheLoop, csrf.CsrfViewMiddleware):
+    # With the token in a cookie (CSRF_USE_SESSIONS is off), its hooks read and set headers.
+    pass
+
+
 class AuthenticationMiddleware(_HooksOnTheLoop, auth_middleware.AuthenticationMiddleware):
     # It only sets the lazy `request.user`; the user is read when a view asks for it.
+    pass
+
+
+class MessageMiddleware(_HooksOnTheLoop, message_middleware.MessageMiddleware):
+    # Its request hook makes a lazy store; messages read or added are stored by its response
+    # hook, in a cookie or the session.
+    def _response_writes(self, request: HttpRequest) -> bool:
+        store = getattr(request, "_messages", None)
+        return store is not None and (store.used or store.added_new)
+
+
+class XFrameOptionsMiddleware(_HooksOnTheLoop, clickjacking.XFrameOptionsMiddleware):
     pass
 
 

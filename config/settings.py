@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "config",
     "accounts",
     "cases",
     "consultations",
@@ -80,21 +81,22 @@ INSTALLED_APPS = [
 ]
 
 # The config.middleware classes are Django's and django-csp's own, whose header-only hooks
-# run on the event loop under ASGI (see there). Security, CSRF and X-Frame-Options stay under
-# Django's own names, which its deploy checks look for.
+# run on the event loop under ASGI (see there). Django's deploy checks look for its security,
+# CSRF and X-Frame-Options middleware by name: config.checks looks for these instead.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 MIDDLEWARE = [
     "config.metrics.http_metrics_middleware",  # first: times and counts every response
     "config.errors.ApiErrorsAsJsonMiddleware",  # sees every other middleware's answer
-    "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityMiddleware",
     "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async under ASGI
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.SessionMiddleware",
     "config.middleware.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "config.middleware.CsrfViewMiddleware",
     "config.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.MessageMiddleware",
+    "config.middleware.XFrameOptionsMiddleware",
     "config.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
