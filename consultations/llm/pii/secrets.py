@@ -5,6 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from stdnum import iban, luhn
+from stdnum.de import idnr
+from stdnum.es import dni, nie
+from stdnum.fr import nir
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+
 from consultations.llm.pii.finders import (
     FOLD_TO_ASCII,
     either,
@@ -117,22 +124,62 @@ def _looks_random(match: re.Match[str]) -> bool:
     return any(c.isalpha() for c in value) and any(c.isdigit() or c in "+/=" for c in value)
 
 
-# Prose says "the password is required"; a secret after "is" is rarely one of these words.
+# Labels of a password in the firm's languages: English, German, French, Dutch, Spanish,
+# Italian. "clave" and "PIN" are words of prose too, but a value must follow them.
+_PASSWORD_LABELS = (
+    r"password|passwd|pwd|passcode|pass\s?phrase|pin(?:[\s-]?(?:code|number))?"
+    r"|passwort|kennwort|zugangscode|geheimzahl|pin-?nummer"
+    r"|mot\s+de\s+passe|code\s+(?:secret|pin|d'acc[eè]s)|phrase\s+secr[eè]te"
+    r"|wachtwoord|wachtzin|toegangscode|pincode"
+    r"|contrase[nñ]a|clave(?:\s+de\s+acceso)?|c[oó]digo\s+pin"
+    r"|parola\s+d'ordine|codice\s+pin|frase\s+segreta"
+)
+# "the password is X", "das Passwort ist X", "le mot de passe est X", "la contraseña es X".
+_PASSWORD_VERBS = r"is|was|ist|war|lautet|est|[ée]tait|es|era|è"
+# Prose says "the password is required", "das Passwort ist falsch", "la contraseña es
+# obligatoria": a secret after the verb is rarely one of these words.
 _NOT_A_PASSWORD = (
     r"a|an|the|not|never|no|to|be|being|also|still|only|now|required|needed|mandatory|optional"
     r"|correct|incorrect|valid|invalid|wrong|missing|expired|changed|reset|stored|shared|known"
-    r"|unknown|secret|confidential|protected|encrypted|hashed|case"
+    r"|unknown|secret|confidential|protected|encrypted|hashed|case|that|too|very|empty|new"
+    r"|nicht|kein|keine|ein|eine|der|die|das|falsch|richtig|korrekt|erforderlich|notwendig"
+    r"|n[öo]tig|abgelaufen|ge[äa]ndert|gesperrt|geheim|bekannt|unbekannt|g[üu]ltig|ung[üu]ltig"
+    r"|vergessen|zu|leer|noch|schon|auch|sicher|neu|dass"
+    r"|pas|ne|un|une|le|la|les|requis|obligatoire|n[ée]cessaire|invalide|valide|expir[ée]"
+    r"|faux|erron[ée]|chang[ée]|modifi[ée]|oubli[ée]|confidentiel|vide|trop|toujours|aussi"
+    r"|d[ée]j[àa]|que"
+    r"|niet|geen|een|het|de|verplicht|vereist|nodig|onjuist|juist|fout|verkeerd|ongeldig"
+    r"|geldig|verlopen|gewijzigd|bekend|onbekend|te|ook|nog|al|dat"
+    r"|el|los|las|obligatori[ao]|necesari[ao]|requerid[ao]|incorrect[ao]|correct[ao]"
+    r"|inv[áa]lid[ao]|v[áa]lid[ao]|err[óo]ne[ao]|caducad[ao]|cambiad[ao]|secret[ao]"
+    r"|confidencial|muy|demasiado|tambi[ée]n|ya|nueva|nuevo"
+    r"|non|il|lo|obbligatori[ao]|necessari[ao]|richiest[ao]|errat[ao]|sbagliat[ao]|corrett[ao]"
+    r"|scadut[ao]|cambiat[ao]|segret[ao]|troppo|anche|gi[àa]|che"
 )
+_QUOTED = r"\"[^\"\n]+\"|'[^'\n]+'|„[^“”\n]+[“”]|“[^”\n]+”|«[^»\n]+»"
 _PASSWORD = re.compile(
-    r"\b(?:password|passwd|pwd|passcode|pass\s?phrase|pin(?:\s+code)?)s?"
-    rf"(?:\s*[:=]\s*|\s+(?:is|was)\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b))"
+    rf"\b(?:{_PASSWORD_LABELS})s?"
+    rf"(?:\s*[:=]\s*|\s+(?:{_PASSWORD_VERBS})\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b)"
+    r"|\s+(?=[\"'„“«]))"
     r"(?!\[[A-Z_]+\])"  # already masked as another secret
     # Sentence punctuation right after the value is left in place: the value is the word up to
     # its last other character (backtracking over the trailing punctuation only, so a word of
     # any length is read once).
-    r"(?P<value>\"[^\"\n]+\"|'[^'\n]+'|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))",
+    rf"(?P<value>{_QUOTED}|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))",
     re.IGNORECASE,
 )
+# A passphrase is words: after its label and a colon, it runs to the end of its sentence or
+# line, within 100 characters (past that, only its first word is taken, as for a password).
+_PASSPHRASE = re.compile(
+    r"\b(?:pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta)s?\s*[:=][^\S\n]*+"
+    r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)",
+    re.IGNORECASE,
+)
+_PASSWORD_HINTS = (
+    *("pass", "pwd", "pin", "kennwort", "zugangscode", "geheimzahl", "code", "phrase"),
+    *("wachtwoord", "wachtzin", "toegangscode", "contrase", "clave", "parola", "frase"),
+)
+
 # The password of a URL's user info: postgres://user:password@host/db. Found from its "://"
 # and read back to the scheme, since a scheme pattern would start again at every letter of a
 # long dotted word.
@@ -183,12 +230,15 @@ def _find_ibans(text: str) -> Iterator[Span]:
         start = match.start()
         length = _IBAN_LENGTHS.get(match.group()[:2].upper())
         end = _end_after_n_alnum(text, start, length) if length else None
-        if end is not None and not text[end : end + 1].isalnum():
-            compact = ascii_upper(text[start:end].replace(" ", ""))
-            if _iban_checksum_ok(compact):
-                yield start, end
-                pos = end
-                continue
+        # The checksum, and the country's own layout of the account number.
+        if (
+            end is not None
+            and not text[end : end + 1].isalnum()
+            and iban.is_valid(ascii_upper(text[start:end]))
+        ):
+            yield start, end
+            pos = end
+            continue
         pos = start + 1
 
 
@@ -203,11 +253,6 @@ def _end_after_n_alnum(text: str, start: int, count: int) -> int | None:
         elif char != " ":
             return None
     return None
-
-
-def _iban_checksum_ok(compact: str) -> bool:
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
 
 
 # ISO/IEC 7812's major industry identifiers of payment cards: airlines (UATP), banking and
@@ -293,22 +338,19 @@ def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
     return None
 
 
-# A digit in an even place from the right is doubled, and a two-digit result summed: 9 -> 18 -> 9.
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
-
-
 def _luhn_ok(digits: str) -> bool:
     if not digits.isascii():  # another script's digits, as \d reads them
         digits = "".join(str(int(char)) for char in digits)
-    doubled = digits[-2::-2].translate(_LUHN_DOUBLED)
-    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
+    return luhn.is_valid(digits)
 
 
 # Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
 _SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4}"
 _SSN = re.compile(rf"(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
+# After its label, an SSN may be written without dashes, or with spaces.
 _SSN_LABELLED = re.compile(
-    rf"\b(?:SSN|social\s+security\s+(?:number|no\.?))\s*(?:[:#]|is)?\s*(?P<value>{_SSN_SHAPE})\b",
+    r"\b(?:SSN|SS\s?#|social\s+security(?:\s+(?:number|no\b\.?|#))?)\)?"
+    rf"(?:\s*[:#]\s*|\s+(?:is|was)\s+|\s*)(?P<value>{_SSN_SHAPE})\b",
     re.IGNORECASE,
 )
 
@@ -322,15 +364,13 @@ _UK_NINO = re.compile(
 # France's NIR: sex, year, month, department (2A and 2B are Corsica), commune, order, then a
 # two-digit key that makes the number a multiple of 97.
 _FR_NIR = re.compile(
-    r"(?<![\w-])(?P<body>[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3})"
-    r" ?(?P<key>\d{2})(?![\w-])",
+    r"(?<![\w-])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w-])",
     re.IGNORECASE,
 )
 
 
 def _is_fr_nir(match: re.Match[str]) -> bool:
-    body = match["body"].replace(" ", "").upper().replace("2A", "19").replace("2B", "18")
-    return 97 - int(body) % 97 == int(match["key"])
+    return nir.is_valid(ascii_upper(match.group()))
 
 
 # Spain's DNI (eight digits) and NIE (X, Y or Z and seven digits), then a check letter.
@@ -338,13 +378,11 @@ _ES_ID = re.compile(
     r"(?<![\w-])(?P<number>[XYZ]-?\d{7}|\d{2}\.?\d{3}\.?\d{3})[ -]?(?P<letter>[A-Z])(?![\w-])",
     re.IGNORECASE,
 )
-_ES_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
 def _is_es_id(match: re.Match[str]) -> bool:
-    number = match["number"].upper().replace("-", "").replace(".", "")
-    number = str("XYZ".index(number[0])) + number[1:] if number[0] in "XYZ" else number
-    return _ES_LETTERS[int(number) % 23] == match["letter"].upper()
+    number = ascii_upper(match["number"].replace(".", "")) + ascii_upper(match["letter"])
+    return (nie if number[0] in "XYZ" else dni).is_valid(number)
 
 
 # Italy's codice fiscale: surname, name, birth date and place, then a check letter. Digits may
@@ -355,42 +393,49 @@ _IT_CODICE_FISCALE = re.compile(
     r"(?![\w-])",
     re.IGNORECASE,
 )
-_IT_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", [
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3,
-    6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-], strict=True))  # fmt: skip
-_IT_EVEN = {char: int(char) if char.isdigit() else ord(char) - ord("A") for char in _IT_ODD}
 
 
 def _is_codice_fiscale(match: re.Match[str]) -> bool:
-    code = ascii_upper(match.group())
-    total = sum(
-        _IT_ODD[char] if position % 2 == 0 else _IT_EVEN[char]
-        for position, char in enumerate(code[:15])
-    )
-    return chr(ord("A") + total % 26) == code[15]
+    return codicefiscale.is_valid(ascii_upper(match.group()))
 
 
 # The Netherlands' BSN: nine digits, only after its name (bare, it is any nine-digit number),
 # that pass the "eleven test".
 _NL_BSN = re.compile(
-    r"\b(?:BSN|burgerservicenummer|sofi(?:nummer)?)\b\s*(?:[:#]|is)?\s*"
+    r"\b(?:BSN(?:-nummer)?|burgerservicenummer|sofi(?:nummer)?)\b\s*(?:[:#]|is)?\s*"
     r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])",
     re.IGNORECASE,
 )
 
 
 def _is_nl_bsn(match: re.Match[str]) -> bool:
-    digits = [int(char) for char in match["value"] if char.isdigit()]
-    weighted = sum(
-        digit * weight for digit, weight in zip(digits[:8], range(9, 1, -1), strict=True)
-    )
-    return (weighted - digits[8]) % 11 == 0
+    return bsn.is_valid(match["value"])
 
 
+# Germany's tax identification number (Steuer-ID, IdNr): eleven digits with a check digit,
+# only after its name.
+_DE_TAX_ID = re.compile(
+    r"\b(?:steuer[- ]?(?:id(?:nr\b\.?)?|identifikationsnummer)|steuerliche\s+identifikationsnummer"
+    r"|identifikationsnummer|idnr\b\.?)(?:\s*\(IdNr\.?\))?"
+    r"(?:\s*[:#]\s*|\s+(?:ist|lautet)\s+|\s*)(?P<value>\d{2} ?\d{3} ?\d{3} ?\d{3})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _is_de_tax_id(match: re.Match[str]) -> bool:
+    return idnr.is_valid(match["value"])
+
+
+# A passport number after its name in the firm's languages ("Reisepassnummer", "numéro de
+# passeport", "paspoort", "número de pasaporte", "passaporto n."): six to nine letters and
+# digits, which covers every country's layout (US and UK nine digits, Germany's C01X00T47,
+# France's 12AB34567, Spain's AAA123456, the Netherlands' NXC3F1D47, Italy's YA1234567).
 _PASSPORT = re.compile(
-    r"\bpassport(?:\s+(?:no|nr|num|number)\b\.?|\s*#)?\s*(?:[:#]|is)?\s*"
-    r"(?P<value>(?=[A-Z0-9]*\d)[A-Z0-9]{6,9})(?![A-Z0-9])",
+    r"\b(?:(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:-?(?:nummer|nr\b\.?))?"
+    r"|pass(?:nummer|-?nr\b\.?))"
+    r"(?:\s*(?:(?:no|nr|num|number|nummer|n[úu]mero|num[ée]ro)\b\.?|n\.?\s?[°º]|n\.|#))?"
+    r"(?:\s*[:#]\s*|\s+(?:is|ist|lautet|est|es|è)\s+|\s*)"
+    r"(?P<value>(?=[A-Z0-9]{0,8}\d)[A-Z0-9]{6,9})(?![A-Z0-9])",
     re.IGNORECASE,
 )
 
@@ -411,7 +456,8 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.PASSWORD,
         either(
-            when(has_word("pass", "pwd", "pin"), finder(_PASSWORD)),
+            when(has_word(*_PASSWORD_HINTS), finder(_PASSWORD)),
+            when(has_word("phrase", "wachtzin", "frase"), finder(_PASSPHRASE)),
             when(has("://"), _find_url_passwords),
         ),
     ),
@@ -425,9 +471,13 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
             # Omocodia may leave a codice fiscale without a digit.
             when(has_run(16), finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
             when(has_word("bsn", "burgerservice", "sofi"), finder(_NL_BSN, accept=_is_nl_bsn)),
+            when(
+                has_word("steuer", "idnr", "identifikation"),
+                finder(_DE_TAX_ID, accept=_is_de_tax_id),
+            ),
         ),
     ),
     (EntityType.CARD_NUMBER, when(has_digits(13), _find_cards)),
     (EntityType.SSN, when(has_digits(9), either(finder(_SSN), finder(_SSN_LABELLED)))),
-    (EntityType.PASSPORT, when(has_word("passport"), finder(_PASSPORT))),
+    (EntityType.PASSPORT, when(has_word("pass", "paspoort", "pasaporte"), finder(_PASSPORT))),
 )
