@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from consultations.llm.pii.finders import either, finder, has_digits, matches, when
+from consultations.llm.pii.finders import either, finder, has, has_digits, has_word, matches, when
 from consultations.llm.pii.kinds import Span
 
 _STREET_SUFFIX = (
@@ -120,6 +120,44 @@ _IT_ADDRESS = re.compile(
 )
 
 
+# Streets and their city without a postal code: "Hauptstraße 5 in Berlin", "Kerkstraat 12,
+# Utrecht", "25 rue de la Paix, Paris", "Calle Mayor 10, Madrid", "Via Roma 12, Milano".
+# Any capitalised word before a number is too loose here, so the street must say it is one:
+# by its ending in German and Dutch, by its first word elsewhere. Read as one word and then
+# checked from its end, a street's name is read once.
+_DE_NL_STREET_ENDINGS = (
+    *("straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer"),
+    *("chaussee", "markt", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk"),
+    *("steeg", "hof"),
+)
+_ENDS_LIKE_A_STREET = "|".join(
+    f"(?<={re.escape(ending)})" for ending in sorted(_DE_NL_STREET_ENDINGS, key=len, reverse=True)
+)
+# A word before the street's own only when that is the ending alone: "Berliner Straße".
+_STREET_ADJECTIVE = (
+    rf"[{_UPPER}][\w'-]*+ (?=(?i:{'|'.join(map(re.escape, _DE_NL_STREET_ENDINGS))})(?!\w))"
+)
+_HOUSE_NUMBER = r"\d{1,4}[a-z]?(?:[/-]\d{1,4}[a-z]?)?"
+_CITY_AFTER_STREET = rf"(?:, | in | te | en )(?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
+_DE_NL_STREET_CITY = re.compile(
+    rf"(?<![\w'.-])(?:{_STREET_ADJECTIVE})?[{_UPPER}][\w'.-]*+(?i:{_ENDS_LIKE_A_STREET})"
+    rf",? {_HOUSE_NUMBER}{_CITY_AFTER_STREET}"
+)
+_FR_STREET_CITY = re.compile(
+    r"(?<![\w-])\d{1,4}(?: ?(?:bis|ter))?,? "
+    r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
+    rf"[^,\n\d]{{1,40}}{_CITY_AFTER_STREET}"
+)
+_ES_IT_STREET_WORDS = (
+    *("Calle", "C/", "Avenida", "Avda.", "Paseo", "Plaza", "Camino", "Ronda", "Rambla"),
+    *("Travesía", "Carretera", "Via", "Viale", "Piazza", "Piazzale", "Corso", "Vicolo", "Largo"),
+)
+_ES_IT_STREET_CITY = re.compile(
+    rf"(?<![\w-])(?:{'|'.join(map(re.escape, _ES_IT_STREET_WORDS))})"
+    rf" [^,\n\d]{{1,50}}(?:, )?{_HOUSE_NUMBER}{_CITY_AFTER_STREET}"
+)
+
+
 # What these addresses' postal codes look like, for texts that have none to be passed by.
 _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 _DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
@@ -138,5 +176,23 @@ find_addresses = when(
         when(matches(_FIVE_DIGITS), finder(_IT_ADDRESS)),
         when(matches(_STATE_ZIP), finder(_CITY_STATE_ZIP)),
         finder(_POSTCODE),
+        when(has_word(*_DE_NL_STREET_ENDINGS), finder(_DE_NL_STREET_CITY)),
+        when(
+            has_word(
+                "rue",
+                "av",
+                "bd",
+                "chemin",
+                "place",
+                "allée",
+                "impasse",
+                "quai",
+                "route",
+                "cours",
+                "square",
+            ),
+            finder(_FR_STREET_CITY),
+        ),
+        when(has(*_ES_IT_STREET_WORDS), finder(_ES_IT_STREET_CITY)),
     ),
 )

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import phonenumbers
 
-from consultations.llm.pii.finders import either, finder, has, has_digits, has_word, when
+from consultations.llm.pii.finders import either, finder, has, has_digits, when
 from consultations.llm.pii.kinds import Span
+from consultations.llm.pii.secrets import folded
 
 # An address is found from the whole run of characters before its "@", read once; a pattern
 # starting at each letter would read the run again after every "%" (which may begin one).
@@ -74,37 +75,36 @@ _BORN = (
 _ON = r"(?:\s+(?:on|in|am|le|op|el|il))?(?:\s+(?:the|d[ií]a))?"
 # "born in Rome, on ...", "geboren in Köln am ...", "né à Lyon le ...", "geboren te Utrecht op
 # ...", "nacido en Sevilla el ...", "nato a Roma il ...".
-_BIRTH_PLACE = r"\s+(?:in|à|a|te|en)\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?"
+_BIRTH_PLACE = r"\s+(?:in|à|a|te|en)\s+[a-z][\w'-]*(?:\s+[a-z][\w'-]*)*,?"
 
 
 def _dob_pattern(place: str) -> re.Pattern[str]:
     return re.compile(
-        rf"\b(?:{_BORN}){place}{_ON}"
-        rf"(?:\s*[:-]\s*|\s+(?:is|was|ist|war|est|es|è)\s+|\s+)(?P<value>{_DATE})(?!\w)",
-        re.IGNORECASE,
+        rf"(?<!\w)(?:{_BORN}){place}{_ON}"
+        rf"(?:\s*[:-]\s*|\s+(?:is|was|ist|war|est|es|è)\s+|\s+)(?P<value>{_DATE})(?!\w)"
     )
 
 
 _DOB = _dob_pattern(rf"(?P<place>{_BIRTH_PLACE})?")
 _DOB_WITHOUT_PLACE = _dob_pattern("")
-_DOB_LABEL = re.compile(rf"\b(?:{_BORN})", re.IGNORECASE)
+_DOB_LABEL = re.compile(_BORN)
 _BORN_IN_WORDS = re.compile(
-    rf"(?:{_BORN})\s+(?:in|à|a|te|en)\s+[A-Z][\w'-]*+(?:\s+[A-Z][\w'-]*+)*+", re.IGNORECASE
-)
-_DOB_HINTS = (
-    *("born", "dob", "d.o.b", "birth", "geb", "né", "ne(e)", "nee", "naissance", "nacid"),
-    *("nacim", "nac.", "nato", "nata", "nascita"),
+    rf"(?:{_BORN})\s+(?:in|à|a|te|en)\s+[a-z][\w'-]*+(?:\s+[a-z][\w'-]*+)*+"
 )
 
 
 def _dobs(text: str) -> Iterator[Span]:
     """Birth dates after their label, reading the words of each birth place once.
 
+    The patterns read the text folded to lower case, where the labels' first letters are
+    found quickly (see :func:`after_label`).
+
     A birth place reads every word up to the first that starts otherwise (the date's digits)
     and then looks back for its "on" or "in". When none fits, none fits either for a "born in"
     further along the same words, which would read them again: that one is tried without a
     place.
     """
+    text = folded(text)
     consumed = placeless_until = 0
     for label in _DOB_LABEL.finditer(text):
         start = label.start()
@@ -210,15 +210,22 @@ def _is_international(number: str) -> bool:
         return False
 
 
-def _is_phone_run(text: str, start: int, number: str) -> bool:
-    """A run of digits is a phone number after a phone word; after a reference word it is
-    not; after neither, it is when it starts with a trunk 0 and is valid in a region."""
+def _context(text: str, start: int) -> str | None:
+    """Whether the nearest telling word before ``start`` is a "phone" or a "reference" word."""
     context = None
     for word in _RUN_CONTEXT.finditer(text, max(0, start - _CONTEXT_BEFORE), start):
         context = word.lastgroup
-    if context == "reference" or (context is None and not number.startswith("0")):
-        return False
-    return _valid_in(number, _REGIONS)
+    return context
+
+
+def _is_phone_run(text: str, start: int, number: str) -> bool:
+    """A run of digits is a phone number after a phone word if its length is possible in a
+    region; after a reference word it is not; after neither, it is when it starts with a
+    trunk 0 and is valid in a region."""
+    context = _context(text, start)
+    if context == "phone":
+        return any(phonenumbers.is_possible_number_string(number, region) for region in _REGIONS)
+    return context is None and number.startswith("0") and _valid_in(number, _REGIONS)
 
 
 _LAST_GROUP = re.compile(r"[ ./()-]+\d+$")
@@ -232,6 +239,9 @@ def _phones(text: str) -> Iterator[Span]:
         start, end = match.span()
         number = match.group()
         if match["international"]:
+            # "00" starts reference numbers too ("Order reference 00539540967005").
+            if number.startswith("00") and _context(text, start) == "reference":
+                continue
             for _ in range(_GROUPS_TO_CUT + 1):
                 if _is_international(number):
                     yield start, start + len(number)
@@ -252,7 +262,7 @@ def _phones(text: str) -> Iterator[Span]:
 
 
 find_emails = when(has("@"), _emails)
-find_dobs = when(has_word(*_DOB_HINTS), when(has_digits(4), _dobs))
+find_dobs = when(has_digits(4), _dobs)
 find_ips = either(
     when(has(":"), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
     when(has_digits(4), finder(_IPV4, accept=_is_ipv4)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from stdnum import iban, luhn
 from stdnum.de import idnr
@@ -22,7 +22,43 @@ from consultations.llm.pii.finders import (
     has_word,
     when,
 )
-from consultations.llm.pii.kinds import Detector, EntityType, Span
+from consultations.llm.pii.kinds import Detector, EntityType, Finder, Span
+
+
+def folded(text: str) -> str:
+    """``text`` in lower case, character for character, as an IGNORECASE pattern reads it:
+    str.lower lengthens only the Turkish dotted capital I, which FOLD_TO_ASCII maps first."""
+    return (text if text.isascii() else text.translate(FOLD_TO_ASCII)).lower()
+
+
+def after_label(
+    labels: re.Pattern[str],
+    pattern: re.Pattern[str],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+) -> Finder:
+    """Spans of ``pattern``'s ``value`` group matched where ``labels`` finds a label, both read
+    on the folded text and written in lower case.
+
+    An IGNORECASE pattern starting with ``\\b`` is tried at every position of a text; a label
+    pattern without either lets the regex engine skip to the labels' first letters, and
+    ``pattern`` checks the word boundary with a lookbehind. Labels inside the last value are
+    skipped, so each character is read by one match.
+    """
+
+    def find(text: str) -> Iterator[Span]:
+        lower = folded(text)
+        consumed = 0
+        for label in labels.finditer(lower):
+            if label.start() < consumed:
+                continue
+            match = pattern.match(lower, label.start())
+            if match and (accept is None or accept(match)):
+                yield match.span("value")
+                consumed = match.end()
+
+    return find
+
 
 _PRIVATE_KEY_BLOCK = re.compile(
     # An unterminated block (a paste cut short) is masked to the end rather than leaked.
@@ -158,26 +194,21 @@ _NOT_A_PASSWORD = (
 )
 _QUOTED = r"\"[^\"\n]+\"|'[^'\n]+'|„[^“”\n]+[“”]|“[^”\n]+”|«[^»\n]+»"
 _PASSWORD = re.compile(
-    rf"\b(?:{_PASSWORD_LABELS})s?"
+    rf"(?<!\w)(?:{_PASSWORD_LABELS})s?"
     rf"(?:\s*[:=]\s*|\s+(?:{_PASSWORD_VERBS})\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b)"
     r"|\s+(?=[\"'„“«]))"
-    r"(?!\[[A-Z_]+\])"  # already masked as another secret
+    r"(?!\[[a-z_]+\])"  # already masked as another secret
     # Sentence punctuation right after the value is left in place: the value is the word up to
     # its last other character (backtracking over the trailing punctuation only, so a word of
     # any length is read once).
-    rf"(?P<value>{_QUOTED}|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))",
-    re.IGNORECASE,
+    rf"(?P<value>{_QUOTED}|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))"
 )
 # A passphrase is words: after its label and a colon, it runs to the end of its sentence or
 # line, within 100 characters (past that, only its first word is taken, as for a password).
+_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta"
 _PASSPHRASE = re.compile(
-    r"\b(?:pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta)s?\s*[:=][^\S\n]*+"
-    r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)",
-    re.IGNORECASE,
-)
-_PASSWORD_HINTS = (
-    *("pass", "pwd", "pin", "kennwort", "zugangscode", "geheimzahl", "code", "phrase"),
-    *("wachtwoord", "wachtzin", "toegangscode", "contrase", "clave", "parola", "frase"),
+    rf"(?<!\w)(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+"
+    r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)"
 )
 
 # The password of a URL's user info: postgres://user:password@host/db. Found from its "://"
@@ -348,10 +379,9 @@ def _luhn_ok(digits: str) -> bool:
 _SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4}"
 _SSN = re.compile(rf"(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
 # After its label, an SSN may be written without dashes, or with spaces.
+_SSN_LABELS = r"ssn|ss\s?#|social\s+security(?:\s+(?:number|no\b\.?|#))?"
 _SSN_LABELLED = re.compile(
-    r"\b(?:SSN|SS\s?#|social\s+security(?:\s+(?:number|no\b\.?|#))?)\)?"
-    rf"(?:\s*[:#]\s*|\s+(?:is|was)\s+|\s*)(?P<value>{_SSN_SHAPE})\b",
-    re.IGNORECASE,
+    rf"(?<!\w)(?:{_SSN_LABELS})\)?(?:\s*[:#]\s*|\s+(?:is|was)\s+|\s*)(?P<value>{_SSN_SHAPE})\b"
 )
 
 # HMRC's prefix rules, except that Q is allowed: "QQ 12 34 56 C" is the specimen on forms and
@@ -401,10 +431,10 @@ def _is_codice_fiscale(match: re.Match[str]) -> bool:
 
 # The Netherlands' BSN: nine digits, only after its name (bare, it is any nine-digit number),
 # that pass the "eleven test".
+_NL_BSN_LABELS = r"bsn(?:-nummer)?|burgerservicenummer|sofi(?:nummer)?"
 _NL_BSN = re.compile(
-    r"\b(?:BSN(?:-nummer)?|burgerservicenummer|sofi(?:nummer)?)\b\s*(?:[:#]|is)?\s*"
-    r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])",
-    re.IGNORECASE,
+    rf"(?<!\w)(?:{_NL_BSN_LABELS})\b\s*(?:[:#]|is)?\s*"
+    r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])"
 )
 
 
@@ -414,11 +444,13 @@ def _is_nl_bsn(match: re.Match[str]) -> bool:
 
 # Germany's tax identification number (Steuer-ID, IdNr): eleven digits with a check digit,
 # only after its name.
+_DE_TAX_ID_LABELS = (
+    r"steuer[- ]?(?:id(?:nr\b\.?)?|identifikationsnummer)|steuerliche\s+identifikationsnummer"
+    r"|identifikationsnummer|idnr\b\.?"
+)
 _DE_TAX_ID = re.compile(
-    r"\b(?:steuer[- ]?(?:id(?:nr\b\.?)?|identifikationsnummer)|steuerliche\s+identifikationsnummer"
-    r"|identifikationsnummer|idnr\b\.?)(?:\s*\(IdNr\.?\))?"
-    r"(?:\s*[:#]\s*|\s+(?:ist|lautet)\s+|\s*)(?P<value>\d{2} ?\d{3} ?\d{3} ?\d{3})(?![\w-])",
-    re.IGNORECASE,
+    rf"(?<!\w)(?:{_DE_TAX_ID_LABELS})(?:\s*\(idnr\.?\))?"
+    r"(?:\s*[:#]\s*|\s+(?:ist|lautet)\s+|\s*)(?P<value>\d{2} ?\d{3} ?\d{3} ?\d{3})(?![\w-])"
 )
 
 
@@ -430,13 +462,15 @@ def _is_de_tax_id(match: re.Match[str]) -> bool:
 # passeport", "paspoort", "número de pasaporte", "passaporto n."): six to nine letters and
 # digits, which covers every country's layout (US and UK nine digits, Germany's C01X00T47,
 # France's 12AB34567, Spain's AAA123456, the Netherlands' NXC3F1D47, Italy's YA1234567).
+_PASSPORT_LABELS = (
+    r"(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:-?(?:nummer|nr\b\.?))?"
+    r"|pass(?:nummer|-?nr\b\.?)"
+)
 _PASSPORT = re.compile(
-    r"\b(?:(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:-?(?:nummer|nr\b\.?))?"
-    r"|pass(?:nummer|-?nr\b\.?))"
+    rf"(?<!\w)(?:{_PASSPORT_LABELS})"
     r"(?:\s*(?:(?:no|nr|num|number|nummer|n[úu]mero|num[ée]ro)\b\.?|n\.?\s?[°º]|n\.|#))?"
     r"(?:\s*[:#]\s*|\s+(?:is|ist|lautet|est|es|è)\s+|\s*)"
-    r"(?P<value>(?=[A-Z0-9]{0,8}\d)[A-Z0-9]{6,9})(?![A-Z0-9])",
-    re.IGNORECASE,
+    r"(?P<value>(?=[a-z0-9]{0,8}\d)[a-z0-9]{6,9})(?![a-z0-9])"
 )
 
 # Keys first: they contain digit runs that would otherwise be read as cards or SSNs. National
@@ -456,8 +490,8 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.PASSWORD,
         either(
-            when(has_word(*_PASSWORD_HINTS), finder(_PASSWORD)),
-            when(has_word("phrase", "wachtzin", "frase"), finder(_PASSPHRASE)),
+            after_label(re.compile(_PASSWORD_LABELS), _PASSWORD),
+            after_label(re.compile(_PASSPHRASE_LABELS), _PASSPHRASE),
             when(has("://"), _find_url_passwords),
         ),
     ),
@@ -470,14 +504,17 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
             when(has_digits(7), finder(_ES_ID, accept=_is_es_id)),
             # Omocodia may leave a codice fiscale without a digit.
             when(has_run(16), finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
-            when(has_word("bsn", "burgerservice", "sofi"), finder(_NL_BSN, accept=_is_nl_bsn)),
-            when(
-                has_word("steuer", "idnr", "identifikation"),
-                finder(_DE_TAX_ID, accept=_is_de_tax_id),
-            ),
+            after_label(re.compile(_NL_BSN_LABELS), _NL_BSN, accept=_is_nl_bsn),
+            after_label(re.compile(_DE_TAX_ID_LABELS), _DE_TAX_ID, accept=_is_de_tax_id),
         ),
     ),
     (EntityType.CARD_NUMBER, when(has_digits(13), _find_cards)),
-    (EntityType.SSN, when(has_digits(9), either(finder(_SSN), finder(_SSN_LABELLED)))),
-    (EntityType.PASSPORT, when(has_word("pass", "paspoort", "pasaporte"), finder(_PASSPORT))),
+    (
+        EntityType.SSN,
+        when(
+            has_digits(9),
+            either(finder(_SSN), after_label(re.compile(_SSN_LABELS), _SSN_LABELLED)),
+        ),
+    ),
+    (EntityType.PASSPORT, after_label(re.compile(_PASSPORT_LABELS), _PASSPORT)),
 )
