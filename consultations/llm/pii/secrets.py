@@ -192,7 +192,9 @@ _NOT_A_PASSWORD = (
     r"|non|il|lo|obbligatori[ao]|necessari[ao]|richiest[ao]|errat[ao]|sbagliat[ao]|corrett[ao]"
     r"|scadut[ao]|cambiat[ao]|segret[ao]|troppo|anche|gi[àa]|che"
 )
-_QUOTED = r"\"[^\"\n]+\"|'[^'\n]+'|„[^“”\n]+[“”]|“[^”\n]+”|«[^»\n]+»"
+# Bounded: a quote that is never closed would otherwise be read to the end of the line from
+# each label before it.
+_QUOTED = r"\"[^\"\n]{1,100}\"|'[^'\n]{1,100}'|„[^“”\n]{1,100}[“”]|“[^”\n]{1,100}”|«[^»\n]{1,100}»"
 _PASSWORD = re.compile(
     rf"(?<!\w)(?:{_PASSWORD_LABELS})s?"
     rf"(?:\s*[:=]\s*|\s+(?:{_PASSWORD_VERBS})\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b)"
