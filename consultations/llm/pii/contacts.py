@@ -133,6 +133,19 @@ _IPV6_CANDIDATE = re.compile(
 )
 
 
+# Four dotted numbers, which the regex engine skips to: _IPV4, starting with a lookbehind, would
+# be tried at every position.
+_DOTTED_NUMBERS = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+
+
+def _ipv4s(text: str) -> Iterator[Span]:
+    # An address starts after no digit or dot, so never inside the dotted numbers before it.
+    for hit in _DOTTED_NUMBERS.finditer(text):
+        match = _IPV4.match(text, hit.start())
+        if match and _is_ipv4(match):
+            yield match.span()
+
+
 def _is_ipv4(match: re.Match[str]) -> bool:
     before = match.string[max(0, match.start() - 20) : match.start()]
     return not _NUMBERING_BEFORE.search(before)
@@ -265,6 +278,6 @@ find_emails = when(has("@"), _emails)
 find_dobs = when(has_digits(4), _dobs)
 find_ips = either(
     when(has(":"), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
-    when(has_digits(4), finder(_IPV4, accept=_is_ipv4)),
+    when(has_digits(4), _ipv4s),
 )
 find_phones = when(has_digits(7), _phones)
