@@ -35,7 +35,8 @@ _COURTS = frozenset(
      "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
 )  # fmt: skip
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
-_POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
+# The lookaheads let the regex engine skip to a pattern's first characters.
+_POSTCODE = re.compile(rf"(?=[A-Z])\b{_UK_POSTCODE}\b")
 
 
 def _is_street_address(match: re.Match[str]) -> bool:
@@ -67,7 +68,7 @@ _DE_NL_STREET = (
 )
 _DE_NL_ADDRESS = re.compile(rf"(?:{_NAME} )?{_DE_NL_STREET}")
 _DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
-_DE_NL_START = re.compile(rf"(?<![\w-])[{_UPPER}]")
+_DE_NL_START = re.compile(rf"(?=[{_UPPER}])(?<![\w-])[{_UPPER}]")
 _NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
 _NAME_REST = re.compile(r"[\w'.-]*+")
 

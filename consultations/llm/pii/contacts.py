@@ -164,7 +164,8 @@ def _is_ipv6(match: re.Match[str]) -> bool:
 
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _PHONE = re.compile(
-    r"(?<![\w+])(?:"
+    # The lookahead lets the regex engine skip to a number's first characters.
+    r"(?=[+(\d])(?<![\w+])(?:"
     # North American numbers first, so a number that follows one is not read into it; 001 is
     # +1 dialled from Europe.
     rf"(?:\+1|001)[ .-]?\(?\d{{3}}\)?[ .-]?\d{{3}}[ .-]?\d{{4}}{_EXTENSION}"
