@@ -197,7 +197,8 @@ def _any_case(words: tuple[str, ...]) -> str:
     return "|".join(map(re.escape, sorted(variants, key=len, reverse=True)))
 
 
-_DE_NL_STREET_ANCHOR = re.compile(rf"(?:{_any_case(_DE_NL_STREET_ENDINGS)}),? \d")
+# Where a house number follows a street's ending: looked for at a space before a digit only.
+_DE_NL_STREET_ANCHOR = re.compile(rf"(?=,? \d)(?i:{_ENDS_LIKE_A_STREET})")
 _FR_STREET_ANCHOR = re.compile(rf"(?:{_any_case(_FR_STREET_WORDS)})\b")
 _ES_IT_STREET_ANCHOR = re.compile("|".join(map(re.escape, _ES_IT_STREET_WORDS)))
 _STATE_ZIP_ANCHOR = re.compile(rf"{_US_STATE}\s+\d{{5}}")
