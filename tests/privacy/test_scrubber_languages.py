@@ -124,6 +124,7 @@ def test_birth_date_in_each_language_is_placeholdered(text: str, dob: str) -> No
         "De huur begon op 1 mei 2024 en eindigt 30.04.2025.",
         "Il contratto è stato firmato il 5 marzo 2024.",
         "Frau Weber, geb. Schmidt, zog am 3. Oktober 1979 um.",
+        "NATO in April 1949 and the treaty signed on 4 April 1949.",
     ],
 )
 def test_event_date_in_each_language_is_left_alone(text: str) -> None:
@@ -243,6 +244,8 @@ def test_phone_number_in_each_region_is_placeholdered(phone: str) -> None:
         ("Handy: 015112345678", "015112345678"),
         ("The agent called from 8836733974 to threaten me.", "8836733974"),
         ("Il cliente ha chiamato dal telefono 3331234567.", "3331234567"),
+        ("Phone no. 0612345678", "0612345678"),
+        ("Tel. Nr. 03012345678", "03012345678"),
     ],
 )
 def test_phone_number_without_separators_is_placeholdered(text: str, phone: str) -> None:

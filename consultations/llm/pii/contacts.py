@@ -65,7 +65,10 @@ _DATE = (
 # "né(e) le", "date de naissance", "geboren op", "geboortedatum", "nacido/a el", "fecha de
 # nacimiento", "F. nac.", "nato il", "data di nascita".
 _BORN = (
-    r"born|geboren|geb\.|n[ée]e?(?:\(e\))?|nacid[oa](?:/a)?|nat[oa]"
+    # "né" and "nato" only before what introduces a date or a place: "ne" and "nato" are
+    # parts and abbreviations of other words ("NATO in April 1949").
+    r"born|geboren|geb\.|n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|nacid[oa](?:/a)?"
+    r"|nat[oa](?=\s*:|\s+(?:il|a)\s)"
     r"|d\.?o\.?b\b\.?|date\s+of\s+birth|birth\s?date|geburtsdatum|geburtstag"
     r"|date\s+de\s+naissance|geboortedatum|fecha\s+de\s+nacimiento|f\.\s?(?:de\s+)?nac\."
     r"|data\s+di\s+nascita"
@@ -195,7 +198,8 @@ _RUN_CONTEXT = re.compile(
     r"|t[ée]l|t[ée]l[ée]phone|portable|appel[ée]?|joindre"
     r"|telefoon|mobiel|gebeld|bellen|belde|bereikbaar"
     r"|tel[ée]fono|m[óo]vil|llam[óoa]r?|llamada|telefono|cellulare|chiamat[oa]|chiamare)"
-    r"|(?P<reference>invoice|order|ref|reference|no|nr|case|claim|file|account|acct|customer"
+    # "no", "nr" and "number" follow either kind of word ("Tel. Nr.", "Order no."): neither.
+    r"|(?P<reference>invoice|order|ref|reference|case|claim|file|account|acct|customer"
     r"|contract|policy|ticket|id|rechnung|bestellung|auftrag|aktenzeichen|az|kundennummer"
     r"|vertrag|facture|commande|dossier|r[ée]f[ée]rence|contrat|factuur|bestelling|referentie"
     r"|zaak|klantnummer|factura|pedido|expediente|referencia|contrato|fattura|ordine|pratica"
