@@ -67,6 +67,18 @@ _GENERATORS: dict[str, Make] = {
     "bsn-labels": _repeat("BSN: "),
     "born-labels": _repeat("born in Paris "),
     "dob-labels": _repeat("date of birth: 1 "),
+    "passwort-labels": _repeat("Passwort ist "),
+    "mot-de-passe-labels": _repeat("mot de passe : "),
+    "password-unclosed-quotes": _repeat("password „a "),
+    "password-unclosed-guillemets": _repeat("contraseña «a "),
+    "passphrase-labels": _repeat("passphrase: "),
+    "passphrase-then-words": _after("passphrase: ", "ab "),
+    "passphrase-then-one-word": _after("passphrase: ", "a"),
+    "geboren-labels": _repeat("geboren am 1. "),
+    "born-in-place-labels": _repeat("né à Lyon le "),
+    "month-names": _repeat("12 de marzo de "),
+    "reisepass-labels": _repeat("Reisepass Nr. "),
+    "steuer-id-labels": _repeat("Steuer-ID: 12 "),
     "private-key-headers": _repeat("-----BEGIN RSA PRIVATE KEY-----"),
     "url-schemes": _repeat("a://"),
     "url-user-infos": _repeat("a://b:"),
@@ -104,6 +116,10 @@ _GENERATORS: dict[str, Make] = {
     "almost-phone-international": _repeat("+4 "),
     "almost-phone-bracketed-trunk": _repeat("(0"),
     "almost-phone-zero": _repeat("0 "),
+    "almost-phone-double-zero": _repeat("0049 "),
+    "almost-phone-slash": _repeat("030/"),
+    "almost-phone-grouped": _repeat("612 "),
+    "phone-runs-after-words": _repeat("Tel. 0612345678 Rechnung 0437777013 "),
     "almost-ssn": _repeat("123-45-"),
     "almost-nino": _repeat("QQ 12 34 56 "),
     "almost-nir": _repeat("1 85 05 78 006 "),
@@ -119,6 +135,10 @@ _GENERATORS: dict[str, Make] = {
     "capitalised-dashes": _repeat("A-b "),
     "almost-fr-address": _repeat("12 rue "),
     "almost-es-address": _repeat("Calle 1 "),
+    "almost-es-street-city": _repeat("Calle Mayor, "),
+    "almost-fr-street-city": _repeat("1 rue a, "),
+    "almost-de-street-city": _repeat("Berliner Straße 5 in "),
+    "street-ending-words": _after("A", "straße"),
     "almost-it-address": _repeat("Via 1, "),
     "street-number-commas": _repeat("1, "),
     "almost-city-state-zip": _repeat("Austin, TX "),
@@ -139,6 +159,8 @@ _GENERATORS: dict[str, Make] = {
 _HINTS = (
     " -----BEGIN sk- AKIA eyJ key token secret bearer password pwd pin passport BSN sofi :// @"
     " 1, 1234 AB 12345 TX 12345 SW1A 1AA 2A 12345678901234 abcdefghijklmnopqrstuvwxyz"
+    " Passwort Kennwort mot de passe wachtwoord contraseña clave parola passphrase Reisepass"
+    " paspoort pasaporte Steuer-ID geboren né nacido Tel. Straße Kerkstraat Calle Via rue"
 )
 
 

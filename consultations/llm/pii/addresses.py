@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from consultations.llm.pii.finders import either, finder, has_digits, matches, when
-from consultations.llm.pii.kinds import Span
+from consultations.llm.pii.kinds import Finder, Span
 
 _STREET_SUFFIX = (
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl"
@@ -34,9 +34,9 @@ _COURTS = frozenset(
      "Magistrates", "Magistrates'", "Superior", "Appeals", "Appellate", "Tax", "Bankruptcy",
      "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
 )  # fmt: skip
-_STATE_ZIP = re.compile(rf"\b{_US_STATE}\s+\d{{5}}")
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
-_POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
+# The lookaheads let the regex engine skip to a pattern's first characters.
+_POSTCODE = re.compile(rf"(?=[A-Z])\b{_UK_POSTCODE}\b")
 
 
 def _is_street_address(match: re.Match[str]) -> bool:
@@ -68,7 +68,7 @@ _DE_NL_STREET = (
 )
 _DE_NL_ADDRESS = re.compile(rf"(?:{_NAME} )?{_DE_NL_STREET}")
 _DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
-_DE_NL_START = re.compile(rf"(?<![\w-])[{_UPPER}]")
+_DE_NL_START = re.compile(rf"(?=[{_UPPER}])(?<![\w-])[{_UPPER}]")
 _NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
 _NAME_REST = re.compile(r"[\w'.-]*+")
 
@@ -101,29 +101,112 @@ def _find_de_nl_addresses(text: str) -> Iterator[Span]:
             consumed = found.end()
 
 
+_FR_STREET_WORDS = (
+    *("rue", "avenue", "av.", "boulevard", "bd", "chemin", "place", "allée", "impasse", "quai"),
+    *("route", "cours", "square"),
+)
+_FR_STREET = rf"(?i:{'|'.join(map(re.escape, _FR_STREET_WORDS))})\b"
 _FR_ADDRESS = re.compile(
-    r"(?<![\w-])(?:\d{1,4}(?: ?(?:bis|ter))?,? )?"
-    r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
-    rf"[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
+    rf"(?<![\w-])(?:\d{{1,4}}(?: ?(?:bis|ter))?,? )?{_FR_STREET}[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
+)
+_ES_STREET_WORDS = (
+    *("Calle", "C/", "Avenida", "Avda.", "Paseo", "Plaza", "Camino", "Callejón", "Urbanización"),
+    *("Acceso", "Cañada", "Pasaje", "Pasadizo", "Cuesta", "Vial", "Rambla", "Ronda", "Travesía"),
+    *("Glorieta", "Carretera", "Alameda", "Vía", "Via"),
 )
 _ES_ADDRESS = re.compile(
-    r"(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
-    r"|Cañada|Pasaje|Pasadizo|Cuesta|Vial|Rambla|Ronda|Travesía|Glorieta|Carretera|Alameda"
-    r"|Vía|Via)"
+    rf"(?<![\w-])(?:{'|'.join(map(re.escape, _ES_STREET_WORDS))})"
     rf"[^,\n]{{1,60}}?\d[^,\n]{{0,20}}, (?:{_EU_CITY}, \d{{5}}|\d{{5}} {_EU_CITY})"
 )
+_IT_STREET_WORDS = (
+    *("Via", "Viale", "Piazza", "Piazzale", "Corso", "Vicolo", "Largo", "Borgo", "Stretto"),
+    *("Rotonda", "Canale", "Incrocio", "Contrada", "Strada", "Lungomare", "Salita", "Località"),
+)
 _IT_ADDRESS = re.compile(
-    r"(?<![\w-])(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Borgo|Stretto|Rotonda|Canale"
-    r"|Incrocio|Contrada|Strada|Lungomare|Salita|Località)"
+    rf"(?<![\w-])(?:{'|'.join(_IT_STREET_WORDS)})"
     r"[^,\n]{1,40}?,? \d{1,4}[A-Za-z]?(?:/\w+)?(?: (?:Piano|Appartamento|Interno|Scala) \w+)?"
     rf",? \d{{5}},? {_EU_CITY}(?: \([A-Z]{{2}}\))?"
 )
 
 
+# Streets and their city without a postal code: "Hauptstraße 5 in Berlin", "Kerkstraat 12,
+# Utrecht", "25 rue de la Paix, Paris", "Calle Mayor 10, Madrid", "Via Roma 12, Milano".
+# Any capitalised word before a number is too loose here, so the street must say it is one:
+# by its ending in German and Dutch, by its first word elsewhere. Read as one word and then
+# checked from its end, a street's name is read once.
+_DE_NL_STREET_ENDINGS = (
+    *("straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer"),
+    *("chaussee", "markt", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk"),
+    *("steeg", "hof"),
+)
+_ENDS_LIKE_A_STREET = "|".join(
+    f"(?<={re.escape(ending)})" for ending in sorted(_DE_NL_STREET_ENDINGS, key=len, reverse=True)
+)
+# A word before the street's own only when that is the ending alone: "Berliner Straße".
+_STREET_ADJECTIVE = (
+    rf"[{_UPPER}][\w'-]*+ (?=(?i:{'|'.join(map(re.escape, _DE_NL_STREET_ENDINGS))})(?!\w))"
+)
+_HOUSE_NUMBER = r"\d{1,4}[a-z]?(?:[/-]\d{1,4}[a-z]?)?"
+_CITY_AFTER_STREET = rf"(?:, | in | te | en )(?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
+_DE_NL_STREET_CITY = re.compile(
+    rf"(?<![\w'.-])(?:{_STREET_ADJECTIVE})?[{_UPPER}][\w'.-]*+(?i:{_ENDS_LIKE_A_STREET})"
+    rf",? {_HOUSE_NUMBER}{_CITY_AFTER_STREET}"
+)
+_FR_STREET_CITY = re.compile(
+    rf"(?<![\w-])\d{{1,4}}(?: ?(?:bis|ter))?,? {_FR_STREET}[^,\n\d]{{1,40}}{_CITY_AFTER_STREET}"
+)
+_ES_IT_STREET_WORDS = tuple(dict.fromkeys(_ES_STREET_WORDS + _IT_STREET_WORDS))
+_ES_IT_STREET_CITY = re.compile(
+    rf"(?<![\w-])(?:{'|'.join(map(re.escape, _ES_IT_STREET_WORDS))})"
+    rf" [^,\n\d]{{1,50}}(?:, )?{_HOUSE_NUMBER}{_CITY_AFTER_STREET}"
+)
+
+
+def _near(
+    anchor: re.Pattern[str], patterns: tuple[re.Pattern[str], ...], *, before: int, after: int
+) -> Finder:
+    """Matches of ``patterns`` searched only around the places ``anchor`` finds: from
+    ``before`` characters before each to ``after`` characters after it.
+
+    A pattern starting with a lookbehind is tried at every position of a text; an anchor of
+    plain words (a street's kind, a state and its ZIP code) lets the regex engine skip to their
+    first letters. Each window is searched once, from the end of the last match in it.
+    """
+
+    def find(text: str) -> Iterator[Span]:
+        consumed = 0
+        for hit in anchor.finditer(text):
+            if hit.end() <= consumed:
+                continue
+            start, end = max(consumed, hit.start() - before), min(len(text), hit.end() + after)
+            while start < end:
+                found = [m for m in (p.search(text, start, end) for p in patterns) if m]
+                if not found:
+                    break
+                match = min(found, key=lambda m: (m.start(), -m.end()))
+                yield match.span()
+                consumed = start = match.end()
+
+    return find
+
+
+def _any_case(words: tuple[str, ...]) -> str:
+    """An alternation of ``words`` in lower case, capitalised and in capitals, for an anchor:
+    an IGNORECASE one would be tried at every position."""
+    variants = {case(word) for word in words for case in (str.lower, str.capitalize, str.upper)}
+    return "|".join(map(re.escape, sorted(variants, key=len, reverse=True)))
+
+
+# Where a house number follows a street's ending: looked for at a space before a digit only.
+_DE_NL_STREET_ANCHOR = re.compile(rf"(?=,? \d)(?i:{_ENDS_LIKE_A_STREET})")
+_FR_STREET_ANCHOR = re.compile(rf"(?:{_any_case(_FR_STREET_WORDS)})\b")
+_ES_IT_STREET_ANCHOR = re.compile("|".join(map(re.escape, _ES_IT_STREET_WORDS)))
+_STATE_ZIP_ANCHOR = re.compile(rf"{_US_STATE}\s+\d{{5}}")
+
+
 # What these addresses' postal codes look like, for texts that have none to be passed by.
 _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 _DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
-_FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
 
 
 # Every form has a house number or a postal code.
@@ -133,10 +216,17 @@ find_addresses = when(
         finder(_STREET_ADDRESS, accept=_is_street_address),
         when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
         when(matches(_DE_NL_ADDRESS_HINT), _find_de_nl_addresses),
-        when(matches(_FIVE_DIGITS), finder(_FR_ADDRESS)),
-        when(matches(_FIVE_DIGITS), finder(_ES_ADDRESS)),
-        when(matches(_FIVE_DIGITS), finder(_IT_ADDRESS)),
-        when(matches(_STATE_ZIP), finder(_CITY_STATE_ZIP)),
+        # A city and its state's ZIP code, found from the ZIP code.
+        _near(_STATE_ZIP_ANCHOR, (_CITY_STATE_ZIP,), before=60, after=20),
         finder(_POSTCODE),
+        # Streets found from their kind or ending: with or without a postal code.
+        _near(_DE_NL_STREET_ANCHOR, (_DE_NL_STREET_CITY,), before=80, after=120),
+        _near(_FR_STREET_ANCHOR, (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
+        _near(
+            _ES_IT_STREET_ANCHOR,
+            (_ES_ADDRESS, _IT_ADDRESS, _ES_IT_STREET_CITY),
+            before=0,
+            after=200,
+        ),
     ),
 )

@@ -6,8 +6,11 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+import phonenumbers
+
 from consultations.llm.pii.finders import either, finder, has, has_digits, when
 from consultations.llm.pii.kinds import Span
+from consultations.llm.pii.secrets import folded
 
 # An address is found from the whole run of characters before its "@", read once; a pattern
 # starting at each letter would read the run again after every "%" (which may begin one).
@@ -29,42 +32,82 @@ def _emails(text: str) -> Iterator[Span]:
             consumed = domain.end()
 
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+# Month names and their abbreviations in English, German, French, Dutch, Spanish and Italian,
+# with and without their accents ("März", "Maerz", "février", "fevrier").
+_MONTH_NAMES = (
+    *("january", "february", "march", "april", "may", "june", "july", "august", "september"),
+    *("october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"),
+    *("sep", "sept", "oct", "nov", "dec"),
+    *("januar", "jänner", "februar", "märz", "maerz", "marz", "mai", "juni", "juli"),
+    *("oktober", "dezember", "mär", "okt", "dez"),
+    *("janvier", "février", "fevrier", "mars", "avril", "juin", "juillet", "août", "aout"),
+    *("septembre", "octobre", "novembre", "décembre", "decembre", "janv", "févr", "fevr"),
+    *("avr", "juil", "déc"),
+    *("januari", "februari", "maart", "mei", "augustus", "mrt"),
+    *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre"),
+    *("setiembre", "octubre", "noviembre", "diciembre", "ene", "abr", "ago", "dic"),
+    *("gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre"),
+    *("dicembre", "gen", "mag", "giu", "lug", "ott"),
 )
+# Longest first, so "marzo" is not read as "mar".
+_MONTH = rf"(?:{'|'.join(sorted(set(_MONTH_NAMES), key=len, reverse=True))})\b\.?"
+_YEAR = r"\d{4}"
+# "3rd", "1er", "1st", "12.", "5º", "le 1er", "el 5 de".
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|e|º|°|\.)?"
 _DATE = (
-    r"(?:\d{4}-\d{1,2}-\d{1,2}"
-    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|{_MONTH}\s+\d{{4}})"
+    r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{1,2}[/.-] ?\d{1,2}[/.-] ?\d{2,4}"
+    rf"|{_DAY}\s+(?:(?:of|de)\s+)?{_MONTH},?\s+(?:de\s+)?{_YEAR}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
+    rf"|{_MONTH}\s+(?:de\s+)?{_YEAR})"
 )
-_BIRTH_PLACE = r"\s+in\s+[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?"  # "born in Rome, on ..."
+# A birth's label in each language: "born", "DOB", "geboren am", "geb.", "Geburtsdatum",
+# "né(e) le", "date de naissance", "geboren op", "geboortedatum", "nacido/a el", "fecha de
+# nacimiento", "F. nac.", "nato il", "data di nascita".
+_BORN = (
+    # "né" and "nato" only before what introduces a date or a place: "ne" and "nato" are
+    # parts and abbreviations of other words ("NATO in April 1949").
+    r"born|geboren|geb\.|n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|nacid[oa](?:/a)?"
+    r"|nat[oa](?=\s*:|\s+(?:il|a)\s)"
+    r"|d\.?o\.?b\b\.?|date\s+of\s+birth|birth\s?date|geburtsdatum|geburtstag"
+    r"|date\s+de\s+naissance|geboortedatum|fecha\s+de\s+nacimiento|f\.\s?(?:de\s+)?nac\."
+    r"|data\s+di\s+nascita"
+)
+# Words between a label and its date: "born on (the)", "geboren am", "né le", "geboren op",
+# "nacido el (día)", "nato il", "born in" (a month and a year).
+_ON = r"(?:\s+(?:on|in|am|le|op|el|il))?(?:\s+(?:the|d[ií]a))?"
+# "born in Rome, on ...", "geboren in Köln am ...", "né à Lyon le ...", "geboren te Utrecht op
+# ...", "nacido en Sevilla el ...", "nato a Roma il ...".
+_BIRTH_PLACE = r"\s+(?:in|à|a|te|en)\s+[a-z][\w'-]*(?:\s+[a-z][\w'-]*)*,?"
 
 
 def _dob_pattern(place: str) -> re.Pattern[str]:
     return re.compile(
-        rf"\b(?:born(?:{place}\s+(?:on|in))?|d\.?o\.?b\b\.?|date\s+of\s+birth)"
-        rf"(?:\s*[:-]\s*|\s+(?:is|was)\s+|\s+)(?P<value>{_DATE})\b",
-        re.IGNORECASE,
+        rf"(?<!\w)(?:{_BORN}){place}{_ON}"
+        rf"(?:\s*[:-]\s*|\s+(?:is|was|ist|war|est|es|è)\s+|\s+)(?P<value>{_DATE})(?!\w)"
     )
 
 
 _DOB = _dob_pattern(rf"(?P<place>{_BIRTH_PLACE})?")
 _DOB_WITHOUT_PLACE = _dob_pattern("")
-_DOB_LABEL = re.compile(r"\b(?:born|d\.?o\.?b\b\.?|date\s+of\s+birth)", re.IGNORECASE)
-_BORN_IN_WORDS = re.compile(r"born\s+in\s+[A-Z][\w'-]*+(?:\s+[A-Z][\w'-]*+)*+", re.IGNORECASE)
+_DOB_LABEL = re.compile(_BORN)
+_BORN_IN_WORDS = re.compile(
+    rf"(?:{_BORN})\s+(?:in|à|a|te|en)\s+[a-z][\w'-]*+(?:\s+[a-z][\w'-]*+)*+"
+)
 
 
 def _dobs(text: str) -> Iterator[Span]:
     """Birth dates after their label, reading the words of each birth place once.
+
+    The patterns read the text folded to lower case, where the labels' first letters are
+    found quickly (see :func:`after_label`).
 
     A birth place reads every word up to the first that starts otherwise (the date's digits)
     and then looks back for its "on" or "in". When none fits, none fits either for a "born in"
     further along the same words, which would read them again: that one is tried without a
     place.
     """
+    text = folded(text)
     consumed = placeless_until = 0
     for label in _DOB_LABEL.finditer(text):
         start = label.start()
@@ -93,6 +136,19 @@ _IPV6_CANDIDATE = re.compile(
 )
 
 
+# Four dotted numbers, which the regex engine skips to: _IPV4, starting with a lookbehind, would
+# be tried at every position.
+_DOTTED_NUMBERS = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+
+
+def _ipv4s(text: str) -> Iterator[Span]:
+    # An address starts after no digit or dot, so never inside the dotted numbers before it.
+    for hit in _DOTTED_NUMBERS.finditer(text):
+        match = _IPV4.match(text, hit.start())
+        if match and _is_ipv4(match):
+            yield match.span()
+
+
 def _is_ipv4(match: re.Match[str]) -> bool:
     before = match.string[max(0, match.start() - 20) : match.start()]
     return not _NUMBERING_BEFORE.search(before)
@@ -111,31 +167,122 @@ def _is_ipv6(match: re.Match[str]) -> bool:
 
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _PHONE = re.compile(
-    r"(?<![\w+])(?:"
+    # The lookahead lets the regex engine skip to a number's first characters.
+    r"(?=[+(\d])(?<![\w+])(?:"
     # North American numbers first, so a number that follows one is not read into it; 001 is
     # +1 dialled from Europe.
     rf"(?:\+1|001)[ .-]?\(?\d{{3}}\)?[ .-]?\d{{3}}[ .-]?\d{{4}}{_EXTENSION}"
-    r"|\+\d(?:[ .()-]{0,2}\d){7,14}"  # other international numbers: at most 15 digits (E.164)
+    # Other international numbers, after "+" or the "00" dialled from Europe: at most 15
+    # digits (E.164); "+49 (0)30 1234567" too.
+    r"|(?P<international>(?:\+|00(?=[1-9]))\d(?:[ ./()-]{0,2}\d){7,14})"
     rf"|(?:1[ .-])?(?:\(\d{{3}}\)\s?|\d{{3}}[ .-])\d{{3}}[ .-]\d{{4}}{_EXTENSION}"  # US national
-    r"|\(0\d{1,4}\)[ -]{0,2}\d(?:[ -]?\d){4,8}"  # European national, trunk code in brackets
-    r"|0[1-9](?:[ .]\d{2}){4}"  # French national
-    r"|0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}"  # UK national
-    r"|0\d{2,5}[ /-]\d{4,8}"  # German national: area code, then the number in one group
+    r"|(?P<national>\(0\d{1,4}\)[ -]{0,2}\d(?:[ -]?\d){4,8}"  # trunk code in brackets
+    r"|0[1-9](?:[ .]\d{2}){4}"  # French: 01 42 68 53 00, 06.12.34.56.78
+    r"|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}"  # British: 020 7946 0958, 07700 900123
+    r"|0\d{2,5} ?[/-] ?\d{3,8}|0\d{2,5} \d{4,8})"  # German: 030/1234567, 030 12345678
+    # Spanish and Italian numbers have no trunk 0: 612 345 678, 91 123 45 67, 333 123 4567.
+    r"|(?P<grouped>[3-9]\d{1,2}(?: \d{2,4}){2,3})"
+    # A national number as one run of digits, like a reference number: told apart by the
+    # words before it.
+    r"|(?P<run>\d{9,12})"
     r")(?![\w-])"
 )
+# The regions whose numbers the firm's clients write, for numbers given without their country.
+_REGIONS = ("GB", "DE", "FR", "NL", "ES", "IT", "BE", "AT", "CH", "US")
+_GROUPED_REGIONS = ("ES", "IT")
+# The nearest of these words before a run of digits says whether it is a phone number or a
+# reference, in the firm's languages.
+_RUN_CONTEXT = re.compile(
+    r"\b(?:(?P<phone>phone|tel|telephone|call(?:ed)?|mobile|cell|fax|text|sms|whatsapp|dial"
+    r"|dialled|ring|telefon|handy|mobil|mobilnummer|rufnummer|anruf|angerufen|erreichbar"
+    r"|t[ée]l|t[ée]l[ée]phone|portable|appel[ée]?|joindre"
+    r"|telefoon|mobiel|gebeld|bellen|belde|bereikbaar"
+    r"|tel[ée]fono|m[óo]vil|llam[óoa]r?|llamada|telefono|cellulare|chiamat[oa]|chiamare)"
+    # "no", "nr" and "number" follow either kind of word ("Tel. Nr.", "Order no."): neither.
+    r"|(?P<reference>invoice|order|ref|reference|case|claim|file|account|acct|customer"
+    r"|contract|policy|ticket|id|rechnung|bestellung|auftrag|aktenzeichen|az|kundennummer"
+    r"|vertrag|facture|commande|dossier|r[ée]f[ée]rence|contrat|factuur|bestelling|referentie"
+    r"|zaak|klantnummer|factura|pedido|expediente|referencia|contrato|fattura|ordine|pratica"
+    r"|riferimento))\b",
+    re.IGNORECASE,
+)
+_CONTEXT_BEFORE = 40
 
 
-def _is_phone(match: re.Match[str]) -> bool:
-    number = match.group()
-    # The European national forms are loose enough to need their digit count (10 or 11) checked.
-    national = number.startswith(("0", "(0")) and not number.startswith("00")
-    return not national or sum(char.isdigit() for char in number) in (10, 11)
+def _valid_in(number: str, regions: tuple[str, ...]) -> bool:
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True
+    return False
+
+
+def _is_international(number: str) -> bool:
+    """A number after "+" or "00" whose country code and length are possible."""
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse("+" + number.lstrip("+0")))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _context(text: str, start: int) -> str | None:
+    """Whether the nearest telling word before ``start`` is a "phone" or a "reference" word."""
+    context = None
+    for word in _RUN_CONTEXT.finditer(text, max(0, start - _CONTEXT_BEFORE), start):
+        context = word.lastgroup
+    return context
+
+
+def _is_phone_run(text: str, start: int, number: str) -> bool:
+    """A run of digits is a phone number after a phone word if its length is possible in a
+    region; after a reference word it is not; after neither, it is when it starts with a
+    trunk 0 and is valid in a region."""
+    context = _context(text, start)
+    if context == "phone":
+        return any(phonenumbers.is_possible_number_string(number, region) for region in _REGIONS)
+    return context is None and number.startswith("0") and _valid_in(number, _REGIONS)
+
+
+_LAST_GROUP = re.compile(r"[ ./()-]+\d+$")
+# A year or a count after an international number may be read into it; a few groups are cut
+# from its end before it is given up.
+_GROUPS_TO_CUT = 2
+
+
+def _phones(text: str) -> Iterator[Span]:
+    for match in _PHONE.finditer(text):
+        start, end = match.span()
+        number = match.group()
+        if match["international"]:
+            # "00" starts reference numbers too ("Order reference 00539540967005").
+            if number.startswith("00") and _context(text, start) == "reference":
+                continue
+            for _ in range(_GROUPS_TO_CUT + 1):
+                if _is_international(number):
+                    yield start, start + len(number)
+                    break
+                cut = _LAST_GROUP.search(number)
+                if cut is None:
+                    break
+                number = number[: cut.start()]
+        elif match["national"]:
+            # Loose enough shapes to need their digit count (10 or 11) checked.
+            if sum(char.isdigit() for char in number) in (10, 11):
+                yield start, end
+        elif match["grouped"]:
+            if _valid_in(number, _GROUPED_REGIONS):
+                yield start, end
+        elif not match["run"] or _is_phone_run(text, start, number):
+            yield start, end
 
 
 find_emails = when(has("@"), _emails)
 find_dobs = when(has_digits(4), _dobs)
 find_ips = either(
     when(has(":"), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
-    when(has_digits(4), finder(_IPV4, accept=_is_ipv4)),
+    when(has_digits(4), _ipv4s),
 )
-find_phones = when(has_digits(7), finder(_PHONE, accept=_is_phone))
+find_phones = when(has_digits(7), _phones)
