@@ -12,6 +12,7 @@ from consultations.llm.pii.addresses import find_addresses
 from consultations.llm.pii.contacts import find_dobs, find_emails, find_ips, find_phones
 from consultations.llm.pii.kinds import SECRET_TYPES, Detector, EntityType
 from consultations.llm.pii.names import person_finder
+from consultations.llm.pii.people import find_people
 from consultations.llm.pii.secrets import SECRET_DETECTORS
 
 
@@ -25,6 +26,7 @@ def identity_detectors(known_names: frozenset[str]) -> tuple[Detector, ...]:
     return (
         (EntityType.EMAIL, find_emails),
         *(((EntityType.PERSON, person),) if person else ()),
+        (EntityType.PERSON, find_people),
         (EntityType.DOB, find_dobs),
         (EntityType.IP, find_ips),
         (EntityType.ADDRESS, find_addresses),

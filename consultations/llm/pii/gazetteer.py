@@ -1,0 +1,64 @@
+"""First names and surnames from every locale of Faker's person providers, for the detector
+of people the case does not list (a firm's witnesses, neighbours and doctors come from
+everywhere, not only from the six languages the firm writes in).
+
+Loaded on first use and kept for the process: importing 86 provider modules costs tens of
+milliseconds that a process which never scrubs a name should not pay.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+def fold(word: str) -> str:
+    """A word as the gazetteer keys it: case and accents ignored ("Müller", "MULLER" and
+    "muller" are one key), because headings drop accents and hurried typing too."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    first_names: frozenset[str]
+    surnames: frozenset[str]
+
+
+def _words(values: Iterable[object]) -> set[str]:
+    """Single-word Latin-script entries, folded; multi-word ones ("Van Hoecke", "Ó Dubhda")
+    give their last word, which is the part written alone."""
+    words = set()
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        word = value.split()[-1]
+        if word[0].isalpha() and ord(word[0]) < 0x250:
+            words.add(fold(word))
+    return words
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        for attribute, value in vars(provider).items():
+            # Some lists are weighted dicts (name -> frequency); a few locales compute theirs
+            # in a property, which the class does not hold as a list.
+            if not isinstance(value, list | tuple | dict):
+                continue
+            if attribute.startswith("first_names"):
+                first |= _words(value)
+            elif attribute.startswith("last_names"):
+                last |= _words(value)
+    return Gazetteer(first_names=frozenset(first), surnames=frozenset(last))
