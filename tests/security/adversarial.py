@@ -144,6 +144,22 @@ _GENERATORS: dict[str, Make] = {
     "almost-city-state-zip": _repeat("Austin, TX "),
     "almost-postcode": _repeat("SW1A "),
     "title-runs": _repeat("Mr "),
+    "titles-of-six-languages": _repeat("Herr Mme Sr. D. meneer mevrouw Dr. "),
+    "particles": _repeat("van de "),
+    "capitalised-particles": _repeat("Van De "),
+    "name-then-particles": _after("Jan ", "van de "),
+    "names-with-particles": _repeat("Jan van der Berg "),
+    "first-names": _repeat("Anna "),
+    "first-names-then-lowercase": _repeat("Anna b "),
+    "initials": _repeat("J. "),
+    "surname-comma-first": _repeat("Smith, John, "),
+    "possessives": _repeat("Smith's "),
+    "hyphenated-names": _after("A", "-b"),
+    "role-words-then-names": _repeat("my neighbour Okafor "),
+    "capitals-heading-of": _repeat("WITNESS STATEMENT OF "),
+    "capitals-names": _repeat("JOHN SMITH "),
+    "company-words": _repeat("Acme Ltd "),
+    "number-then-capitalised": _repeat("12 Ab "),
     "almost-known-names": _repeat("Anna Maria "),
     "almost-placeholders": _repeat("<PERSON_"),
     "placeholder-digits": _after("<PERSON_", "1"),
@@ -173,10 +189,12 @@ GENERATORS: dict[str, Make] = {name: _hinted(make) for name, make in _GENERATORS
 
 def _detectors() -> dict[str, Callable[[str], object]]:
     """Every detector of the scrubber on its own, and the functions around them."""
-    by_kind = {
-        kind.value.lower(): find
-        for kind, find in SECRET_DETECTORS + identity_detectors(KNOWN_NAMES)
-    }
+    by_kind: dict[str, Callable[[str], object]] = {}
+    for kind, find in SECRET_DETECTORS + identity_detectors(KNOWN_NAMES):
+        # Two detectors of one kind (the parties' names, then names nobody listed) are each
+        # measured: the second is named after its function.
+        name = kind.value.lower()
+        by_kind[f"{name}:{find.__name__}" if name in by_kind else name] = find
     mapping = {"<PERSON_1>": "John Smith"}
     return {
         **{name: (lambda text, find=find: list(find(text))) for name, find in by_kind.items()},

@@ -44,7 +44,7 @@ _WORD = (
 # Particles of surnames: "van der Berg", "de la Cruz", "von Trapp", "García y López". A
 # second one only after a first ("van der", "de los"), so "aus Berlin zur Verhandlung" stays
 # apart.
-_PARTICLES = "van von de del della di da das dos du des la le ten ter zu y bin ibn al"
+_PARTICLES = "van von de del della di da das dos du des la le ten ter zu y bin ibn al el"
 # "García y López" is one person, "Ruiz y D. Pedro" two.
 _CONJUNCTIONS = frozenset({"y"})
 _SECOND_PARTICLES = "der den de la las los le"
@@ -110,7 +110,8 @@ INSTITUTIONS = _folded(
     "ltd ltd. limited plc llc llp inc inc. corp corp. corporation co co. company companies "
     "group holding holdings logistics bank banking insurance assurance partners partnership "
     "suite apt apartment unit flat floor piso puerta "
-    "bakery bakeries butchers kitchens kitchen payroll legal lettings letting nurseries "
+    "hire rental rentals installaties installatie bakery bakeries butchers kitchens kitchen "
+    "payroll legal lettings letting nurseries "
     "nursery plumbing plumbers roofing builders motors garage pharmacy chemist salon "
     "cleaning removals catering accountants solicitors architects dentistry opticians "
     "estate agents lawyers attorneys realty realtors landscaping electrical heating "
@@ -294,15 +295,25 @@ _KINDS_BY_SET = (
     ("role", ROLES),
     ("lone", LONE_NOT_PEOPLE),
 )
+# Kinds that the words around settle (see _in_context).
+_CONTEXTUAL_KINDS = frozenset({f"{kind}/surname" for kind, _ in _KINDS_BY_SET} | {"conjunction"})
 
 
 # Words recur across a text and across texts: folding each once saves a third of the time.
 _key = functools.lru_cache(maxsize=1 << 16)(fold)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# No name is this long; longer words are not looked up, nor kept in the caches.
+_LONGEST_NAME = 40
+
+
 def _kind(word: str) -> str:
     """What a capitalised word (or a particle, or a comma) of a run is."""
+    return "common" if len(word) > _LONGEST_NAME else _kind_of_word(word)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _kind_of_word(word: str) -> str:
     if word == ",":
         return "comma"
     if word in _CONJUNCTIONS:
@@ -369,20 +380,31 @@ def _cue_before(text: str, start: int) -> tuple[str | None, int]:
     "regards,"), and where the name starts: at the particles between them ("mevrouw van
     der Berg")."""
     window = text[max(0, start - 40) : start]
-    words = window.replace(",", " ").replace(":", " ").split()
+    words = window.split()
     name_start = len(window)
     particles = 0
     while words and words[-1] in _PARTICLE_WORDS and particles < 2:
         name_start = window.rfind(words.pop(), 0, name_start)
         particles += 1
+    while words and not words[-1].strip(_CUE_PUNCTUATION):
+        words.pop()  # "Témoins : Dupont"
     if not words:
         return None, start
-    word = words[-1].strip("\"'“”«»()[]")
-    if word.endswith(".") and _key(word[:-1]) not in TITLES:
-        return None, start  # the end of a sentence: "my cousin. Claim No. 4"
-    key = _key(word.rstrip("."))
-    cue = next((kind for kind, cues in _CUES if key in cues), None)
+    cue = _cue_kind(words[-1])
     return cue, start - len(window) + name_start if cue else start
+
+
+_CUE_PUNCTUATION = "\"'“”«»()[],:;"
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _cue_kind(word: str) -> str | None:
+    """The kind of cue a word before a run is, if any."""
+    word = word.strip(_CUE_PUNCTUATION)
+    if word.endswith(".") and _key(word[:-1]) not in TITLES:
+        return None  # the end of a sentence: "my cousin. Claim No. 4"
+    key = _key(word.rstrip("."))
+    return next((kind for kind, cues in _CUES if key in cues), None)
 
 
 _Token = tuple[int, int, str]
@@ -497,12 +519,11 @@ def find_people(text: str) -> Iterator[Span]:
     for run in _RUN.finditer(text):
         start, end = run.span()
         if run.end(1) == end:
-            spans = _person_alone(text, start, end)
+            spans = [] if text.startswith(" &", end) else _person_alone(text, start, end)
         else:
             spans = _people_in_run(text, start, end)
         if spans and not (
-            text.startswith(" &", end)  # "Marks & Spencer", "Smith & Sons"
-            or text.endswith("& ", 0, start)
+            text.endswith("& ", 0, start)  # "Marks & Spencer", "Smith & Sons"
             or _in_address(text, start, end)
         ):
             yield from spans
@@ -527,13 +548,24 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?\n"
 
 
+def _brand_pair(a: str, b: str) -> bool:
+    return max(len(a), len(b)) <= _LONGEST_NAME and (_key(a), _key(b)) in BRAND_PAIRS
+
+
 def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     """The people in a run of several capitalised words."""
-    words = _TOKEN.findall(text, start, end)
-    kinds = _in_context([_kind(word) for word in words])
-    if any((_key(a), _key(b)) in BRAND_PAIRS for a, b in itertools.pairwise(words)):
-        return []
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, start, end)]
+    words = [word for _, _, word in tokens]
+    kinds = [_kind(word) for word in words]
+    if text.startswith(" &", end):
+        # The last word names a firm: "Sven Kühnel von Kühnel & Partner", "Marks & Spencer".
+        kinds[-1] = "institution"
+    if not _CONTEXTUAL_KINDS.isdisjoint(kinds):
+        kinds = _in_context(kinds)
+    if _NAME_KINDS.isdisjoint(kinds) or any(
+        _brand_pair(a, b) for a, b in itertools.pairwise(words)
+    ):
+        return []
     if _NOT_PEOPLE_KINDS.intersection(kinds):
         cut = next(i for i, kind in enumerate(kinds) if kind in _NOT_PEOPLE_KINDS)
         if not cut or kinds[cut - 1] != "particle":
