@@ -148,6 +148,7 @@ _GENERATORS: dict[str, Make] = {
     "particles": _repeat("van de "),
     "capitalised-particles": _repeat("Van De "),
     "name-then-particles": _after("Jan ", "van de "),
+    "capitalised-particles-then-name": _ending("Van De ", "Anna"),
     "names-with-particles": _repeat("Jan van der Berg "),
     "first-names": _repeat("Anna "),
     "first-names-then-lowercase": _repeat("Anna b "),

@@ -443,6 +443,17 @@ def _segments(kinds: list[str]) -> Iterator[tuple[list[int], str | None, bool, b
             continue
         while segment and kinds[segment[-1]] == "particle":
             segment.pop()
+        # "Brief von Anna Schulz": "von" is the sentence's, not the name's.
+        lead = 0
+        while (
+            lead + 1 < len(segment)
+            and kinds[segment[lead]] == "particle"
+            and kinds[segment[lead + 1]] in ("first", "initial", "particle")
+        ):
+            lead += 1
+        if lead and kinds[segment[lead]] == "particle":
+            lead = 0  # "Van De Vries": the particles lead to a surname
+        segment = segment[lead:]
         if segment:
             after_comma = segment[0] > 0 and kinds[segment[0] - 1] == "comma"
             yield segment, cue, kind == "comma", after_comma
@@ -533,6 +544,14 @@ def find_people(text: str) -> Iterator[Span]:
             yield from spans
 
 
+def _takes_particles(word: str, kind: str) -> bool:
+    """Whether the particles before a word are its own ("mevrouw van der Berg"), or words of
+    the sentence ("avocat de M. Durand", "von Anna Schulz")."""
+    return kind in ("surname", "other", "lone") or (
+        kind == "first" and _key(word) in gazetteer().surnames
+    )
+
+
 def _person_alone(text: str, start: int, end: int) -> list[Span]:
     """A capitalised word on its own: a person only after a title or a role word ("meneer
     Jansen", "my son Lucas"). Most runs are this, and most of those a sentence's first word,
@@ -542,6 +561,8 @@ def _person_alone(text: str, start: int, end: int) -> list[Span]:
     if kind not in _KNOWN_KINDS and kind != "other":
         return []
     cue, name_start = _cue_before(text, start)
+    if not _takes_particles(word, kind):
+        name_start = start
     if cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS):
         return [(name_start, _name_end(word, end))]
     return []
@@ -591,7 +612,7 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
             kinds[0] = "common"
         if cue:
-            if name_start < start:
+            if name_start < start and _takes_particles(tokens[0][2], kinds[0]):
                 tokens[0] = (name_start, *tokens[0][1:])
             kinds.insert(0, cue)
             tokens.insert(0, (start, start, ""))
