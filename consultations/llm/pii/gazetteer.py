@@ -2,8 +2,9 @@
 of people the case does not list (a firm's witnesses, neighbours and doctors come from
 everywhere, not only from the six languages the firm writes in).
 
-Loaded on first use and kept for the process: importing 86 provider modules costs tens of
-milliseconds that a process which never scrubs a name should not pay.
+Loaded on first use and kept for the process: importing 86 provider modules and folding
+42,000 names costs 0.2-0.5 s and about 15 MB, which a process that never scrubs a name should
+not pay.
 """
 
 from __future__ import annotations
