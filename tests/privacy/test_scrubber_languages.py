@@ -89,7 +89,7 @@ def test_prose_about_a_password_is_left_alone(text: str) -> None:
         ("geboren am 12. März 1985 in Köln", "12. März 1985"),
         ("geboren am 12. Maerz 1985", "12. Maerz 1985"),
         ("Geburtsdatum: 12.03.1985", "12.03.1985"),
-        ("Frau Weber (geb. 3. Oktober 1979)", "3. Oktober 1979"),
+        ("Die Mieterin (geb. 3. Oktober 1979)", "3. Oktober 1979"),
         ("geboren in Köln am 1. Dezember 1990", "1. Dezember 1990"),
         ("née le 1er février 1980", "1er février 1980"),
         ("né le 3 fevrier 1980", "3 fevrier 1980"),
@@ -123,7 +123,7 @@ def test_birth_date_in_each_language_is_placeholdered(text: str, dob: str) -> No
         "El contrato se firmó el 5 de marzo de 2024.",
         "De huur begon op 1 mei 2024 en eindigt 30.04.2025.",
         "Il contratto è stato firmato il 5 marzo 2024.",
-        "Frau Weber, geb. Schmidt, zog am 3. Oktober 1979 um.",
+        "Die Mieterin, geb. Schmidt, zog am 3. Oktober 1979 um.",
         "NATO in April 1949 and the treaty signed on 4 April 1949.",
     ],
 )
