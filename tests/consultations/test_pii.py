@@ -255,35 +255,36 @@ def test_intake_message_is_placeholdered_and_restored_exactly() -> None:
 
     assert result.text == (
         "My name is <PERSON_1> and I was dismissed by Acme Ltd on 12 March 2024. My manager, "
-        "<PERSON_2> (<EMAIL_1>), told me by phone on <PHONE_1> that Mr <PERSON_3> "
+        "<PERSON_2> (<EMAIL_1>), told me by phone on <PHONE_1> that Mr <PERSON_1> "
         "was no longer needed. I live at <ADDRESS_1> and was born on "
         "<DOB_1>. The login came from <IP_1>."
     )
     assert result.mapping == {
         "<PERSON_1>": "John Smith",
         "<PERSON_2>": "Jane Doe",
-        "<PERSON_3>": "Smith",
         "<EMAIL_1>": "jane.doe@acme-corp.co.uk",
         "<PHONE_1>": "+44 20 7946 0958",
         "<ADDRESS_1>": "221B Baker Street, London NW1 6XE",
         "<DOB_1>": "4 July 1985",
         "<IP_1>": "192.168.10.24",
     }
-    assert restore(result.text, result.mapping) == INTAKE
+    # Every form of a party is restored as the party's name.
+    assert restore(result.text, result.mapping) == INTAKE.replace("Mr Smith", "Mr John Smith")
 
 
 def test_known_name_is_matched_case_insensitively_and_across_spacing() -> None:
     result = scrub("JANE DOE signed; jane  doe initialled.", known_names=PARTIES)
 
     assert result.text == "<PERSON_1> signed; <PERSON_1> initialled."
-    assert result.mapping == {"<PERSON_1>": "JANE DOE"}
+    assert result.mapping == {"<PERSON_1>": "Jane Doe"}
     assert result.counts == {"PERSON": 2}
 
 
-def test_surname_alone_is_replaced_only_after_a_title() -> None:
+def test_surname_alone_is_replaced_with_or_without_a_title() -> None:
     result = scrub("Smith objected. Dr. Smith agreed. Ms Doe too.", known_names=PARTIES)
 
-    assert result.text == "Smith objected. Dr. <PERSON_1> agreed. Ms <PERSON_2> too."
+    assert result.text == "<PERSON_1> objected. Dr. <PERSON_1> agreed. Ms <PERSON_2> too."
+    assert result.mapping == {"<PERSON_1>": "John Smith", "<PERSON_2>": "Jane Doe"}
 
 
 def test_known_name_inside_a_longer_word_is_not_taken_for_the_party() -> None:

@@ -47,8 +47,9 @@ def scrubbed_spans(original: str, scrubbed: str, mapping: dict[str, str]) -> lis
     """Where in `original` each token of `scrubbed` stands.
 
     The scrubbed text is the original with some values swapped for tokens, so one regex made of
-    its literal parts, with a lazy group per secret token and the mapped value per placeholder,
-    matches the original and its groups are the spans.
+    its literal parts, with a lazy group per secret token and the mapped value (or, for a form of
+    a party's name, a lazy group) per placeholder, matches the original and its groups are the
+    spans.
     """
     pattern, kinds, cursor = [], [], 0
     for token in _TOKEN.finditer(scrubbed):
@@ -59,7 +60,10 @@ def scrubbed_spans(original: str, scrubbed: str, mapping: dict[str, str]) -> lis
         else:
             value = mapping[token.group()]
             words = r"\s+".join(re.escape(word) for word in value.split())
-            pattern.append(f"((?i:{words}))")
+            # One placeholder stands for every form of a party's name ("Helen" and "Ms Carter"
+            # are both <PERSON_1>, mapped to "Helen Carter"): the mapped value where it is
+            # written out, else the shortest text that aligns, as for secrets.
+            pattern.append(f"((?i:{words})|.+?)")
             kinds.append(token["identity"])
         cursor = token.end()
     pattern.append(re.escape(scrubbed[cursor:]))

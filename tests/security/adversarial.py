@@ -18,7 +18,13 @@ from tests.security.linear_time import fit
 Make = Callable[[int], str]
 
 # The case parties the name finder is given.
-KNOWN_NAMES = ("Anna Maria Lopez", "John Smith", "Jan van der Berg")
+KNOWN_NAMES = (
+    "Anna Maria Lopez",
+    "John Smith",
+    "Jan van der Berg",
+    "Will May",
+    "Nowak Design GmbH",
+)
 
 
 def _repeat(unit: str) -> Make:
@@ -162,6 +168,24 @@ _GENERATORS: dict[str, Make] = {
     "company-words": _repeat("Acme Ltd "),
     "number-then-capitalised": _repeat("12 Ab "),
     "almost-known-names": _repeat("Anna Maria "),
+    # Every form of a party's name: runs of its words, particles, initials, reversed names,
+    # titles, accents, words that are also names, months, and near misses of the folded search.
+    "known-given-names": _repeat("Anna "),
+    "known-surnames-after-titles": _repeat("Mr Smith "),
+    "known-names-reversed": _repeat("Smith, John, "),
+    "known-particles": _repeat("van der Berg "),
+    "lowercase-particles": _repeat("van der "),
+    "initials-before-known-surnames": _repeat("A. M. J. Lopez "),
+    "initials-without-surnames": _repeat("A. "),
+    "known-given-name-then-another": _repeat("John Doe "),
+    "accented-known-names": _repeat("L\u00f3pez "),
+    "folded-near-misses": _repeat("Lapaz\u00e9 "),
+    "word-names-at-sentence-starts": _repeat("Will. May "),
+    "word-names-then-months": _repeat("May 1 May "),
+    "company-legal-forms": _repeat("Nowak Design GmbH & Co. KG "),
+    "company-trade-words": _repeat("Design "),
+    "word-name-then-spaces": _after("May", " "),
+    "given-name-then-letters": _after("Anna ", "b"),
     "almost-placeholders": _repeat("<PERSON_"),
     "placeholder-digits": _after("<PERSON_", "1"),
     # Other scripts' look-alikes: what IGNORECASE or \w, \d and \s read as ASCII, or nearly.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from consultations.llm.pii.addresses import find_addresses
 from consultations.llm.pii.contacts import find_dobs, find_emails, find_ips, find_phones
 from consultations.llm.pii.kinds import SECRET_TYPES, Detector, EntityType
-from consultations.llm.pii.names import person_finder
+from consultations.llm.pii.names import known_parties
 from consultations.llm.pii.people import find_people
 from consultations.llm.pii.secrets import SECRET_DETECTORS
 
@@ -22,10 +22,10 @@ def identity_detectors(known_names: frozenset[str]) -> tuple[Detector, ...]:
     # no state: building them costs more than scrubbing a question.
     # Emails before names and phones (they contain both); addresses before phones (house
     # numbers and ZIP codes are digits).
-    person = person_finder(known_names)
+    parties = known_parties(known_names)
     return (
         (EntityType.EMAIL, find_emails),
-        *(((EntityType.PERSON, person),) if person else ()),
+        *(((EntityType.PERSON, parties.find),) if parties else ()),
         (EntityType.PERSON, find_people),
         (EntityType.DOB, find_dobs),
         (EntityType.IP, find_ips),
@@ -61,7 +61,9 @@ class Scrubber:
     """One request's scrubbing state, so its message, context and history share numbering."""
 
     def __init__(self, *, known_names: Iterable[str] = ()) -> None:
-        self._detectors = SECRET_DETECTORS + identity_detectors(frozenset(known_names))
+        names = frozenset(known_names)
+        self._detectors = SECRET_DETECTORS + identity_detectors(names)
+        self._parties = known_parties(names)
         self._mapping: dict[str, str] = {}
         self._placeholders: dict[tuple[EntityType, str], str] = {}
         self._numbers: Counter[EntityType] = Counter()
@@ -82,12 +84,18 @@ class Scrubber:
         self._counts[kind.value] += 1
         if kind in SECRET_TYPES:
             return _secret_token(kind, value)
-        key = (kind, " ".join(value.casefold().split()))
+        # Every form of a party's name ("Helen", "Ms Carter", "CARTER, Helen") is that party,
+        # restored as the name the caller gave; other values are keyed by what they say.
+        party = None
+        if kind is EntityType.PERSON and self._parties is not None:
+            party = self._parties.party_of(value)
+        original = party or value
+        key = (kind, " ".join(original.casefold().split()))
         if key not in self._placeholders:
             self._numbers[kind] += 1
             placeholder = f"<{kind}_{self._numbers[kind]}>"
             self._placeholders[key] = placeholder
-            self._mapping[placeholder] = value
+            self._mapping[placeholder] = original
         return self._placeholders[key]
 
 
