@@ -289,6 +289,7 @@ _KNOWN_KINDS = frozenset({"first", "surname", "lone"})
 # Kinds that make the whole run a company, an institution, a place, a brand or a statute.
 _NOT_PEOPLE_KINDS = frozenset({"institution", "brand", "place_start"})
 _CUES = (("title", TITLES), ("role", ROLES), ("greeting", GREETINGS), ("street", STREETS))
+_CUE_KINDS = frozenset(kind for kind, _ in _CUES)
 _KINDS_BY_SET = (
     ("title", TITLES),
     ("greeting", GREETINGS),
@@ -424,7 +425,9 @@ def _is_person(kinds: list[str], cue: str | None) -> bool:
     if len(kinds) < 2 or kinds[-1] == "initial":
         return False
     if "caps" in kinds:
-        return kinds[0] == "first" and known
+        # "JOHN SMITH" in capitals, but not "GRACE PERIOD": every word after the first
+        # name is one the lists know.
+        return kinds[0] == "first" and all(kind in _KNOWN_KINDS for kind in kinds[1:])
     if kinds[0] == "lone":
         # "Florence Nightingale", but not "Ford Fiesta", "Berlin Mitte".
         return any(kind in ("first", "surname") for kind in kinds[1:])
@@ -568,6 +571,23 @@ def _person_alone(text: str, start: int, end: int) -> list[Span]:
     return []
 
 
+# Articles: a run after one names a thing ("die Iris des Auges", "La Cruz Roja ayudó", "the
+# Sherman Act"); people's names take none in writing. Not "a": Spanish puts it before a
+# person ("vi a Rubén Atienza").
+_ARTICLES = _folded(
+    "the an der die das des dem den ein eine einer le la les un une el los las una het een"
+)
+
+
+def _after_article(text: str, start: int, words: list[str]) -> bool:
+    """Whether a run comes after an article, or opens with one at a sentence's start and
+    has two more words ("La Cruz Roja", not "De Jong" or "La Fontaine")."""
+    before = text[max(0, start - 8) : start].split()
+    if before and before[-1] in _ARTICLES:
+        return True
+    return len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start)
+
+
 def _starts_sentence(text: str, start: int) -> bool:
     before = text[max(0, start - 8) : start].rstrip(" \t\u00a0\"'“«(¿¡")
     return not before or before[-1] in ".!?\n"
@@ -585,6 +605,8 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     if text.startswith(" &", end):
         # The last word names a firm: "Sven Kühnel von Kühnel & Partner", "Marks & Spencer".
         kinds[-1] = "institution"
+    if _after_article(text, start, words) and not _CUE_KINDS.intersection(kinds):
+        return []
     if not _CONTEXTUAL_KINDS.isdisjoint(kinds):
         kinds = _in_context(kinds)
     if _NAME_KINDS.isdisjoint(kinds) or any(
