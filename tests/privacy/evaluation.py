@@ -172,6 +172,7 @@ class Scores:
 
     by_type: dict[str, Score]
     by_locale: dict[str, Score]
+    by_type_and_locale: dict[tuple[str, str], Score]
     by_group: dict[str, Score]  # all, secrets, identities, and names by who listed them
     by_format: dict[tuple[str, str], Score]
     keep: dict[str, Kept]  # per keep kind, and "all"
@@ -224,6 +225,7 @@ def score(items: Iterable[dict[str, Any]], detections: Iterable[list[Detected]])
     scores = Scores(
         by_type={kind.value: Score() for kind in EntityType},
         by_locale=defaultdict(Score),
+        by_type_and_locale=defaultdict(Score),
         by_group=defaultdict(Score),
         by_format=defaultdict(Score),
         keep=defaultdict(Kept),
@@ -243,7 +245,12 @@ def score(items: Iterable[dict[str, Any]], detections: Iterable[list[Detected]])
             own = masked_as.get(kind, b"")
             found = bool(own) and all(own[i] for i in chars)
             leaked = not all(masked[i] for i in chars)
-            rows = [scores.by_type[kind], locale, scores.by_format[format_key(entity)]]
+            rows = [
+                scores.by_type[kind],
+                locale,
+                scores.by_type_and_locale[kind, item["locale"]],
+                scores.by_format[format_key(entity)],
+            ]
             rows += [scores.by_group[name] for name in groups(entity)]
             for row in rows:
                 row.labelled += 1
@@ -334,6 +341,21 @@ def summary_table(scores: Scores) -> str:
             f"| {locale} | {s.labelled} | {_percent(s.recall)} | {s.leaked} | {s.detected} "
             f"| {_percent(s.precision)} | {kept.items} | {_percent(kept.rate)} |"
         )
+    return "\n".join(lines)
+
+
+def locale_table(scores: Scores) -> str:
+    """Recall per type (rows) and locale (columns)."""
+    locales = sorted(scores.by_locale)
+    lines = [
+        "| entity type | " + " | ".join(locales) + " |",
+        "| --- |" + " ---: |" * len(locales),
+    ]
+    for kind in sorted(scores.by_type, key=lambda kind: (kind not in SECRET_TYPES, kind)):
+        row = [scores.by_type_and_locale.get((kind, locale)) for locale in locales]
+        if any(row):
+            cells = [_percent(s.recall) if s else "-" for s in row]
+            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -456,10 +456,10 @@ def unlisted(doc: Doc, role: str, form: str) -> list[Part]:
     if form == "any":
         form = doc.pick(("full", "full", "title", "first"))
     match (role, form):
-        case ("child", _) | (_, "first"):
-            return [label(first, "first")]
         case (_, "surname"):
             return [label(last, "surname")]
+        case ("child", _) | ("witness" | "neighbour" | "counsel", "first"):
+            return [label(first, "first")]
         case ("doctor", _):
             name = doc.pick((last, f"{first} {last}"))
             return [DOCTOR[doc.lang] + " ", label(name, "title")]
@@ -1188,7 +1188,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
             "{A.inside} est le nom commercial sous lequel {A.first} exerce.",
             "LE LOCATAIRE, {A.caps}, PAIERA LE LOYER LE PREMIER JOUR OUVRÉ DU MOIS.",
             "Une [[word:rose]] rouge était posée sur la table, selon {witness}.",
-            "Le mur était [[word:blanche]] à l'origine, d'après {A.first}.",
+            "La porte était [[word:blanche]] à l'origine, d'après {A.first}.",
             "La réunion avec {B.title} a eu lieu à {place} le {weekday}.",
             "{witness.full}, salariée de {company}, a confirmé les propos de {A.folded}.",
             "Maître {counsel.surname} invoque l'{statute}.",
