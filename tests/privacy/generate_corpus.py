@@ -53,6 +53,7 @@ from stdnum import luhn
 from stdnum.de import idnr
 from stdnum.es import dni, nie
 from stdnum.fr import nir
+from stdnum.iso7064 import mod_11_10
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 
@@ -174,6 +175,7 @@ def faker_names() -> frozenset[str]:
     return frozenset(names)
 
 
+@cache
 def held_out() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     known = faker_names()
     clash = [n for pair in HELD_OUT.values() for ns in pair for n in ns if n.casefold() in known]
@@ -559,8 +561,13 @@ _NINO_SECOND = "ABCEGHJKLMNPRSTWXYZ"
 
 
 def steuer_id(doc: Doc) -> str:
-    while not idnr.is_valid(value := doc.chars("123456789", 1) + doc.chars(string.digits, 10)):
-        pass
+    """A valid German tax id: ten digits with exactly one repeated, then the check digit."""
+    digits = doc.rng.sample("123456789", 1)
+    digits += doc.rng.sample([d for d in string.digits if d != digits[0]], 8)
+    digits.insert(doc.rng.randint(1, 9), doc.pick(digits))
+    value = "".join(digits)
+    value += mod_11_10.calc_check_digit(value)
+    assert idnr.is_valid(value), value
     return value
 
 
