@@ -4,8 +4,9 @@ A labelled value is *found* when every one of its non-space characters lies insi
 span of its own type, and *leaked* when any of them lies inside no detected span at all: a
 secret masked under another secret type is not found, but it is not leaked either. A detected
 span is *correct* when it overlaps a labelled value of its type and masks no letter or digit
-outside labelled values, except a name's title ("Ms", "Herr") and possessive ("'s"), which may
-go either way. A look-alike (a keep item) is *intact* when none of its letters and digits is
+outside labelled values, except a name's title ("Ms", "Herr"), its possessive ("'s") and the
+rest of a business named after it ("Nowak [Design Studio]"), which may go either way. A
+look-alike (a keep item) is *intact* when none of its letters and digits is
 masked.
 
 The scrubber's output is mapped back to spans of the original text (:func:`scrubbed_spans`);
@@ -197,6 +198,7 @@ def _excusable(text: str, entity: dict[str, Any]) -> tuple[int, int]:
             start = max(0, text.rfind(title, 0, start))
         if possessive := _POSSESSIVE.match(text, end):
             end = possessive.end()
+        end += len(entity.get("suffix", ""))
     return start, end
 
 

@@ -10,8 +10,8 @@ the people and numbers of that country::
 
     {"id", "locale", "genre", "text", "known_names" (the case's parties, which the product gives
      the scrubber), "entities": [{"type", "start", "end", "value", "format"} + for PERSON
-     {"listed": bool, "title" (when one precedes the name)} + for people nobody listed
-     {"source": "faker" | "heldout"}],
+     {"listed": bool, "title" (when one precedes the name), "suffix" (the rest of a business's
+     name the name is in)} + for people nobody listed {"source": "faker" | "heldout"}],
      "keep": [{"start", "end", "value", "kind"}] (look-alikes that must be left intact)}
 
 A party's name is labelled in every form it is written in (first name alone, "J. Surname",
@@ -73,6 +73,7 @@ class Entity:
     format: str
     listed: bool | None = None  # PERSON only: one of the case's parties
     source: str | None = None  # unlisted PERSON only: "faker" or "heldout"
+    suffix: str = ""  # PERSON inside a business's name: the rest of that name
 
 
 @dataclass(frozen=True)
@@ -438,7 +439,7 @@ def party_name(doc: Doc, who: Party, form: str) -> list[Part]:
         case "inside":
             suffix = doc.pick(SHOP[doc.lang])
             name = who.last.upper() if suffix.isupper() else who.last
-            return [label(name, "inside-name"), suffix]
+            return [Entity("PERSON", name, "inside-name", listed=True, suffix=suffix), suffix]
     return [label(who.full, "full")]
 
 
@@ -571,6 +572,9 @@ def steuer_id(doc: Doc) -> str:
     return value
 
 
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
 def national_number(doc: Doc) -> tuple[str, str, Callable[[str], bool] | None]:
     """The locale's national identity number: (type, value, its checksum if it has one)."""
     match doc.locale:
@@ -589,9 +593,13 @@ def national_number(doc: Doc) -> tuple[str, str, Callable[[str], bool] | None]:
         case "nl_NL":
             return "bsn", doc.fake.ssn(), bsn.is_valid
         case "es_ES":
+            # Faker's es_ES numbers draw from the unseeded global random: built here instead.
             if doc.chance(0.5):
-                return "nie", doc.fake.nie(), nie.is_valid
-            return "dni", doc.fake.nif(), dni.is_valid
+                prefix, body = doc.pick("XYZ"), doc.chars(string.digits, 7)
+                number = int(str("XYZ".index(prefix)) + body)
+                return "nie", f"{prefix}{body}{_DNI_LETTERS[number % 23]}", nie.is_valid
+            body = doc.chars(string.digits, 8)
+            return "dni", f"{body}{_DNI_LETTERS[int(body) % 23]}", dni.is_valid
     return "codice-fiscale", doc.fake.ssn(), codicefiscale.is_valid
 
 
@@ -1490,6 +1498,8 @@ def record(identifier: str, doc: Doc, genre: str, parts: list[Part]) -> dict[str
                 label["listed"] = part.listed
             if part.source is not None:
                 label["source"] = part.source
+            if part.suffix:
+                label["suffix"] = part.suffix
             if part.type == "PERSON" and (title := _TITLE_BEFORE.search("".join(chunks[-2:]))):
                 label["title"] = title.group().strip()
             entities.append(label)
@@ -1506,14 +1516,24 @@ def record(identifier: str, doc: Doc, genre: str, parts: list[Part]) -> dict[str
     }
 
 
-def locale_texts(index: int, locale: str) -> Iterator[dict[str, Any]]:
-    seed = SEED + index
+def seeded(locale: str, seed: int) -> Faker:
+    """A Faker that draws the same values in every process.
+
+    Seeding is not enough: it_IT's cities are a list made from a set, in the order of the
+    process's string hashes, so such lists are sorted here.
+    """
     fake = Faker(locale)
     fake.seed_instance(seed)
-    extra = {}
-    for number, other in enumerate(_IBAN_LOCALES):
-        extra[other] = Faker(other)
-        extra[other].seed_instance(seed * 100 + number)
+    for provider in fake.get_providers():
+        if isinstance(cities := getattr(provider, "cities", None), list):
+            provider.cities = sorted(cities)
+    return fake
+
+
+def locale_texts(index: int, locale: str) -> Iterator[dict[str, Any]]:
+    seed = SEED + index
+    fake = seeded(locale, seed)
+    extra = {other: seeded(other, seed * 100 + n) for n, other in enumerate(_IBAN_LOCALES)}
     rng = random.Random(seed)
     for number in range(TEXTS_PER_LOCALE):
         doc = Doc(locale, fake, rng, extra)

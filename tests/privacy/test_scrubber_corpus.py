@@ -9,6 +9,11 @@ look-alikes kept 99%.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from itertools import pairwise
 
@@ -27,61 +32,71 @@ from tests.privacy.evaluation import (
     summary_table,
     table,
 )
-from tests.privacy.generate_corpus import HELD_OUT, LOCALES, faker_names, locale_texts
+from tests.privacy.generate_corpus import HELD_OUT, LOCALES, faker_names
 
-# (recall, precision) at least, per type.
+# (recall, precision) at least, per type. All floors: main as of 5 December 2026, 09:10 UTC.
 TYPE_FLOORS: dict[EntityType, tuple[float, float]] = {
-    EntityType.API_KEY: (0.676, 1.0),
-    EntityType.CARD_NUMBER: (0.878, 0.929),
+    EntityType.API_KEY: (0.689, 1.0),
+    EntityType.CARD_NUMBER: (0.876, 0.923),
     EntityType.IBAN: (1.0, 1.0),
-    EntityType.NATIONAL_ID: (0.798, 0.998),
-    EntityType.PASSPORT: (0.094, 1.0),
-    EntityType.PASSWORD: (0.146, 1.0),
+    EntityType.NATIONAL_ID: (0.943, 0.998),
+    EntityType.PASSPORT: (0.739, 1.0),
+    EntityType.PASSWORD: (0.662, 1.0),
     EntityType.SSN: (0.787, 1.0),
-    EntityType.ADDRESS: (0.584, 0.999),
-    EntityType.DOB: (0.275, 1.0),
+    EntityType.ADDRESS: (0.787, 0.999),
+    EntityType.DOB: (0.832, 1.0),
     EntityType.EMAIL: (1.0, 1.0),
     EntityType.IP: (0.999, 1.0),
-    EntityType.PERSON: (0.228, 1.0),
-    EntityType.PHONE: (0.574, 0.895),
+    EntityType.PERSON: (0.665, 0.957),
+    EntityType.PHONE: (0.753, 0.829),
 }
 # Recall at least, per group of values.
 GROUP_FLOORS: dict[str, float] = {
-    "all": 0.345,
-    "secrets": 0.381,
-    "identities": 0.336,
-    "names: listed parties": 0.35,
-    "names: nobody listed": 0.0,
-    "names: nobody listed, faker": 0.0,
-    "names: nobody listed, heldout": 0.0,
+    "all": 0.726,
+    "secrets": 0.755,
+    "identities": 0.718,
+    "names: listed parties": 0.6,
+    "names: nobody listed": 0.787,
+    "names: nobody listed, faker": 0.834,
+    "names: nobody listed, heldout": 0.74,
 }
 # (recall, precision, look-alikes kept) at least, per locale.
 LOCALE_FLOORS: dict[str, tuple[float, float, float]] = {
-    "en_US": (0.463, 0.996, 0.998),
-    "en_GB": (0.466, 0.994, 0.997),
-    "de_DE": (0.268, 0.992, 0.996),
-    "fr_FR": (0.309, 0.989, 0.994),
-    "nl_NL": (0.297, 0.993, 0.997),
-    "es_ES": (0.293, 0.99, 0.995),
-    "it_IT": (0.32, 0.99, 0.995),
+    "en_US": (0.731, 0.961, 0.998),
+    "en_GB": (0.733, 0.993, 0.997),
+    "de_DE": (0.767, 0.948, 0.982),
+    "fr_FR": (0.769, 0.985, 0.989),
+    "nl_NL": (0.729, 0.98, 0.993),
+    "es_ES": (0.722, 0.99, 0.996),
+    "it_IT": (0.628, 0.926, 0.935),
 }
 # Share of look-alikes left intact, at least, per kind.
 KEEP_FLOORS: dict[str, float] = {
-    "all": 0.996,
+    "all": 0.985,
     "brand": 1.0,
     "calendar": 1.0,
-    "case-reference": 0.998,
-    "checksum": 0.958,
-    "company": 1.0,
-    "court": 1.0,
+    "case-reference": 1.0,
+    "checksum": 0.936,
+    "company": 0.986,
+    "court": 0.855,
     "event-date": 1.0,
-    "invoice-number": 0.981,
+    "invoice-number": 1.0,
     "money": 1.0,
-    "named-statute": 1.0,
+    "named-statute": 0.908,
     "place": 1.0,
     "statute": 1.0,
     "word": 1.0,
 }
+
+
+_DIGEST = (
+    "from tests.privacy.test_scrubber_corpus import digest; "
+    "from tests.privacy.generate_corpus import generate; print(digest(generate()))"
+)
+
+
+def digest(items: list[dict[str, object]]) -> str:
+    return hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -160,10 +175,18 @@ def test_unlisted_names_come_half_from_faker_half_from_names_faker_lacks() -> No
     assert {word.upper() for word in heldout_words} <= {name.upper() for name in held_out}
 
 
-def test_corpus_is_the_same_every_time_it_is_generated() -> None:
-    generated = [item for item in corpus() if item["locale"] == "fr_FR"]
+def test_corpus_is_the_same_in_every_process() -> None:
+    # Another process, other string hashes: set orders differ, the corpus must not.
+    hash_seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    elsewhere = subprocess.run(
+        [sys.executable, "-c", _DIGEST],
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
-    assert list(locale_texts(LOCALES.index("fr_FR"), "fr_FR")) == generated
+    assert elsewhere.stdout.strip() == digest(list(corpus()))
 
 
 @pytest.mark.parametrize("kind", sorted(TYPE_FLOORS))
