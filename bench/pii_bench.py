@@ -4,12 +4,12 @@
 
 It times Counsel's scrubber (consultations.llm.pii.Scrubber) and Microsoft Presidio (analyzer
 and anonymizer, in its own virtualenv, var/bench-presidio/, created on first run with spaCy's
-small English model) on the labelled corpus of tests/privacy/corpus.jsonl, in one process each
-on one core: throughput over the whole corpus in MB/s (UTF-8 bytes), and milliseconds per
-1,000-token message, a message being corpus texts joined up to 4,000 characters (the product's
-estimate of four characters a token). Each figure is the best of --repeat runs. It then scores
-both on the corpus (recall and precision per entity type, as tests/privacy/ defines them) and
-prints the tables.
+small English model) on the labelled corpus of tests/privacy/ (generated in memory by
+tests/privacy/generate_corpus.py), in one process each on one core: throughput over the whole
+corpus in MB/s (UTF-8 bytes), and milliseconds per 1,000-token message, a message being corpus
+texts joined up to 4,000 characters (the product's estimate of four characters a token). Each
+figure is the best of --repeat runs. It then scores both on the corpus (recall and precision per
+entity type, as tests/privacy/ defines them) and prints the tables.
 
 Counsel's scrubber gets each text's case parties, as the product gives them; Presidio finds
 names with spaCy's NER instead, has no recognizers for API keys or passwords, and runs with its
