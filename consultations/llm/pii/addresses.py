@@ -13,7 +13,8 @@ _STREET_SUFFIX = (
     r"|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Mews|Gardens)"
 )
 _US_STATE = (
-    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
+    # The lookahead first: most positions fail it at once instead of trying every code.
+    r"(?=[A-Z]{2})(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
     r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
     r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
 )
@@ -107,13 +108,14 @@ _FR_ADDRESS = re.compile(
     rf"[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
 )
 _ES_ADDRESS = re.compile(
-    r"(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
+    # "(?=[A-Z])" spares the positions no street word can start at the trial of every one.
+    r"(?=[A-Z])(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
     r"|Cañada|Pasaje|Pasadizo|Cuesta|Vial|Rambla|Ronda|Travesía|Glorieta|Carretera|Alameda"
     r"|Vía|Via)"
     rf"[^,\n]{{1,60}}?\d[^,\n]{{0,20}}, (?:{_EU_CITY}, \d{{5}}|\d{{5}} {_EU_CITY})"
 )
 _IT_ADDRESS = re.compile(
-    r"(?<![\w-])(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Borgo|Stretto|Rotonda|Canale"
+    r"(?=[A-Z])(?<![\w-])(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Borgo|Stretto|Rotonda|Canale"
     r"|Incrocio|Contrada|Strada|Lungomare|Salita|Località)"
     r"[^,\n]{1,40}?,? \d{1,4}[A-Za-z]?(?:/\w+)?(?: (?:Piano|Appartamento|Interno|Scala) \w+)?"
     rf",? \d{{5}},? {_EU_CITY}(?: \([A-Z]{{2}}\))?"

@@ -81,7 +81,7 @@ def _dobs(text: str) -> Iterator[Span]:
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\.?\d)(?!\w)")
+_IPV4 = re.compile(rf"(?=\d)(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\.?\d)(?!\w)")
 # "clause 14.2.1.3" and "version 1.2.0.4" have the shape of an address and are not one.
 _NUMBERING_BEFORE = re.compile(
     r"(?:clauses?|sections?|§|para(?:graph)?s?|articles?|schedules?|rules?|version|v)\.?\s*$",

@@ -9,23 +9,52 @@ from consultations.llm.pii.kinds import Finder, Span
 
 
 def finder(
-    pattern: re.Pattern[str], *, accept: Callable[[re.Match[str]], bool] | None = None
+    pattern: re.Pattern[str],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+    starts: tuple[str, ...] = (),
 ) -> Finder:
-    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to."""
+    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to.
+
+    ``starts`` are words (lowercase ASCII) one of which begins every match, as an IGNORECASE
+    pattern reads them ("passport", "ssn"): the pattern is then tried only where one of them
+    is, found by str.find, instead of at every position of the text. Texts with none of them
+    are passed by without a regex.
+    """
     group = "value" if "value" in pattern.groupindex else 0
 
     def find(text: str) -> Iterator[Span]:
-        for match in pattern.finditer(text):
+        for match in _anchored(pattern, text, starts) if starts else pattern.finditer(text):
             if accept is None or accept(match):
                 yield match.span(group)
 
     return find
 
 
+def _anchored(
+    pattern: re.Pattern[str], text: str, starts: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds when each match begins with one of ``starts``."""
+    folded = _facts(text).folded()
+    places: set[int] = set()
+    for word in starts:
+        at = folded.find(word)
+        while at >= 0:
+            places.add(at)
+            at = folded.find(word, at + 1)
+    resume = 0
+    for at in sorted(places):
+        if at >= resume and (match := pattern.match(text, at)):
+            yield match
+            resume = max(match.end(), at + 1)
+
+
 # Hints: cheap tests that every text with a match passes.
 # A regex tries to match at each position of a text, so each detector costs tens of
 # microseconds a kilobyte even where it finds nothing; most texts have no "@", no "passport"
 # and often no digit, and str's substring search rules them out in a fraction of that time.
+# What several hints ask of a text (its digits, its folded case, its longest run) is worked
+# out once per text, in ``_Facts``.
 
 Hint = Callable[[str], bool]
 
@@ -46,42 +75,89 @@ def has(*literals: str) -> Hint:
 
 # The letters other than A-Z that an IGNORECASE pattern matches for an ASCII letter.
 FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_ANY_DIGIT = re.compile(r"\d")
+
+
+class _Facts:
+    """What hints ask of one text, each worked out when first asked and then kept."""
+
+    __slots__ = ("_ascii_digits", "_digits", "_folded", "_longest_run", "_searched", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._folded: str | None = None
+        self._ascii_digits: int | None = None
+        self._digits: int | None = None
+        self._longest_run: int | None = None
+        self._searched: dict[re.Pattern[str], bool] = {}
+
+    def folded(self) -> str:
+        """The text in lower case, with the letters that IGNORECASE reads as ASCII ones made so
+        (str.translate costs ten times str.lower: it runs only when one of them is there).
+        Its indexes are the text's: "\u0130", the one letter str.lower makes two, is made "i"
+        first."""
+        if self._folded is None:
+            text = self.text
+            if not text.isascii() and any(char in text for char in "\u0130\u0131\u017f\u212a"):
+                text = text.translate(FOLD_TO_ASCII)
+            self._folded = text.lower()
+        return self._folded
+
+    def has_digits(self, count: int) -> bool:
+        """At least ``count`` digits of any script, as \\d reads them; the ASCII ones, nearly
+        always there if any is, are counted first."""
+        if self._ascii_digits is None:
+            self._ascii_digits = sum(map(self.text.count, "0123456789"))
+        if self._ascii_digits >= count or self.text.isascii():
+            return self._ascii_digits >= count
+        if self._digits is None:
+            self._digits = len(_ANY_DIGIT.findall(self.text))
+        return self._digits >= count
+
+    def longest_run(self) -> int:
+        if self._longest_run is None:
+            self._longest_run = max(map(len, self.text.split()), default=0)
+        return self._longest_run
+
+    def searched(self, pattern: re.Pattern[str]) -> bool:
+        if pattern not in self._searched:
+            self._searched[pattern] = pattern.search(self.text) is not None
+        return self._searched[pattern]
+
+
+_last_facts = _Facts("")
+
+
+def _facts(text: str) -> _Facts:
+    """The facts of ``text``, kept for the last text asked about: every detector of one scrub
+    gets the same string. Threads that interleave only work a text's facts out again."""
+    global _last_facts
+    facts = _last_facts
+    if facts.text is not text:
+        facts = _last_facts = _Facts(text)
+    return facts
 
 
 def has_word(*words: str) -> Hint:
     """Texts containing one of ``words`` (lowercase ASCII) in any case, as an IGNORECASE
     pattern reads them."""
-
-    def test(text: str) -> bool:
-        folded = (text if text.isascii() else text.translate(FOLD_TO_ASCII)).lower()
-        return any(word in folded for word in words)
-
-    return test
-
-
-_ANY_DIGIT = re.compile(r"\d")
+    return lambda text: any(word in _facts(text).folded() for word in words)
 
 
 def has_digits(count: int) -> Hint:
-    """Texts with at least ``count`` digits, of any script as \\d reads them (the ASCII ones,
-    nearly always there if any is, are counted first)."""
-
-    def test(text: str) -> bool:
-        ascii_digits = sum(text.count(digit) for digit in "0123456789")
-        if ascii_digits >= count or text.isascii():
-            return ascii_digits >= count
-        return len(_ANY_DIGIT.findall(text)) >= count
-
-    return test
+    """Texts with at least ``count`` digits, of any script as \\d reads them."""
+    return lambda text: _facts(text).has_digits(count)
 
 
 def has_run(length: int) -> Hint:
     """Texts with ``length`` characters in a row and no space among them."""
-    return lambda text: any(len(word) >= length for word in text.split())
+    return lambda text: _facts(text).longest_run() >= length
 
 
 def matches(pattern: re.Pattern[str]) -> Hint:
-    return lambda text: pattern.search(text) is not None
+    """Texts where ``pattern`` matches somewhere; searched once per text, however many
+    finders it guards."""
+    return lambda text: _facts(text).searched(pattern)
 
 
 def either(*finders: Finder) -> Finder:

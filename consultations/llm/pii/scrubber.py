@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
@@ -32,16 +33,63 @@ def identity_detectors(known_names: frozenset[str]) -> tuple[Detector, ...]:
     )
 
 
-def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+Found = tuple[int, int, EntityType]
+
+
+def _found(text: str, detectors: Iterable[Detector]) -> list[Found]:
+    """Every detector's spans in the original text, without overlaps, in text order.
+
+    A detector ranks below the ones before it: where its span overlaps theirs, theirs stand.
+    An identity may still take in identities it wholly contains (a street named after a party:
+    the whole address is masked, and restores whole), and starts after, or ends before, one it
+    only overlaps at an edge (a party's name read as the first word of a street). Nothing
+    overlaps a secret.
+    """
+    taken: list[Found] = []
+    starts: list[int] = []
     for kind, find in detectors:
-        parts: list[str] = []
-        cursor = 0
         for start, end in find(text):
-            parts += [text[cursor:start], token(kind, text[start:end])]
-            cursor = end
-        if parts:
-            text = "".join([*parts, text[cursor:]])
-    return text
+            first = bisect.bisect_right(starts, start)
+            if first and taken[first - 1][1] > start:
+                first -= 1
+            last = bisect.bisect_left(starts, end, lo=first)
+            if first < last:
+                overlapped = taken[first:last]
+                if kind in SECRET_TYPES or any(k in SECRET_TYPES for _, _, k in overlapped):
+                    continue
+                if overlapped[0][0] < start:
+                    start = _after_spaces(text, overlapped[0][1])
+                    first += 1
+                if overlapped[-1][1] > end and first < last:
+                    end = _before_spaces(text, overlapped[-1][0])
+                    last -= 1
+                if start >= end:
+                    continue
+            starts[first:last] = [start]
+            taken[first:last] = [(start, end, kind)]
+    return taken
+
+
+def _after_spaces(text: str, at: int) -> int:
+    return len(text) - len(text[at:].lstrip())
+
+
+def _before_spaces(text: str, at: int) -> int:
+    return len(text[:at].rstrip())
+
+
+def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+    """``text`` with what ``detectors`` find replaced by ``token``'s values, called in text
+    order so that placeholders are numbered as the values appear."""
+    parts: list[str] = []
+    cursor = 0
+    for start, end, kind in _found(text, detectors):
+        parts += [text[cursor:start], token(kind, text[start:end])]
+        cursor = end
+    if not parts:
+        return text
+    parts.append(text[cursor:])
+    return "".join(parts)
 
 
 def _secret_token(kind: EntityType, value: str) -> str:

@@ -28,7 +28,8 @@ _PRIVATE_KEY_BLOCK = re.compile(
 # hold and must not be followed by a word character. Every prefix in one such run reads to the
 # same end, so each run is read once (``_RunEnds``), however many prefixes it holds.
 _KEY_PREFIX = re.compile(
-    r"\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
+    # The prefixes' first letters up front, so most positions fail one test, not every prefix.
+    r"\b(?=[sgxrpAe])(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
     r"|(?P<slack>xox[abeprs]-)|(?P<stripe>[rsp]k_(?:live|test)_)"
     r"|(?P<fixed>(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_-]{35})(?![\w-])"
     r"|(?P<jwt>eyJ))"
@@ -411,7 +412,7 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.PASSWORD,
         either(
-            when(has_word("pass", "pwd", "pin"), finder(_PASSWORD)),
+            finder(_PASSWORD, starts=("pass", "pwd", "pin")),
             when(has("://"), _find_url_passwords),
         ),
     ),
@@ -424,10 +425,16 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
             when(has_digits(7), finder(_ES_ID, accept=_is_es_id)),
             # Omocodia may leave a codice fiscale without a digit.
             when(has_run(16), finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
-            when(has_word("bsn", "burgerservice", "sofi"), finder(_NL_BSN, accept=_is_nl_bsn)),
+            finder(_NL_BSN, accept=_is_nl_bsn, starts=("bsn", "burgerservice", "sofi")),
         ),
     ),
     (EntityType.CARD_NUMBER, when(has_digits(13), _find_cards)),
-    (EntityType.SSN, when(has_digits(9), either(finder(_SSN), finder(_SSN_LABELLED)))),
-    (EntityType.PASSPORT, when(has_word("passport"), finder(_PASSPORT))),
+    (
+        EntityType.SSN,
+        either(
+            when(has_digits(9), finder(_SSN)),
+            finder(_SSN_LABELLED, starts=("ssn", "social")),
+        ),
+    ),
+    (EntityType.PASSPORT, finder(_PASSPORT, starts=("passport",))),
 )
