@@ -1,8 +1,15 @@
-"""Replacing what the detectors find with tokens, and restoring placeholders in answers."""
+"""Replacing what the detectors find with tokens, and restoring placeholders in answers.
+
+Every detector reads the original text once; their spans are merged (``_found``: the detector
+listed first wins an overlap) and the result is built in one pass, in text order, so that
+placeholders are numbered as values appear. Compared with running each detector on the text the
+previous ones produced, no detector pays for rebuilding the text or for reading tokens, a text's
+facts are worked out once for all hints, and a mapped value is always the original's text, never
+one holding another placeholder (which restore() would leave in the answer).
+"""
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections import Counter
@@ -11,6 +18,7 @@ from dataclasses import dataclass
 
 from consultations.llm.pii.addresses import find_addresses
 from consultations.llm.pii.contacts import find_dobs, find_emails, find_ips, find_phones
+from consultations.llm.pii.finders import one_text
 from consultations.llm.pii.kinds import SECRET_TYPES, Detector, EntityType
 from consultations.llm.pii.names import person_finder
 from consultations.llm.pii.secrets import SECRET_DETECTORS
@@ -46,44 +54,56 @@ def _found(text: str, detectors: Iterable[Detector]) -> list[Found]:
     overlaps a secret.
     """
     taken: list[Found] = []
-    starts: list[int] = []
     for kind, find in detectors:
+        # One merge of this detector's spans, in order, with those taken: linear in both.
+        merged: list[Found] = []
+        at = 0  # taken[at:] are not yet in merged
         for start, end in find(text):
-            first = bisect.bisect_right(starts, start)
-            if first and taken[first - 1][1] > start:
-                first -= 1
-            last = bisect.bisect_left(starts, end, lo=first)
-            if first < last:
-                overlapped = taken[first:last]
-                if kind in SECRET_TYPES or any(k in SECRET_TYPES for _, _, k in overlapped):
+            while at < len(taken) and taken[at][1] <= start:
+                merged.append(taken[at])
+                at += 1
+            last = at
+            while last < len(taken) and taken[last][0] < end:
+                last += 1
+            inside, after = at, last  # taken[inside:after] are inside this span
+            if at < last:
+                if kind in SECRET_TYPES or any(k in SECRET_TYPES for _, _, k in taken[at:last]):
                     continue
-                if overlapped[0][0] < start:
-                    start = _after_spaces(text, overlapped[0][1])
-                    first += 1
-                if overlapped[-1][1] > end and first < last:
-                    end = _before_spaces(text, overlapped[-1][0])
-                    last -= 1
+                if taken[at][0] < start:
+                    start = _after_spaces(text, taken[at][1])
+                    inside += 1
+                if inside < after and taken[after - 1][1] > end:
+                    end = _before_spaces(text, taken[after - 1][0])
+                    after -= 1
                 if start >= end:
                     continue
-            starts[first:last] = [start]
-            taken[first:last] = [(start, end, kind)]
+            merged += taken[at:inside]
+            merged.append((start, end, kind))
+            at = after  # what was inside is taken in
+        taken = merged + taken[at:]
     return taken
 
 
 def _after_spaces(text: str, at: int) -> int:
-    return len(text) - len(text[at:].lstrip())
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def _before_spaces(text: str, at: int) -> int:
-    return len(text[:at].rstrip())
+    while at and text[at - 1].isspace():
+        at -= 1
+    return at
 
 
 def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
     """``text`` with what ``detectors`` find replaced by ``token``'s values, called in text
     order so that placeholders are numbered as the values appear."""
+    with one_text(text):
+        found = _found(text, detectors)
     parts: list[str] = []
     cursor = 0
-    for start, end, kind in _found(text, detectors):
+    for start, end, kind in found:
         parts += [text[cursor:start], token(kind, text[start:end])]
         cursor = end
     if not parts:

@@ -111,6 +111,12 @@ _API_KEY_LABELLED = re.compile(
 )
 
 
+_API_KEY_LABEL_STARTS = (
+    *("api", "access", "secret", "private", "client", "auth", "bearer", "refresh"),
+    *("key", "token"),
+)
+
+
 def _looks_random(match: re.Match[str]) -> bool:
     # After "key"/"token" a long run of plain letters is prose; real keys mix in digits or
     # base64 punctuation.
@@ -323,7 +329,7 @@ _UK_NINO = re.compile(
 # France's NIR: sex, year, month, department (2A and 2B are Corsica), commune, order, then a
 # two-digit key that makes the number a multiple of 97.
 _FR_NIR = re.compile(
-    r"(?<![\w-])(?P<body>[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3})"
+    r"(?=[12])(?<![\w-])(?P<body>[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3})"
     r" ?(?P<key>\d{2})(?![\w-])",
     re.IGNORECASE,
 )
@@ -405,7 +411,10 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
             when(has(*_API_KEY_PREFIXES), _find_prefixed_keys),
             when(
                 has_word("key", "token", "secret", "bearer"),
-                when(has_run(20), finder(_API_KEY_LABELLED, accept=_looks_random)),
+                when(
+                    has_run(20),
+                    finder(_API_KEY_LABELLED, accept=_looks_random, starts=_API_KEY_LABEL_STARTS),
+                ),
             ),
         ),
     ),
