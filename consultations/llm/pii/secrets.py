@@ -225,27 +225,23 @@ _CARD_FIRST_DIGITS = "123456"
 
 # A run of digit groups joined by single spaces or dashes; a leading "+" is a phone number.
 _DIGIT_GROUP = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _WORD_CHAR = re.compile(r"\w")
 _CARD_DIGITS = range(13, 20)
 _CARD_GROUP_DIGITS = 3
 
 
-def _digit_runs(text: str) -> Iterator[list[Span]]:
-    """The digit groups of each run, in one pass over the groups.
+def _digit_runs(text: str, shortest: int) -> Iterator[list[Span]]:
+    """The digit groups of each run of at least ``shortest`` characters.
 
     A run starts at a group after no letter, digit or "+" and ends at a group before no letter;
     a run that touches a word at either end loses that group instead, as ``\b``-like
-    lookarounds would cut it.
+    lookarounds would cut it. Most runs (years, amounts) are too short to be split at all.
     """
-    run: list[Span] = []
-    for group in _DIGIT_GROUP.finditer(text):
-        start, end = group.span()
-        if run and start == run[-1][1] + 1 and text[start - 1] in " -":
-            run.append((start, end))
-            continue
-        yield from _trimmed(text, run)
-        run = [(start, end)]
-    yield from _trimmed(text, run)
+    for run in _DIGIT_RUN.finditer(text):
+        if run.end() - run.start() >= shortest:
+            groups = [group.span() for group in _DIGIT_GROUP.finditer(text, *run.span())]
+            yield from _trimmed(text, groups)
 
 
 def _trimmed(text: str, run: list[Span]) -> Iterator[list[Span]]:
@@ -264,7 +260,7 @@ def _find_cards(text: str) -> Iterator[Span]:
     pass from left to right: a window holds at most 19 digits, so at most 19 groups, and each
     group starts a bounded number of windows.
     """
-    for groups in _digit_runs(text):
+    for groups in _digit_runs(text, _CARD_DIGITS[0]):
         first = 0
         while first < len(groups):
             last = _card_window_end(text, groups, first)
