@@ -40,6 +40,41 @@ _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{
 _POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
 
 
+def _find_city_state_zips(text: str) -> Iterator[Span]:
+    """The matches of ``_CITY_STATE_ZIP``, tried only where they can start: at a state and ZIP
+    code, or at one of the (at most three) words of a city right before it and its comma."""
+    consumed = 0
+    for state in _STATE_ZIP.finditer(text):
+        for start in (*_city_starts(text, state.start()), state.start()):
+            if start >= consumed and (found := _CITY_STATE_ZIP.match(text, start)):
+                yield found.span()
+                consumed = found.end()
+                break
+
+
+def _city_starts(text: str, state: int) -> list[int]:
+    """Where ``_CITY`` may start to end in a comma and spaces right before ``state``, leftmost
+    first: its words are read back from the comma, each once."""
+    end = state
+    while end and text[end - 1].isspace():
+        end -= 1
+    starts: list[int] = []
+    if not end or text[end - 1] != ",":
+        return starts
+    end -= 1
+    while len(starts) < 3:
+        start = end
+        while start and "a" <= text[start - 1] <= "z":
+            start -= 1
+        if start == end or not start or not "A" <= text[start - 1] <= "Z":
+            break
+        starts.insert(0, start - 1)
+        if start - 1 == 0 or text[start - 2] not in " -":
+            break
+        end = start - 2
+    return starts
+
+
 def _is_street_address(match: re.Match[str]) -> bool:
     return not (match["suffix"] == "Court" and match["last"] in _COURTS)
 
@@ -72,6 +107,8 @@ _DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
 _DE_NL_START = re.compile(rf"(?<![\w-])[{_UPPER}]")
 _NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
 _NAME_REST = re.compile(r"[\w'.-]*+")
+# What follows every such house number: its postcode's first four digits.
+_POSTCODE_AFTER = re.compile(r", \d{4}")
 
 
 def _find_de_nl_addresses(text: str) -> Iterator[Span]:
@@ -81,25 +118,40 @@ def _find_de_nl_addresses(text: str) -> Iterator[Span]:
     reads to the word's end and goes on the same way from there. So the first start of a word
     is tried whole; a later one only when the first failed on being a numbered word ("Art."),
     and then once: if that one fails too, so does every start after it in the word.
+
+    Only starts that can lead to a postcode are tried: an address's street is at most two words
+    (no spaces in a word) before its house number, which ends in a digit or a letter right
+    before ", " and the postcode. So the starts tried lie after the third space before each.
     """
-    consumed = word_end = 0
+    consumed = word_end = tried = 0
     settled = False  # no later start in this word can match
-    for candidate in _DE_NL_START.finditer(text):
-        start = candidate.start()
-        if start < consumed:
+    for postcode in _POSTCODE_AFTER.finditer(text):
+        number_end = postcode.start()
+        before = text[number_end - 1 : number_end]
+        if not (before.isdigit() or "a" <= before <= "z"):
             continue
-        if start >= word_end:
-            word_end = _NAME_REST.match(text, start).end()
-            found = _DE_NL_ADDRESS.match(text, start)
-            settled = not _NUMBERED_WORD.match(text, start)
-        elif settled or _NUMBERED_WORD.match(text, start):
-            continue
-        else:
-            found = _DE_NL_STREET_ONLY.match(text, start)
-            settled = True
-        if found:
-            yield found.span()
-            consumed = found.end()
+        lowest = number_end
+        for _ in range(3):
+            lowest = text.rfind(" ", 0, lowest)
+            if lowest < 0:
+                break
+        for candidate in _DE_NL_START.finditer(text, max(lowest + 1, tried), number_end):
+            start = candidate.start()
+            if start < consumed:
+                continue
+            if start >= word_end:
+                word_end = _NAME_REST.match(text, start).end()
+                found = _DE_NL_ADDRESS.match(text, start)
+                settled = not _NUMBERED_WORD.match(text, start)
+            elif settled or _NUMBERED_WORD.match(text, start):
+                continue
+            else:
+                found = _DE_NL_STREET_ONLY.match(text, start)
+                settled = True
+            if found:
+                yield found.span()
+                consumed = found.end()
+        tried = max(tried, number_end)
 
 
 _FR_ADDRESS = re.compile(
@@ -124,7 +176,6 @@ _IT_ADDRESS = re.compile(
 
 # What these addresses' postal codes look like, for texts that have none to be passed by.
 _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
-_DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
 _FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
 
 
@@ -134,11 +185,11 @@ find_addresses = when(
     either(
         finder(_STREET_ADDRESS, accept=_is_street_address),
         when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
-        when(matches(_DE_NL_ADDRESS_HINT), _find_de_nl_addresses),
+        _find_de_nl_addresses,
         when(matches(_FIVE_DIGITS), finder(_FR_ADDRESS)),
         when(matches(_FIVE_DIGITS), finder(_ES_ADDRESS)),
         when(matches(_FIVE_DIGITS), finder(_IT_ADDRESS)),
-        when(matches(_STATE_ZIP), finder(_CITY_STATE_ZIP)),
+        _find_city_state_zips,
         finder(_POSTCODE),
     ),
 )
