@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from consultations.llm.pii import EntityType, Scrubber, restore, scrub
+from consultations.llm.pii import EntityType, Scrubber, addresses, restore, scrub
 from consultations.llm.pii.finders import finder
-from consultations.llm.pii.kinds import Span
+from consultations.llm.pii.kinds import Finder, Span
 from consultations.llm.pii.scrubber import _found, _run, identity_detectors
 from consultations.llm.pii.secrets import SECRET_DETECTORS
 from tests.privacy.evaluation import corpus
@@ -172,3 +172,36 @@ def test_a_city_before_a_state_and_zip_code_is_part_of_the_address() -> None:
         "<ADDRESS_1>": "Winston-Salem, NC 27101",
         "<ADDRESS_2>": "Salt Lake City,\n UT 84101",
     }
+
+
+_ADDRESS_PIECES = (
+    *("12 ", "221B ", "Flat 3, ", "Unit 1 Box 2, APO AE 09012", "USNS Wasp, FPO AA 34001"),
+    *("Baker ", "O'Hara ", "Long ", "Elm ", "St. ", "Street", "Road", "Court", ", Suite #4"),
+    *(", London, ", ", Salt Lake City, ", ", Winston-Salem, ", ", ", " ", ",\n ", "x", "1"),
+    *("NW1 6XE", "TX 78701", "NY 10001-1234", "SW1A 1AA", "CA 9021", "XX 12345", "AE 09012"),
+)
+
+
+@pytest.mark.parametrize(
+    ("anchored", "pattern"),
+    [
+        (addresses._find_us_uk_addresses, addresses._US_UK_ADDRESS),
+        (addresses._find_city_state_zips, addresses._CITY_STATE_ZIP),
+    ],
+)
+def test_address_finders_tried_before_postcodes_find_what_their_patterns_find(
+    anchored: Finder, pattern: re.Pattern[str]
+) -> None:
+    # They assume at most ten spaces before a US or UK postcode's comma, and cities of three
+    # words: a pattern widened past that fails here.
+    rng = random.Random(0)
+    texts = [
+        "".join(rng.choice(_ADDRESS_PIECES) for _ in range(rng.randint(1, 30))) for _ in range(3000)
+    ]
+    texts += [item["text"] for item in corpus()]
+    found = 0
+    for text in texts:
+        expected = [match.span() for match in pattern.finditer(text)]
+        assert list(anchored(text)) == expected, text
+        found += bool(expected)
+    assert found > 100

@@ -19,6 +19,7 @@ _US_STATE = (
     r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
 )
 _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})"
+# Three words at most: _find_city_state_zips tries the starts after the third space back.
 _CITY = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
 _STREET_WORD = r"(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))"
 _STREET_ADDRESS = re.compile(
@@ -37,42 +38,35 @@ _COURTS = frozenset(
 )  # fmt: skip
 _STATE_ZIP = re.compile(rf"\b{_US_STATE}\s+\d{{5}}")
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
+_CAPITAL = re.compile(r"\b[A-Z]")
 _POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
 
 
 def _find_city_state_zips(text: str) -> Iterator[Span]:
     """The matches of ``_CITY_STATE_ZIP``, tried only where they can start: at a state and ZIP
-    code, or at one of the (at most three) words of a city right before it and its comma."""
+    code, or at a capital in the city before it (three words, two spaces at most) and its
+    comma."""
     consumed = 0
     for state in _STATE_ZIP.finditer(text):
-        for start in (*_city_starts(text, state.start()), state.start()):
-            if start >= consumed and (found := _CITY_STATE_ZIP.match(text, start)):
+        comma = state.start()
+        while comma and text[comma - 1].isspace():
+            comma -= 1
+        lowest = max(_after_spaces_back(text, comma, 3), consumed)
+        for candidate in _CAPITAL.finditer(text, lowest, state.start() + 1):
+            if found := _CITY_STATE_ZIP.match(text, candidate.start()):
                 yield found.span()
                 consumed = found.end()
                 break
 
 
-def _city_starts(text: str, state: int) -> list[int]:
-    """Where ``_CITY`` may start to end in a comma and spaces right before ``state``, leftmost
-    first: its words are read back from the comma, each once."""
-    end = state
-    while end and text[end - 1].isspace():
-        end -= 1
-    starts: list[int] = []
-    if not end or text[end - 1] != ",":
-        return starts
-    end -= 1
-    while len(starts) < 3:
-        start = end
-        while start and "a" <= text[start - 1] <= "z":
-            start -= 1
-        if start == end or not start or not "A" <= text[start - 1] <= "Z":
-            break
-        starts.insert(0, start - 1)
-        if start - 1 == 0 or text[start - 2] not in " -":
-            break
-        end = start - 2
-    return starts
+def _after_spaces_back(text: str, at: int, count: int) -> int:
+    """Where the text after the ``count``-th space before ``at`` starts (0 if there are fewer):
+    an address with fewer spaces than that before ``at`` starts there or later."""
+    for _ in range(count):
+        at = text.rfind(" ", 0, at)
+        if at < 0:
+            return 0
+    return at + 1
 
 
 def _is_street_address(match: re.Match[str]) -> bool:
@@ -86,6 +80,7 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _NAME = rf"[{_UPPER}][\w'.-]*"
 _CITY_WORD = rf"[{_UPPER}][\w']*"  # no dot: the one after a city ends the sentence
 _EU_CITY = rf"{_CITY_WORD}(?:[ -](?:[a-z]{{1,4}}[ -])?{_CITY_WORD}){{0,3}}"
+# Ten spaces at most before the postcode's comma: _find_us_uk_addresses tries no start before.
 _US_UK_ADDRESS = re.compile(
     r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w+, |\d{1,5}[A-Za-z]? )"
     rf"(?:{_NAME} ){{0,3}}{_NAME}"
@@ -93,11 +88,35 @@ _US_UK_ADDRESS = re.compile(
     rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
     r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
 )
+# Where a match of _US_UK_ADDRESS may start (a superset): a word of a number, "Flat",
+# "Studio", "Apartment", "Unit", "PSC" or a ship's prefix.
+_US_UK_START = re.compile(r"\b[FSAUP\d]")
+# Its postcode's comma, what every match ends with.
+_US_UK_POSTCODE = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
+
+
+def _find_us_uk_addresses(text: str) -> Iterator[Span]:
+    """The matches of ``_US_UK_ADDRESS``, tried only before each postcode's comma: between a
+    match's start and that comma are ten spaces at most (two in "Flat 2, ", three between four
+    street words, two in a suite, one after it, two in a city)."""
+    consumed = tried = 0
+    for postcode in _US_UK_POSTCODE.finditer(text):
+        comma = postcode.start()
+        lowest = max(_after_spaces_back(text, comma, 11), tried, consumed)
+        for candidate in _US_UK_START.finditer(text, lowest, comma):
+            start = candidate.start()
+            if start >= consumed and (found := _US_UK_ADDRESS.match(text, start)):
+                yield found.span()
+                consumed = found.end()
+        tried = comma
+
+
 # Germany and the Netherlands: "Hauptstraße 5, 10115 Berlin", "Lilyweg 8, 9859 ZE, Bunde".
 _NUMBERED_WORDS = (
     r"Article|Art|Section|Clause|Schedule|Paragraph|Para|Annex|Exhibit|Rule|Part|Chapter|Page"
     r"|Item|Invoice|Order|Claim|Case|Note|Version|Room|Box|No"
 )
+# Two words before the house number: _find_de_nl_addresses tries no start before them.
 _DE_NL_STREET = (
     rf"(?!(?:{_NUMBERED_WORDS})\b){_NAME} \d{{1,5}}[a-z]?(?:[/-]\d{{1,5}})?, "
     rf"(?:\d{{5}}|\d{{4}} ?[A-Z]{{2}}),? (?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
@@ -130,12 +149,8 @@ def _find_de_nl_addresses(text: str) -> Iterator[Span]:
         before = text[number_end - 1 : number_end]
         if not (before.isdigit() or "a" <= before <= "z"):
             continue
-        lowest = number_end
-        for _ in range(3):
-            lowest = text.rfind(" ", 0, lowest)
-            if lowest < 0:
-                break
-        for candidate in _DE_NL_START.finditer(text, max(lowest + 1, tried), number_end):
+        lowest = _after_spaces_back(text, number_end, 3)
+        for candidate in _DE_NL_START.finditer(text, max(lowest, tried), number_end):
             start = candidate.start()
             if start < consumed:
                 continue
@@ -175,7 +190,6 @@ _IT_ADDRESS = re.compile(
 
 
 # What these addresses' postal codes look like, for texts that have none to be passed by.
-_US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 _FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
 
 
@@ -184,7 +198,7 @@ find_addresses = when(
     has_digits(1),
     either(
         finder(_STREET_ADDRESS, accept=_is_street_address),
-        when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
+        _find_us_uk_addresses,
         _find_de_nl_addresses,
         when(matches(_FIVE_DIGITS), finder(_FR_ADDRESS)),
         when(matches(_FIVE_DIGITS), finder(_ES_ADDRESS)),
