@@ -318,7 +318,10 @@ _SSN_LABELLED = re.compile(
 # HMRC's prefix rules, except that Q is allowed: "QQ 12 34 56 C" is the specimen on forms and
 # gets pasted as often as real numbers.
 _UK_NINO = re.compile(
-    r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-TW-Z][A-CEGHJ-NP-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+    # The excluded prefixes are checked behind the two letters, and only before a digit: most
+    # pairs of letters in prose fail the digit first.
+    r"\b[A-CEGHJ-TW-Z][A-CEGHJ-NP-TW-Z](?= ?\d)(?<!BG|GB|KN|NK|NT|TN|ZZ)"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
     re.IGNORECASE,
 )
 
