@@ -174,6 +174,27 @@ _FR_ADDRESS = re.compile(
     r"(?i:rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|quai|route|cours|square)\b"
     rf"[^,\n]{{1,40}}, \d{{5}} {_EU_CITY}"
 )
+# Every match ends in ", " and a postcode; before that comma it holds no line break and one
+# comma at most (after a house number): _find_fr_addresses tries no start before them.
+_FR_POSTCODE = re.compile(r", \d{5} ")
+_WORD_START = re.compile(r"(?<![\w-])\w")
+
+
+def _find_fr_addresses(text: str) -> Iterator[Span]:
+    """The matches of ``_FR_ADDRESS``, tried only at the words before a postcode's comma."""
+    consumed = tried = 0
+    for postcode in _FR_POSTCODE.finditer(text):
+        comma = postcode.start()
+        previous = text.rfind(",", 0, comma)
+        lowest = max(text.rfind("\n", 0, comma), text.rfind(",", 0, max(previous, 0))) + 1
+        for candidate in _WORD_START.finditer(text, max(lowest, tried, consumed), comma):
+            if found := _FR_ADDRESS.match(text, candidate.start()):
+                yield found.span()
+                consumed = found.end()
+                break
+        tried = comma
+
+
 _ES_ADDRESS = re.compile(
     # "(?=[A-Z])" spares the positions no street word can start at the trial of every one.
     r"(?=[A-Z])(?<![\w-])(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Camino|Callejón|Urbanización|Acceso"
@@ -200,7 +221,7 @@ find_addresses = when(
         finder(_STREET_ADDRESS, accept=_is_street_address),
         _find_us_uk_addresses,
         _find_de_nl_addresses,
-        when(matches(_FIVE_DIGITS), finder(_FR_ADDRESS)),
+        _find_fr_addresses,
         when(matches(_FIVE_DIGITS), finder(_ES_ADDRESS)),
         when(matches(_FIVE_DIGITS), finder(_IT_ADDRESS)),
         _find_city_state_zips,
