@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from consultations.llm.pii.finders import either, finder, has, has_digits, when
+from consultations.llm.pii.finders import either, finder, has, has_digits, matches, when
 from consultations.llm.pii.kinds import Span
 
 # An address is found from the whole run of characters before its "@", read once; a pattern
@@ -134,8 +134,12 @@ def _is_phone(match: re.Match[str]) -> bool:
 
 find_emails = when(has("@"), _emails)
 find_dobs = when(has_digits(4), _dobs)
+# What every address holds, found from its ":" or "." by str's fast search: most texts with
+# a colon (labels, times) or a digit have no two colons this close, or no octet between dots.
+_TWO_COLONS = re.compile(r":[0-9A-Fa-f]{0,4}:")
+_OCTET_BETWEEN_DOTS = re.compile(r"\.\d{1,3}\.")
 find_ips = either(
-    when(has(":"), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
-    when(has_digits(4), finder(_IPV4, accept=_is_ipv4)),
+    when(matches(_TWO_COLONS), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
+    when(matches(_OCTET_BETWEEN_DOTS), finder(_IPV4, accept=_is_ipv4)),
 )
 find_phones = when(has_digits(7), finder(_PHONE, accept=_is_phone))
