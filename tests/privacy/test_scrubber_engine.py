@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from consultations.llm.pii import EntityType, Scrubber, addresses, restore, scrub
+from consultations.llm.pii import EntityType, Scrubber, addresses, restore, scrub, secrets
 from consultations.llm.pii.finders import finder
 from consultations.llm.pii.kinds import Finder, Span
 from consultations.llm.pii.scrubber import _found, _run, identity_detectors
@@ -137,6 +137,25 @@ def test_a_pattern_tried_only_at_its_labels_finds_what_it_finds_everywhere(text:
     at_labels = finder(_LABELLED, starts=("passport", "pin"))
 
     assert list(at_labels(text)) == list(everywhere(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CF RSSMRA85T10A562S, then\tRSSMRA85T10A562S\u00a0and\nRSSMRA85T10A562S.",
+        "xRSSMRA85T10A562S RSSMRA85T10A562Sx -RSSMRA85T10A562S (RSSMRA85T10A562S)",
+        "RSSMRA85T10A562S",
+        "short words only, nothing sixteen long",
+    ],
+)
+def test_a_pattern_read_in_long_runs_only_finds_what_it_finds_everywhere(text: str) -> None:
+    codice = secrets._IT_CODICE_FISCALE
+    everywhere = finder(codice)
+    in_runs = finder(codice, within_runs=16)
+
+    assert list(in_runs(text)) == list(everywhere(text))
+    for item in corpus():
+        assert list(in_runs(item["text"])) == list(everywhere(item["text"])), item["id"]
 
 
 def test_every_detector_yields_increasing_spans_that_do_not_overlap() -> None:

@@ -22,6 +22,7 @@ def finder(
     *,
     accept: Callable[[re.Match[str]], bool] | None = None,
     starts: tuple[str, ...] = (),
+    within_runs: int = 0,
 ) -> Finder:
     """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to.
 
@@ -29,11 +30,23 @@ def finder(
     pattern reads them ("passport", "ssn"): the pattern is then tried only where one of them
     is, found by str.find, instead of at every position of the text. Texts with none of them
     are passed by without a regex.
+
+    ``within_runs``: every match lies in a run of that many characters or more without
+    whitespace, and needs no more than whitespace (or the text's end) after it to match: the
+    pattern then reads those runs only.
     """
     group = "value" if "value" in pattern.groupindex else 0
 
+    def matches(text: str) -> Iterator[re.Match[str]]:
+        if starts:
+            return _anchored(pattern, text, starts)
+        if within_runs:
+            runs = _facts(text).runs(within_runs)
+            return (match for run in runs for match in pattern.finditer(text, *run))
+        return pattern.finditer(text)
+
     def find(text: str) -> Iterator[Span]:
-        for match in _anchored(pattern, text, starts) if starts else pattern.finditer(text):
+        for match in matches(text):
             if accept is None or accept(match):
                 yield match.span(group)
 
@@ -90,13 +103,22 @@ _ANY_DIGIT = re.compile(r"\d")
 class _Facts:
     """What hints ask of one text, each worked out when first asked and then kept."""
 
-    __slots__ = ("_ascii_digits", "_digits", "_folded", "_longest_run", "_searched", "text")
+    __slots__ = (
+        "_ascii_digits",
+        "_digits",
+        "_folded",
+        "_longest_run",
+        "_searched",
+        "_words",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._folded: str | None = None
         self._ascii_digits: int | None = None
         self._digits: int | None = None
+        self._words: list[str] | None = None
         self._longest_run: int | None = None
         self._searched: dict[re.Pattern[str], bool] = {}
 
@@ -123,10 +145,28 @@ class _Facts:
             self._digits = len(_ANY_DIGIT.findall(self.text))
         return self._digits >= count
 
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = self.text.split()
+        return self._words
+
     def longest_run(self) -> int:
         if self._longest_run is None:
-            self._longest_run = max(map(len, self.text.split()), default=0)
+            self._longest_run = max(map(len, self.words()), default=0)
         return self._longest_run
+
+    def runs(self, length: int) -> list[Span]:
+        """Where the runs without whitespace of ``length`` characters or more are. Each is
+        found from the end of the one before: only shorter ones lie between, which cannot
+        hold it."""
+        spans: list[Span] = []
+        at = 0
+        for word in self.words() if self.longest_run() >= length else ():
+            if len(word) >= length:
+                at = self.text.find(word, at)
+                spans.append((at, at + len(word)))
+                at += len(word)
+        return spans
 
     def searched(self, pattern: re.Pattern[str]) -> bool:
         if pattern not in self._searched:

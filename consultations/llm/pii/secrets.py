@@ -432,7 +432,7 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
             when(has_digits(14), finder(_FR_NIR, accept=_is_fr_nir)),
             when(has_digits(7), finder(_ES_ID, accept=_is_es_id)),
             # Omocodia may leave a codice fiscale without a digit.
-            when(has_run(16), finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
+            finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale, within_runs=16),
             finder(_NL_BSN, accept=_is_nl_bsn, starts=("bsn", "burgerservice", "sofi")),
         ),
     ),
