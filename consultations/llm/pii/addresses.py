@@ -13,8 +13,9 @@ _STREET_SUFFIX = (
     r"|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Mews|Gardens)"
 )
 _US_STATE = (
-    # The lookahead first: most positions fail it at once instead of trying every code.
-    r"(?=[A-Z]{2})(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
+    # The lookahead first (every use is followed by a space): most positions fail it at once
+    # instead of trying every code.
+    r"(?=[A-Z]{2}\s)(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
     r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
     r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
 )

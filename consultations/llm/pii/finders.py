@@ -41,7 +41,7 @@ def finder(
         if starts:
             return _anchored(pattern, text, starts)
         if within_runs:
-            runs = _facts(text).runs(within_runs)
+            runs = long_runs(text, within_runs)
             return (match for run in runs for match in pattern.finditer(text, *run))
         return pattern.finditer(text)
 
@@ -193,6 +193,11 @@ def _facts(text: str) -> _Facts:
     """The facts of ``text``: the scrub's, or fresh ones for a detector called on its own."""
     facts = _scrubbing.get()
     return facts if facts is not None and facts.text is text else _Facts(text)
+
+
+def long_runs(text: str, length: int) -> list[Span]:
+    """Where ``text``'s runs of ``length`` characters or more without whitespace are."""
+    return _facts(text).runs(length)
 
 
 def has_word(*words: str) -> Hint:

@@ -13,6 +13,7 @@ from consultations.llm.pii.finders import (
     has_digits,
     has_run,
     has_word,
+    long_runs,
     when,
 )
 from consultations.llm.pii.kinds import Detector, EntityType, Span
@@ -44,6 +45,9 @@ _KEY_BODIES = {
     "stripe": (16, re.compile(r"[A-Za-z0-9]*+")),
 }
 _WORD_OR_DASH = re.compile(r"[\w-]")
+# "sk-" and ten characters: no key is shorter, and none holds a space, so only the runs without
+# one that are this long are read.
+_SHORTEST_KEY = 13
 
 
 class _RunEnds:
@@ -66,7 +70,8 @@ def _find_prefixed_keys(text: str) -> Iterator[Span]:
     # The three segments of a token, each with its own reader, so each reads forward only.
     jwt = (_RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS))
     consumed = 0
-    for prefix in _KEY_PREFIX.finditer(text):
+    runs = long_runs(text, _SHORTEST_KEY)
+    for prefix in (prefix for run in runs for prefix in _KEY_PREFIX.finditer(text, *run)):
         start, kind = prefix.start(), prefix.lastgroup
         if start < consumed:
             continue
