@@ -89,9 +89,8 @@ _US_UK_ADDRESS = re.compile(
     rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
     r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
 )
-# Where a match of _US_UK_ADDRESS may start (a superset): a word of a number, "Flat",
-# "Studio", "Apartment", "Unit", "PSC" or a ship's prefix.
-_US_UK_START = re.compile(r"\b[FSAUP\d]")
+# Where an address of a word-led pattern may start: any word's start.
+_WORD_START = re.compile(r"\b\w")
 # Its postcode's comma, what every match ends with.
 _US_UK_POSTCODE = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 
@@ -104,7 +103,7 @@ def _find_us_uk_addresses(text: str) -> Iterator[Span]:
     for postcode in _US_UK_POSTCODE.finditer(text):
         comma = postcode.start()
         lowest = max(_after_spaces_back(text, comma, 11), tried, consumed)
-        for candidate in _US_UK_START.finditer(text, lowest, comma):
+        for candidate in _WORD_START.finditer(text, lowest, comma):
             start = candidate.start()
             if start >= consumed and (found := _US_UK_ADDRESS.match(text, start)):
                 yield found.span()
@@ -178,7 +177,6 @@ _FR_ADDRESS = re.compile(
 # Every match ends in ", " and a postcode; before that comma it holds no line break and one
 # comma at most (after a house number): _find_fr_addresses tries no start before them.
 _FR_POSTCODE = re.compile(r", \d{5} ")
-_WORD_START = re.compile(r"(?<![\w-])\w")
 
 
 def _find_fr_addresses(text: str) -> Iterator[Span]:
