@@ -39,13 +39,14 @@ _COURTS = frozenset(
 )  # fmt: skip
 _STATE_ZIP = re.compile(rf"\b{_US_STATE}\s+\d{{5}}")
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
-_CAPITAL = re.compile(r"\b[A-Z]")
+# Where an address of a word-led pattern may start: any word's start.
+_WORD_START = re.compile(r"\b\w")
 _POSTCODE = re.compile(rf"\b{_UK_POSTCODE}\b")
 
 
 def _find_city_state_zips(text: str) -> Iterator[Span]:
     """The matches of ``_CITY_STATE_ZIP``, tried only where they can start: at a state and ZIP
-    code, or at a capital in the city before it (three words, two spaces at most) and its
+    code, or at a word of the city before it (three words, two spaces at most) and its
     comma."""
     consumed = 0
     for state in _STATE_ZIP.finditer(text):
@@ -53,7 +54,7 @@ def _find_city_state_zips(text: str) -> Iterator[Span]:
         while comma and text[comma - 1].isspace():
             comma -= 1
         lowest = max(_after_spaces_back(text, comma, 3), consumed)
-        for candidate in _CAPITAL.finditer(text, lowest, state.start() + 1):
+        for candidate in _WORD_START.finditer(text, lowest, state.start() + 1):
             if found := _CITY_STATE_ZIP.match(text, candidate.start()):
                 yield found.span()
                 consumed = found.end()
@@ -89,8 +90,6 @@ _US_UK_ADDRESS = re.compile(
     rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
     r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
 )
-# Where an address of a word-led pattern may start: any word's start.
-_WORD_START = re.compile(r"\b\w")
 # Its postcode's comma, what every match ends with.
 _US_UK_POSTCODE = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 
