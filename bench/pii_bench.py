@@ -8,8 +8,10 @@ small English model) on the labelled corpus of tests/privacy/ (generated in memo
 tests/privacy/generate_corpus.py), in one process each on one core: throughput over the whole
 corpus in MB/s (UTF-8 bytes), and milliseconds per 1,000-token message, a message being corpus
 texts joined up to 4,000 characters (the product's estimate of four characters a token). Each
-figure is the best of --repeat runs. It then scores both on the corpus (recall and precision per
-entity type, as tests/privacy/ defines them) and prints the tables.
+figure is the best of --repeat runs. For Counsel it also times each detector alone, as the
+scrubber runs it (its hints' facts shared with the others), in microseconds per KB: the budget
+of the whole scrubber is 200 (5 MB/s). It then scores both on the corpus (recall and precision
+per entity type, as tests/privacy/ defines them) and prints the tables.
 
 Counsel's scrubber gets each text's case parties, as the product gives them; Presidio finds
 names with spaCy's NER instead, has no recognizers for API keys or passwords, and runs with its
@@ -36,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load_bench import BenchError, venv_ready  # noqa: E402
 from consultations.llm.pii import Scrubber  # noqa: E402
+from consultations.llm.pii.finders import one_text  # noqa: E402
+from consultations.llm.pii.scrubber import identity_detectors  # noqa: E402
+from consultations.llm.pii.secrets import SECRET_DETECTORS  # noqa: E402
 from tests.privacy.evaluation import (  # noqa: E402
     Detected,
     corpus,
@@ -158,6 +163,22 @@ def best_seconds(run: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
+def detector_costs(pairs: list[tuple[str, list[str]]], repeat: int) -> dict[str, float]:
+    """Each detector's time on ``pairs`` of texts and their parties, best of ``repeat``."""
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        spent: dict[str, float] = {}
+        for text, names in pairs:
+            with one_text(text):
+                for kind, find in SECRET_DETECTORS + identity_detectors(frozenset(names)):
+                    started = time.perf_counter()
+                    list(find(text))
+                    spent[kind] = spent.get(kind, 0.0) + time.perf_counter() - started
+        best = {kind: min(seconds, best.get(kind, seconds)) for kind, seconds in spent.items()}
+    kilobytes = sum(len(text.encode()) for text, _ in pairs) / 1000
+    return {kind: 1e6 * seconds / kilobytes for kind, seconds in best.items()}
+
+
 def counsel(items: tuple[dict[str, Any], ...], repeat: int) -> dict[str, Any]:
     def scrub_all(pairs: list[tuple[str, list[str]]]) -> None:
         for text, names in pairs:
@@ -169,6 +190,10 @@ def counsel(items: tuple[dict[str, Any], ...], repeat: int) -> dict[str, Any]:
         "spans": [scrubber_detections(item) for item in items],
         "corpus_seconds": best_seconds(lambda: scrub_all(texts), repeat),
         "message_seconds": best_seconds(lambda: scrub_all(messages(items)), repeat),
+        "detectors": {
+            "corpus texts": detector_costs(texts, repeat),
+            "messages": detector_costs(messages(items), repeat),
+        },
     }
 
 
@@ -220,11 +245,26 @@ def report(results: dict[str, dict[str, Any]], items: tuple[dict[str, Any], ...]
             f"| {len(items) / result['corpus_seconds']:,.0f} |"
         )
     for name, result in results.items():
+        if result.get("detectors"):
+            print(f"\n{name}, each detector alone, microseconds per KB (budget: 200 in all):\n")
+            print(detector_table(result["detectors"]))
         print(f"\n{name}, recall and precision on the corpus:\n")
         print(table(evaluate(items, result["spans"])))
         if result.get("other"):
             other = ", ".join(f"{kind} {n}" for kind, n in sorted(result["other"].items()))
             print(f"\nAlso found, no type of the corpus: {other}")
+
+
+def detector_table(costs: dict[str, dict[str, float]]) -> str:
+    columns = list(costs)
+    kinds = sorted(costs[columns[0]], key=lambda kind: -costs[columns[0]][kind])
+    rows = [
+        f"| detector | {' | '.join(columns)} |",
+        f"| --- |{' ---: |' * len(columns)}",
+        *(f"| {kind} | {' | '.join(f'{costs[c][kind]:.0f}' for c in columns)} |" for kind in kinds),
+        f"| all | {' | '.join(f'{sum(costs[c].values()):.0f}' for c in columns)} |",
+    ]
+    return "\n".join(rows)
 
 
 def main() -> int:

@@ -64,6 +64,7 @@ _GENERATORS: dict[str, Make] = {
     "password-then-word": _ending("a", "\u00e9", prefix="password: "),
     "password-is-labels": _repeat("password is "),
     "pin-labels": _repeat("pin code "),
+    "label-fragments": _repeat("pinpasspwdssnbsnsofi"),  # a label's start at every few letters
     "key-labels": _repeat("api key: "),
     "token-then-long-value": _after("token: ", "a1"),
     "iban-labels": _repeat("IBAN "),

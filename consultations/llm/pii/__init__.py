@@ -6,9 +6,10 @@ are masked for good as ``[CARD_NUMBER]``, ``[IBAN]``...: nothing keeps the origi
 addresses) become numbered placeholders such as ``<PERSON_1>``; the originals stay in the firm in
 the mapping, and :func:`restore` puts them back into the model's answer.
 
-Secrets are detected first, so a card number can never be mistaken for a phone number, and each
-detector runs on the text the previous ones produced. Everything here is compiled regexes plus a
-few checksums: no Django, no model, no network.
+Secrets are detected first, so a card number can never be mistaken for a phone number: every
+detector reads the original text, and where values overlap the detector listed first wins
+(``scrubber.py`` says how; ``kinds.py`` says what a detector may assume). Everything here is
+compiled regexes plus a few checksums: no Django, no model, no network.
 
 Every detector runs in time linear in its text, since any client chooses the text: a pattern's
 unbounded parts are possessive or can only be entered from one start, and where a pattern would

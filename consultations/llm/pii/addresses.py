@@ -206,7 +206,7 @@ _STATE_ZIP_ANCHOR = re.compile(rf"{_US_STATE}\s+\d{{5}}")
 
 # What these addresses' postal codes look like, for texts that have none to be passed by.
 _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
-_DE_NL_ADDRESS_HINT = re.compile(r"\d, \d{4}")
+_DE_NL_ADDRESS_HINT = re.compile(r"\d[a-z]?, \d{4}")
 
 
 # Every form has a house number or a postal code.

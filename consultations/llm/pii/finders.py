@@ -1,31 +1,82 @@
-"""Detectors made of patterns, and the cheap hints that skip a pattern on texts it cannot match."""
+"""Detectors made of patterns, and the cheap hints that skip a pattern on texts it cannot match.
+
+Python's re tries a pattern at every position of a text unless it begins with a literal: on the
+corpus that costs 10 to 60 us per KB per pattern, found or not, and the scrubber's whole budget is
+200. So a finder here is gated by hints (str methods on facts worked out once per text, see
+``_Facts``), or tried only where its label is (``finder(..., starts=...)``), or written to fail
+most positions on their first character.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from consultations.llm.pii.kinds import Finder, Span
 
 
 def finder(
-    pattern: re.Pattern[str], *, accept: Callable[[re.Match[str]], bool] | None = None
+    pattern: re.Pattern[str],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+    starts: tuple[str, ...] = (),
+    within_runs: int = 0,
 ) -> Finder:
-    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to."""
+    """Spans of a pattern's ``value`` group (or of the whole match) that ``accept`` agrees to.
+
+    ``starts`` are words (lowercase ASCII) one of which begins every match, as an IGNORECASE
+    pattern reads them ("passport", "ssn"): the pattern is then tried only where one of them
+    is, found by str.find, instead of at every position of the text. Texts with none of them
+    are passed by without a regex.
+
+    ``within_runs``: every match lies in a run of that many characters or more without
+    whitespace, and needs no more than whitespace (or the text's end) after it to match: the
+    pattern then reads those runs only.
+    """
     group = "value" if "value" in pattern.groupindex else 0
 
+    def matches(text: str) -> Iterator[re.Match[str]]:
+        if starts:
+            return _anchored(pattern, text, starts)
+        if within_runs:
+            runs = long_runs(text, within_runs)
+            return (match for run in runs for match in pattern.finditer(text, *run))
+        return pattern.finditer(text)
+
     def find(text: str) -> Iterator[Span]:
-        for match in pattern.finditer(text):
+        for match in matches(text):
             if accept is None or accept(match):
                 yield match.span(group)
 
     return find
 
 
+def _anchored(
+    pattern: re.Pattern[str], text: str, starts: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds when each match begins with one of ``starts``."""
+    folded = _facts(text).folded()
+    places: set[int] = set()
+    for word in starts:
+        at = folded.find(word)
+        while at >= 0:
+            places.add(at)
+            at = folded.find(word, at + 1)
+    resume = 0
+    for at in sorted(places):
+        if at >= resume and (match := pattern.match(text, at)):
+            yield match
+            resume = max(match.end(), at + 1)
+
+
 # Hints: cheap tests that every text with a match passes.
 # A regex tries to match at each position of a text, so each detector costs tens of
 # microseconds a kilobyte even where it finds nothing; most texts have no "@", no "passport"
 # and often no digit, and str's substring search rules them out in a fraction of that time.
+# What several hints ask of a text (its digits, its folded case, its longest run) is worked
+# out once per text, in ``_Facts``.
 
 Hint = Callable[[str], bool]
 
@@ -46,42 +97,129 @@ def has(*literals: str) -> Hint:
 
 # The letters other than A-Z that an IGNORECASE pattern matches for an ASCII letter.
 FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_ANY_DIGIT = re.compile(r"\d")
+
+
+class _Facts:
+    """What hints ask of one text, each worked out when first asked and then kept."""
+
+    __slots__ = (
+        "_ascii_digits",
+        "_digits",
+        "_folded",
+        "_longest_run",
+        "_searched",
+        "_words",
+        "text",
+    )
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._folded: str | None = None
+        self._ascii_digits: int | None = None
+        self._digits: int | None = None
+        self._words: list[str] | None = None
+        self._longest_run: int | None = None
+        self._searched: dict[re.Pattern[str], bool] = {}
+
+    def folded(self) -> str:
+        """The text in lower case, with the letters that IGNORECASE reads as ASCII ones made so
+        (str.translate costs ten times str.lower: it runs only when one of them is there).
+        Its indexes are the text's: "\u0130", the one letter str.lower makes two, is made "i"
+        first."""
+        if self._folded is None:
+            text = self.text
+            if not text.isascii() and any(char in text for char in "\u0130\u0131\u017f\u212a"):
+                text = text.translate(FOLD_TO_ASCII)
+            self._folded = text.lower()
+        return self._folded
+
+    def has_digits(self, count: int) -> bool:
+        """At least ``count`` digits of any script, as \\d reads them; the ASCII ones, nearly
+        always there if any is, are counted first."""
+        if self._ascii_digits is None:
+            self._ascii_digits = sum(map(self.text.count, "0123456789"))
+        if self._ascii_digits >= count or self.text.isascii():
+            return self._ascii_digits >= count
+        if self._digits is None:
+            self._digits = len(_ANY_DIGIT.findall(self.text))
+        return self._digits >= count
+
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = self.text.split()
+        return self._words
+
+    def longest_run(self) -> int:
+        if self._longest_run is None:
+            self._longest_run = max(map(len, self.words()), default=0)
+        return self._longest_run
+
+    def runs(self, length: int) -> list[Span]:
+        """Where the runs without whitespace of ``length`` characters or more are. Each is
+        found from the end of the one before: only shorter ones lie between, which cannot
+        hold it."""
+        spans: list[Span] = []
+        at = 0
+        for word in self.words() if self.longest_run() >= length else ():
+            if len(word) >= length:
+                at = self.text.find(word, at)
+                spans.append((at, at + len(word)))
+                at += len(word)
+        return spans
+
+    def searched(self, pattern: re.Pattern[str]) -> bool:
+        if pattern not in self._searched:
+            self._searched[pattern] = pattern.search(self.text) is not None
+        return self._searched[pattern]
+
+
+_scrubbing: ContextVar[_Facts | None] = ContextVar("_scrubbing", default=None)
+
+
+@contextmanager
+def one_text(text: str) -> Iterator[None]:
+    """Within this block every hint works out each fact of ``text`` once, however many
+    detectors ask: the scrubber runs all of them on this one string. Held per thread and per
+    task, and dropped at the end of the block, so no text outlives its scrub here."""
+    token = _scrubbing.set(_Facts(text))
+    try:
+        yield
+    finally:
+        _scrubbing.reset(token)
+
+
+def _facts(text: str) -> _Facts:
+    """The facts of ``text``: the scrub's, or fresh ones for a detector called on its own."""
+    facts = _scrubbing.get()
+    return facts if facts is not None and facts.text is text else _Facts(text)
+
+
+def long_runs(text: str, length: int) -> list[Span]:
+    """Where ``text``'s runs of ``length`` characters or more without whitespace are."""
+    return _facts(text).runs(length)
 
 
 def has_word(*words: str) -> Hint:
     """Texts containing one of ``words`` (lowercase ASCII) in any case, as an IGNORECASE
     pattern reads them."""
-
-    def test(text: str) -> bool:
-        folded = (text if text.isascii() else text.translate(FOLD_TO_ASCII)).lower()
-        return any(word in folded for word in words)
-
-    return test
-
-
-_ANY_DIGIT = re.compile(r"\d")
+    return lambda text: any(word in _facts(text).folded() for word in words)
 
 
 def has_digits(count: int) -> Hint:
-    """Texts with at least ``count`` digits, of any script as \\d reads them (the ASCII ones,
-    nearly always there if any is, are counted first)."""
-
-    def test(text: str) -> bool:
-        ascii_digits = sum(text.count(digit) for digit in "0123456789")
-        if ascii_digits >= count or text.isascii():
-            return ascii_digits >= count
-        return len(_ANY_DIGIT.findall(text)) >= count
-
-    return test
+    """Texts with at least ``count`` digits, of any script as \\d reads them."""
+    return lambda text: _facts(text).has_digits(count)
 
 
 def has_run(length: int) -> Hint:
     """Texts with ``length`` characters in a row and no space among them."""
-    return lambda text: any(len(word) >= length for word in text.split())
+    return lambda text: _facts(text).longest_run() >= length
 
 
 def matches(pattern: re.Pattern[str]) -> Hint:
-    return lambda text: pattern.search(text) is not None
+    """Texts where ``pattern`` matches somewhere; searched once per text, however many
+    finders it guards."""
+    return lambda text: _facts(text).searched(pattern)
 
 
 def either(*finders: Finder) -> Finder:

@@ -37,3 +37,20 @@ SECRET_TYPES: frozenset[EntityType] = frozenset(
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
 Detector = tuple[EntityType, Finder]
+
+# What a Finder may assume, and owes, in the scrubber (``scrubber._found``):
+# - It gets the original text, the same string for every detector of one scrub: never another
+#   detector's tokens ("[IBAN]", "<PERSON_1>"), so it needs no rule for them.
+# - It yields spans (start, end) of that text, non-empty, in increasing order, none
+#   overlapping the one before.
+# - Where its span overlaps a detector listed before it, theirs stands: the span is dropped if
+#   either is a secret; an identity takes in identities it wholly contains and starts after
+#   (or ends before) one it overlaps at an edge. So order the detectors, not the patterns.
+# - The hints of ``finders.py`` (``has_word``, ``has_digits``, ``has_run``, ``matches``) work
+#   each fact of a text out once per scrub, however many detectors ask: gate freely with them.
+#   A hint must pass every text the finder could find something in.
+# - It runs in time linear in the text (tests/security/test_scrubber_linear_time.py).
+# - Budget: the whole scrubber must run at 200 us per KB or less; a regex that is tried at
+#   every position costs 10-60 us per KB on the corpus whatever it finds, so a finder is
+#   gated by a hint, tried only at its labels (``finder(..., starts=...)``), or starts with a
+#   character class or lookahead that fails most positions at once.

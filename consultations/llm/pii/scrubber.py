@@ -1,4 +1,12 @@
-"""Replacing what the detectors find with tokens, and restoring placeholders in answers."""
+"""Replacing what the detectors find with tokens, and restoring placeholders in answers.
+
+Every detector reads the original text once; their spans are merged (``_found``: the detector
+listed first wins an overlap) and the result is built in one pass, in text order, so that
+placeholders are numbered as values appear. Compared with running each detector on the text the
+previous ones produced, no detector pays for rebuilding the text or for reading tokens, a text's
+facts are worked out once for all hints, and a mapped value is always the original's text, never
+one holding another placeholder (which restore() would leave in the answer).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from dataclasses import dataclass
 
 from consultations.llm.pii.addresses import find_addresses
 from consultations.llm.pii.contacts import find_dobs, find_emails, find_ips, find_phones
+from consultations.llm.pii.finders import one_text
 from consultations.llm.pii.kinds import SECRET_TYPES, Detector, EntityType
 from consultations.llm.pii.names import known_parties
 from consultations.llm.pii.people import find_people
@@ -34,16 +43,76 @@ def identity_detectors(known_names: frozenset[str]) -> tuple[Detector, ...]:
     )
 
 
-def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+Found = tuple[int, int, EntityType]
+
+
+def _found(text: str, detectors: Iterable[Detector]) -> list[Found]:
+    """Every detector's spans in the original text, without overlaps, in text order.
+
+    A detector ranks below the ones before it: where its span overlaps theirs, theirs stand.
+    An identity may still take in identities of other kinds it wholly contains (a street named
+    after a party: the whole address is masked, and restores whole), and starts after, or ends
+    before, one it only overlaps at an edge (a party's name read as the first word of a street).
+    Nothing overlaps a secret, nor a value of its own kind found first (a party's surname
+    stands inside "J. Carter", which the finder of people nobody listed reads whole).
+    """
+    taken: list[Found] = []
     for kind, find in detectors:
-        parts: list[str] = []
-        cursor = 0
+        # One merge of this detector's spans, in order, with those taken: linear in both.
+        merged: list[Found] = []
+        at = 0  # taken[at:] are not yet in merged
         for start, end in find(text):
-            parts += [text[cursor:start], token(kind, text[start:end])]
-            cursor = end
-        if parts:
-            text = "".join([*parts, text[cursor:]])
-    return text
+            while at < len(taken) and taken[at][1] <= start:
+                merged.append(taken[at])
+                at += 1
+            last = at
+            while last < len(taken) and taken[last][0] < end:
+                last += 1
+            inside, after = at, last  # taken[inside:after] are inside this span
+            if at < last:
+                if any(k in SECRET_TYPES or k is kind for _, _, k in taken[at:last]):
+                    continue  # a secret, or a value of its kind found first, stands
+                if taken[at][0] < start:
+                    start = _after_spaces(text, taken[at][1])
+                    inside += 1
+                if inside < after and taken[after - 1][1] > end:
+                    end = _before_spaces(text, taken[after - 1][0])
+                    after -= 1
+                if start >= end:
+                    continue
+            merged += taken[at:inside]
+            merged.append((start, end, kind))
+            at = after  # what was inside is taken in
+        taken = merged + taken[at:]
+    return taken
+
+
+def _after_spaces(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def _before_spaces(text: str, at: int) -> int:
+    while at and text[at - 1].isspace():
+        at -= 1
+    return at
+
+
+def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+    """``text`` with what ``detectors`` find replaced by ``token``'s values, called in text
+    order so that placeholders are numbered as the values appear."""
+    with one_text(text):
+        found = _found(text, detectors)
+    parts: list[str] = []
+    cursor = 0
+    for start, end, kind in found:
+        parts += [text[cursor:start], token(kind, text[start:end])]
+        cursor = end
+    if not parts:
+        return text
+    parts.append(text[cursor:])
+    return "".join(parts)
 
 
 def _secret_token(kind: EntityType, value: str) -> str:
