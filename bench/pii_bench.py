@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load_bench import BenchError, venv_ready  # noqa: E402
 from consultations.llm.pii import Scrubber  # noqa: E402
 from consultations.llm.pii.finders import one_text  # noqa: E402
-from consultations.llm.pii.scrubber import identity_detectors  # noqa: E402
+from consultations.llm.pii.scrubber import identity_detectors, recent  # noqa: E402
 from consultations.llm.pii.secrets import SECRET_DETECTORS  # noqa: E402
 from tests.privacy.evaluation import (  # noqa: E402
     Detected,
@@ -181,6 +181,7 @@ def detector_costs(pairs: list[tuple[str, list[str]]], repeat: int) -> dict[str,
 
 def counsel(items: tuple[dict[str, Any], ...], repeat: int) -> dict[str, Any]:
     def scrub_all(pairs: list[tuple[str, list[str]]]) -> None:
+        recent.clear()  # each run finds, rather than recalls, what the texts hold
         for text, names in pairs:
             Scrubber(known_names=names).scrub(text)
 

@@ -13,7 +13,7 @@ import pytest
 from consultations.llm.pii import EntityType, Scrubber, restore, scrub, secrets
 from consultations.llm.pii.finders import finder
 from consultations.llm.pii.kinds import Span
-from consultations.llm.pii.scrubber import _found, _run, identity_detectors
+from consultations.llm.pii.scrubber import _found, _run, identity_detectors, recent
 from consultations.llm.pii.secrets import SECRET_DETECTORS
 from tests.privacy.evaluation import corpus
 
@@ -191,3 +191,27 @@ def test_a_city_before_a_state_and_zip_code_is_part_of_the_address() -> None:
         "<ADDRESS_1>": "Winston-Salem, NC 27101",
         "<ADDRESS_2>": "Salt Lake City,\n UT 84101",
     }
+
+
+def test_a_text_scrubbed_again_is_found_the_same_and_numbered_by_its_own_scrubber() -> None:
+    text = "Helen Carter (helen@example.org) wrote to Ms Carter's bank, card 4111 1111 1111 1111."
+    recent.clear()
+    first = Scrubber(known_names=["Helen Carter"])
+    first.scrub("Ask bob@example.org first.")
+    again = Scrubber(known_names=["Helen Carter"])
+
+    assert first.scrub(text) == (
+        "<PERSON_1> (<EMAIL_2>) wrote to Ms <PERSON_1>'s bank, card [CARD_NUMBER]."
+    )
+    assert again.scrub(text) == (
+        "<PERSON_1> (<EMAIL_1>) wrote to Ms <PERSON_1>'s bank, card [CARD_NUMBER]."
+    )
+    assert again.counts == {"PERSON": 2, "EMAIL": 1, "CARD_NUMBER": 1}
+
+
+def test_the_same_text_with_other_parties_is_found_anew() -> None:
+    text = "Carter called."
+    recent.clear()
+
+    assert scrub(text, known_names=["Helen Carter"]).text == "<PERSON_1> called."
+    assert scrub(text, known_names=["Brian Hale"]).text == "Carter called."

@@ -11,7 +11,9 @@ one holding another placeholder (which restore() would leave in the answer).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -99,11 +101,46 @@ def _before_spaces(text: str, at: int) -> int:
     return at
 
 
-def _run(text: str, detectors: Iterable[Detector], token: Callable[[EntityType, str], str]) -> str:
+class _Recent:
+    """What the detectors found in recent texts, by a digest of the text and the detectors:
+    the same texts come back (a case's system prompt on every question of the case, a question
+    asked again, the transcript masked again when recorded), and finding costs far more than a
+    lookup. Only spans are kept, never a text: the key is a digest."""
+
+    _SIZE = 1024
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[tuple[Detector, ...], bytes], list[Found]] = {}
+        self._lock = threading.Lock()
+
+    def found(self, text: str, detectors: tuple[Detector, ...]) -> list[Found]:
+        key = (detectors, hashlib.blake2b(text.encode(errors="surrogatepass")).digest())
+        with self._lock:
+            found = self._found.get(key)
+        if found is None:
+            with one_text(text):
+                found = _found(text, detectors)
+            with self._lock:
+                if len(self._found) >= self._SIZE:
+                    del self._found[next(iter(self._found))]
+                self._found[key] = found
+        return found
+
+    def clear(self) -> None:
+        """Forget every text: for the benchmarks, which time finding, not looking up."""
+        with self._lock:
+            self._found.clear()
+
+
+recent = _Recent()
+
+
+def _run(
+    text: str, detectors: tuple[Detector, ...], token: Callable[[EntityType, str], str]
+) -> str:
     """``text`` with what ``detectors`` find replaced by ``token``'s values, called in text
     order so that placeholders are numbered as the values appear."""
-    with one_text(text):
-        found = _found(text, detectors)
+    found = recent.found(text, detectors)
     parts: list[str] = []
     cursor = 0
     for start, end, kind in found:
