@@ -51,3 +51,8 @@ class PinnedSyncThreads:
 
 
 application = PinnedSyncThreads(get_asgi_application(), size=settings.SYNC_THREADS)
+
+# After Django is set up: the scrubber's name lists load with the process, not on a question.
+from consultations.llm.pii import warm_up  # noqa: E402
+
+warm_up()

@@ -4,13 +4,22 @@ import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_failure, task_postrun, task_prerun, task_retry
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("counsel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _scrubber_warmed_up(**kwargs: Any) -> None:
+    # Before the pool starts (prefork's children inherit it): the scrubber's name lists load
+    # with the worker, not on its first draft.
+    from consultations.llm.pii import warm_up
+
+    warm_up()
 
 
 # Task runs counted by state for the metrics (counsel_celery_tasks_total).

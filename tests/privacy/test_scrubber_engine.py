@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from consultations.llm.pii import EntityType, Scrubber, restore, scrub, secrets
+from consultations.llm.pii import EntityType, Scrubber, restore, scrub, secrets, warm_up
+from consultations.llm.pii.gazetteer import gazetteer
 from consultations.llm.pii.finders import finder
 from consultations.llm.pii.kinds import Span
 from consultations.llm.pii.scrubber import _found, _run, identity_detectors, recent
@@ -215,3 +216,11 @@ def test_the_same_text_with_other_parties_is_found_anew() -> None:
 
     assert scrub(text, known_names=["Helen Carter"]).text == "<PERSON_1> called."
     assert scrub(text, known_names=["Brian Hale"]).text == "Carter called."
+
+
+def test_warming_up_loads_the_name_lists_before_any_question() -> None:
+    gazetteer.cache_clear()
+
+    warm_up()
+
+    assert gazetteer.cache_info().currsize == 1

@@ -26,6 +26,7 @@ from consultations.llm.pii.scrubber import (
     restore,
     scrub,
     unrestored_placeholders,
+    warm_up,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "restore",
     "scrub",
     "unrestored_placeholders",
+    "warm_up",
 ]
