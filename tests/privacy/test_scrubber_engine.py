@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from consultations.llm.pii import EntityType, Scrubber, restore, scrub, secrets, warm_up
-from consultations.llm.pii.gazetteer import gazetteer
 from consultations.llm.pii.finders import finder
+from consultations.llm.pii.gazetteer import gazetteer
 from consultations.llm.pii.kinds import Span
 from consultations.llm.pii.scrubber import _found, _run, identity_detectors, recent
 from consultations.llm.pii.secrets import SECRET_DETECTORS
