@@ -24,6 +24,7 @@ a few anchored patterns over a bounded window around it.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -157,6 +158,7 @@ _PERSON_VERBS = _set(
 )
 _MODALS = _set("will may can")
 _SPACES = frozenset(" \t\u00a0")
+_FIRST = operator.itemgetter(0)  # a hit's start
 _NEXT_WORD = re.compile(r"[ \t\u00a0]{1,3}([^\W\d_][\w'\u2019-]{0,40})(?![\w'\u2019-])")
 _WORD_BEFORE = re.compile(r"(?<![^\W_])([^\W\d_]+)[ \t\u00a0]+\Z")
 _INITIAL_BEFORE = re.compile(r"(?<![^\W_])([^\W\d_])(?:\.-?|-)?[ \t\u00a0]*\Z")
@@ -288,6 +290,7 @@ class _Word:
 
     owners: dict[int, str]  # each party whose name holds it: the name's word it spells
     words: frozenset[str]  # those words
+    connectors: frozenset[str]  # the particles and connectors of those parties' names
     anchor: bool  # names a party on its own
     given: bool  # a person's name before the surname
     word_too: bool  # also a word ("Will", "Grace"): read in context
@@ -338,6 +341,7 @@ class Parties:
         return _Word(
             owners=owners,
             words=frozenset(canonical),
+            connectors=frozenset().union(*(party.connectors for party in parties)),
             anchor=any(owners[p] in self._parties[p].anchors for p in owners),
             given=any(
                 not party.company and party.words[-1] != owners[p]
@@ -375,7 +379,7 @@ class Parties:
                     if _bounded(text, start, end) and (found := self._lookup(text[start:end])):
                         hits.append((start, end, found))
                     start = space.find(key, start + 1)
-        hits.sort(key=_first)
+        hits.sort(key=_FIRST)
         return hits
 
     def find(self, text: str) -> Iterator[Span]:
@@ -419,7 +423,7 @@ class Parties:
         if following is None or len(name := following[1]) < 2:
             return False
         folded = _canon(name)
-        if any(folded in self._parties[p].connectors for p in word.owners):
+        if folded in word.connectors:
             return False
         if name.islower():
             return folded in _PARTICLES and _particles_then_name(text, following.end())
@@ -430,9 +434,7 @@ class Parties:
         """Whether this capitalised word, also a word, alone names its party here."""
         determiner = _DETERMINER_BEFORE.search(text, max(0, start - _WINDOW), start)
         # "la" in "de la Fontaine" is the name's, not an article.
-        if determiner and not any(
-            _canon(determiner[1]) in self._parties[p].connectors for p in word.owners
-        ):
+        if determiner and _canon(determiner[1]) not in word.connectors:
             return False
         at_start = _SENTENCE_START_BEFORE.search(text, max(0, start - _WINDOW), start)
         if not (at_start or word.capitalised_too or text[start:end].isupper()):
@@ -574,10 +576,6 @@ def _particles_then_name(text: str, cursor: int) -> bool:
             return False
         cursor = following.end()
     return False
-
-
-def _first(hit: tuple[int, int, _Word]) -> int:
-    return hit[0]
 
 
 def _after_initial(text: str, start: int) -> bool:

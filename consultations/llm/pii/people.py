@@ -634,19 +634,33 @@ def _brand_in(words: Sequence[str]) -> bool:
 _BRAND_FIRSTS = frozenset(first for first, _ in BRAND_PAIRS)
 
 
-def _words(run: str) -> tuple[list[str], tuple[str, ...], bool]:
-    """A run's words, their kinds, and whether two of them name a brand."""
+class _Words(NamedTuple):
+    """What a run's words say of it wherever it stands."""
+
+    words: tuple[str, ...]
+    starts: tuple[int, ...]  # of each word, from the run's start
+    kinds: tuple[str, ...]
+    brand: bool  # two of them side by side name a brand
+
+
+def _words(run: str) -> _Words:
     # Only spaces stand between a run's words, and a comma right after one.
     words = run.split()
     if "," in run:
         words = [part for word in words for part in _comma_apart(word)]
+    starts = []
+    cursor = 0
+    for word in words:
+        cursor = run.find(word, cursor)
+        starts.append(cursor)
+        cursor += len(word)
     if len(run) <= _LONGEST_NAME:
         kinds = tuple(map(_kind_of_word, words))
+        brand = not _BRAND_FIRSTS.isdisjoint(map(_key, words[:-1])) and _brand_in(words)
     else:
         kinds = tuple(map(_kind, words))
-    firsts = (word for word in words[:-1] if len(word) <= _LONGEST_NAME)
-    brand = not _BRAND_FIRSTS.isdisjoint(map(_key, firsts)) and _brand_in(words)
-    return words, kinds, brand
+        brand = _brand_in(words)
+    return _Words(tuple(words), tuple(starts), kinds, brand)
 
 
 def _comma_apart(word: str) -> tuple[str, ...]:
@@ -710,7 +724,7 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     is read only when they leave the run open."""
     run = text[start:end]
     cacheable = len(run) <= _LONGEST_CACHED_RUN
-    words, kinds, brand = (_cached_words if cacheable else _words)(run)
+    words, starts, kinds, brand = (_cached_words if cacheable else _words)(run)
     if text.startswith(" &", end):
         # The last word names a firm: "Sven Kühnel von Kühnel & Partner", "Marks & Spencer".
         kinds = (*kinds[:-1], "institution")
@@ -728,10 +742,11 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     if (
         not plan.cut
         and run.isupper()
-        and (heading := _heading_name(text, _tokens(text, start, words), end))
+        and (heading := _heading_name(text, _tokens(start, words, starts), end))
     ):
         return [heading]
     cue = None
+    name_start = start
     if settled[0] in _NAME_KINDS or settled[0] == "particle":
         cue, name_start = _cue_before(start, window, before)
         if cue == "street":
@@ -741,21 +756,19 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
             settled = ("common", *settled[1:])
     names = (_cached_names if cacheable else _names)(settled, cue)
-    if not names:
-        return []
-    tokens = _tokens(text, start, words)
-    if cue and name_start < start and _takes_particles(words[0], settled[0]):
-        tokens[0] = (name_start, *tokens[0][1:])
+    if not (cue and name_start < start and _takes_particles(words[0], settled[0])):
+        name_start = start
     return [
-        (tokens[first][0], _name_end(tokens[last][2], tokens[last][1])) for first, last in names
+        (
+            name_start if first == 0 else start + starts[first],
+            _name_end(words[last], start + starts[last] + len(words[last])),
+        )
+        for first, last in names
     ]
 
 
-def _tokens(text: str, start: int, words: list[str]) -> list[_Token]:
-    """Where each of a run's words stands: only spaces stand between them."""
-    tokens = []
-    for word in words:
-        start = text.find(word, start)
-        tokens.append((start, start + len(word), word))
-        start += len(word)
-    return tokens
+def _tokens(start: int, words: Sequence[str], starts: Sequence[int]) -> list[_Token]:
+    """A run's words with where they stand, the run starting at ``start``."""
+    return [
+        (start + at, start + at + len(word), word) for at, word in zip(starts, words, strict=True)
+    ]
