@@ -28,7 +28,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from consultations.llm.pii.kinds import Span
 
@@ -307,7 +307,7 @@ class _Run:
     end: int
     first: dict[int, str]  # the first word's owners
     parties: set[int]
-    words: set[str] = field(default_factory=set)
+    words: set[str]
     strong: bool = False
     capitalised: bool = False
     anchors: int = 0
@@ -384,6 +384,7 @@ class Parties:
 
     def find(self, text: str) -> Iterator[Span]:
         runs: list[_Run] = []
+        run: _Run | None = None  # the last
         for start, end, word in self._hits(text):
             capitalised = text[start].isupper()
             # "will", "may", "grace" in lowercase are words, even beside the party's name.
@@ -392,11 +393,10 @@ class Parties:
                 or (word.month and _dated(text, start, end))
             ):
                 continue
-            run = runs[-1] if runs else None
             if run is not None and start < run.end:  # two spellings overlapping: the first
                 continue
             if run is None or not self._joins(text, run, start, word):
-                run = _Run(start, end, word.owners, set(word.owners))
+                run = _Run(start, end, word.owners, set(word.owners), set())
                 runs.append(run)
             else:
                 run.end = end
@@ -498,7 +498,7 @@ class Parties:
             or run.anchors >= 2
             or start < run.start
             or self._whole(run)
-            or (self._person(run) and _TITLE_BEFORE.search(text, max(0, start - _WINDOW), start))
+            or (self._person(run) and _title_before(text, start))
         ):
             return None
         end = run.end
@@ -536,7 +536,7 @@ class Parties:
                 # with a capital, a title or initials in front.
                 if cursor < start and (
                     text[cursor].isupper()
-                    or _TITLE_BEFORE.search(text, max(0, cursor - _WINDOW), cursor)
+                    or _title_before(text, cursor)
                     or _INITIAL_BEFORE.search(text, max(0, cursor - 4), cursor)
                 ):
                     start = cursor
@@ -584,6 +584,14 @@ def _after_initial(text: str, start: int) -> bool:
     before = text[max(0, start - 3) : start].rstrip(" \t\u00a0")
     return bool(before) and (
         before[-1] == "." or (before[-1].isupper() and not before[-2:-1].isalpha())
+    )
+
+
+def _title_before(text: str, start: int) -> bool:
+    """Whether a title or a salutation stands right before ``start``: spaces first, told
+    without the pattern."""
+    return text[start - 1 : start] in _SPACES and bool(
+        _TITLE_BEFORE.search(text, max(0, start - _WINDOW), start)
     )
 
 

@@ -634,13 +634,9 @@ def _brand_in(words: Sequence[str]) -> bool:
 _BRAND_FIRSTS = frozenset(first for first, _ in BRAND_PAIRS)
 
 
-class _Words(NamedTuple):
-    """What a run's words say of it wherever it stands."""
-
-    words: tuple[str, ...]
-    starts: tuple[int, ...]  # of each word, from the run's start
-    kinds: tuple[str, ...]
-    brand: bool  # two of them side by side name a brand
+# A run's words, where each starts from the run's start, their kinds, and whether two of them
+# side by side name a brand: what its words say of it wherever it stands.
+_Words = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...], bool]
 
 
 def _words(run: str) -> _Words:
@@ -656,11 +652,17 @@ def _words(run: str) -> _Words:
         cursor += len(word)
     if len(run) <= _LONGEST_NAME:
         kinds = tuple(map(_kind_of_word, words))
-        brand = not _BRAND_FIRSTS.isdisjoint(map(_key, words[:-1])) and _brand_in(words)
+        brand = any(map(_brand_first, words[:-1])) and _brand_in(words)
     else:
         kinds = tuple(map(_kind, words))
         brand = _brand_in(words)
-    return _Words(tuple(words), tuple(starts), kinds, brand)
+    return tuple(words), tuple(starts), kinds, brand
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _brand_first(word: str) -> bool:
+    """Whether a word opens a brand of two ("Morgan" of "Morgan Stanley")."""
+    return _key(word) in _BRAND_FIRSTS
 
 
 def _comma_apart(word: str) -> tuple[str, ...]:
