@@ -393,6 +393,12 @@ def _name_end(word: str, end: int) -> int:
 _CUE_WINDOW = 40
 
 
+def _window(text: str, start: int) -> tuple[str, list[str]]:
+    """The text before ``start`` that says what a run there is, and its words."""
+    window = text[max(0, start - _CUE_WINDOW) : start]
+    return window, window.split()
+
+
 def _cue_before(start: int, window: str, words: list[str]) -> tuple[str | None, int]:
     """A lowercase title, role word or greeting before a run ("meneer", "the witness",
     "regards,"), and where the name starts: at the particles between them ("mevrouw van
@@ -594,8 +600,7 @@ def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
     """A capitalised word on its own: a person only after a title or a role word ("meneer
     Jansen", "my son Lucas")."""
     word = text[start:end]
-    window = text[max(0, start - _CUE_WINDOW) : start]
-    cue, name_start = _cue_before(start, window, window.split())
+    cue, name_start = _cue_before(start, *_window(text, start))
     if not _takes_particles(word, kind):
         name_start = start
     if cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS):
@@ -736,16 +741,16 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     plan = (_cached_plan if cacheable else _plan)(kinds)
     if brand or plan is None:
         return []
-    window = text[max(0, start - _CUE_WINDOW) : start]
-    before = window.split()
-    if not plan.cued and (
-        _after_article(window, before)
-        or (len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start))
-    ):
-        return []
-    settled = plan.kinds
+    settled, cued, cut = plan
+    window, before = "", None  # read when needed: a run with a title in it needs neither
+    if not cued:
+        window, before = _window(text, start)
+        if _after_article(window, before) or (
+            len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start)
+        ):
+            return []
     if (
-        not plan.cut
+        not cut
         and run.isupper()
         and (heading := _heading_name(text, _tokens(start, words, starts), end))
     ):
@@ -753,6 +758,8 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     cue = None
     name_start = start
     if settled[0] in _NAME_KINDS or settled[0] == "particle":
+        if before is None:
+            window, before = _window(text, start)
         cue, name_start = _cue_before(start, window, before)
         if cue == "street":
             return []
