@@ -395,7 +395,11 @@ class Parties:
                 continue
             if run is not None and start < run.end:  # two spellings overlapping: the first
                 continue
-            if run is None or not self._joins(text, run, start, word):
+            if (
+                run is None
+                or start - run.end > _MOST_GAP
+                or not self._joins(text, run, start, word)
+            ):
                 run = _Run(start, end, word.owners, set(word.owners), set())
                 runs.append(run)
             else:
@@ -452,9 +456,7 @@ class Parties:
     def _joins(self, text: str, run: _Run, start: int, word: _Word) -> bool:
         """Whether the text between a run and the next word is what a name holds between its
         words: spaces, its particles, its initials, and a comma before the given name when
-        reversed ("Carter, Helen")."""
-        if start - run.end > _MOST_GAP:
-            return False
+        reversed ("Carter, Helen"). The caller keeps gaps to _MOST_GAP characters."""
         common = run.parties & word.owners.keys()
         if not common:
             return False
