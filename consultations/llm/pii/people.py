@@ -393,16 +393,20 @@ def _name_end(word: str, end: int) -> int:
 _CUE_WINDOW = 40
 
 
-def _window(text: str, start: int) -> tuple[str, list[str]]:
-    """The text before ``start`` that says what a run there is, and its words."""
+def _window(text: str, start: int) -> tuple[str, str]:
+    """The text before ``start`` that says what a run there is, and its last word."""
     window = text[max(0, start - _CUE_WINDOW) : start]
-    return window, window.split()
+    last = window.rsplit(None, 1)
+    return window, last[-1] if last else ""
 
 
-def _cue_before(start: int, window: str, words: list[str]) -> tuple[str | None, int]:
+def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, int]:
     """A lowercase title, role word or greeting before a run ("meneer", "the witness",
     "regards,"), and where the name starts: at the particles between them ("mevrouw van
-    der Berg"). ``window`` is the text before ``start``, ``words`` its words."""
+    der Berg"). ``window`` is the text before ``start``, ``last_word`` its last word."""
+    if last_word not in _PARTICLE_WORDS and last_word.strip(_CUE_PUNCTUATION):
+        return _cue_kind(last_word), start  # the common case: the word right before
+    words = window.split()
     name_start = len(window)
     last = len(words) - 1
     while last >= 0 and words[last] in _PARTICLE_WORDS and len(words) - last <= 2:
@@ -599,13 +603,13 @@ def _alone_kind(word: str) -> str | None:
 def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
     """A capitalised word on its own: a person only after a title or a role word ("meneer
     Jansen", "my son Lucas")."""
-    word = text[start:end]
     cue, name_start = _cue_before(start, *_window(text, start))
+    if not (cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS)):
+        return []
+    word = text[start:end]
     if not _takes_particles(word, kind):
         name_start = start
-    if cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS):
-        return [(name_start, _name_end(word, end))]
-    return []
+    return [(name_start, _name_end(word, end))]
 
 
 # Articles: a run after one names a thing ("die Iris des Auges", "La Cruz Roja ayudó", "the
@@ -616,13 +620,13 @@ _ARTICLES = _folded(
 )
 
 
-def _after_article(window: str, words: list[str]) -> bool:
-    """Whether the text before a run (``window``, split into ``words``) ends with an
+def _after_article(window: str, last_word: str) -> bool:
+    """Whether the text before a run (``window``, ending with ``last_word``) ends with an
     article: the last word within 8 characters."""
-    if not words:
+    if not last_word:
         return False
     spaces = len(window) - len(window.rstrip())
-    return spaces < _ARTICLE_WINDOW and words[-1][spaces - _ARTICLE_WINDOW :] in _ARTICLES
+    return spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES
 
 
 _ARTICLE_WINDOW = 8
@@ -742,10 +746,10 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     if brand or plan is None:
         return []
     settled, cued, cut = plan
-    window, before = "", None  # read when needed: a run with a title in it needs neither
+    window, last_word = "", None  # read when needed: a run with a title in it needs neither
     if not cued:
-        window, before = _window(text, start)
-        if _after_article(window, before) or (
+        window, last_word = _window(text, start)
+        if _after_article(window, last_word) or (
             len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start)
         ):
             return []
@@ -758,9 +762,9 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     cue = None
     name_start = start
     if settled[0] in _NAME_KINDS or settled[0] == "particle":
-        if before is None:
-            window, before = _window(text, start)
-        cue, name_start = _cue_before(start, window, before)
+        if last_word is None:
+            window, last_word = _window(text, start)
+        cue, name_start = _cue_before(start, window, last_word)
         if cue == "street":
             return []
         if not cue and settled[0] == "other" and _starts_sentence(text, start):
