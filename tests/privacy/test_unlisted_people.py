@@ -181,3 +181,25 @@ def test_a_party_keeps_its_placeholder_and_others_get_their_own() -> None:
         "<PERSON_2>": "Mary Okafor",
         "<PERSON_3>": "Weber",
     }
+
+
+# One run of words in the contexts that decide it: what its words say is kept once read, so
+# each context must still be read wherever the run comes again, in either order.
+RUN_IN_CONTEXTS = [
+    ("I met Helen Okafor today.", ["Helen Okafor"]),
+    ("We booked the Helen Okafor suite.", []),
+    ("Helen Okafor & Partners replied.", []),
+    ("He lives at 12 Helen Okafor in town.", []),
+    ("WITNESS STATEMENT OF HELEN OKAFOR\n", ["HELEN OKAFOR"]),
+    ("WITNESS STATEMENT OF HELEN OKAFOR and more", []),
+    ("My neighbour Okafor saw it.", ["Okafor"]),
+    ("Okafor saw it.", []),
+    ("Spoke to meneer van der Berg.", ["van der Berg"]),
+    ("Die van der Berg Stiftung.", []),
+]
+
+
+@pytest.mark.parametrize("step", [1, -1])
+def test_a_run_seen_before_is_judged_again_in_its_new_context(step: int) -> None:
+    for text, names in RUN_IN_CONTEXTS[::step]:
+        assert _masked(text) == names, text

@@ -24,10 +24,11 @@ a few anchored patterns over a bounded window around it.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from consultations.llm.pii.kinds import Span
 
@@ -157,6 +158,7 @@ _PERSON_VERBS = _set(
 )
 _MODALS = _set("will may can")
 _SPACES = frozenset(" \t\u00a0")
+_FIRST = operator.itemgetter(0)  # a hit's start
 _NEXT_WORD = re.compile(r"[ \t\u00a0]{1,3}([^\W\d_][\w'\u2019-]{0,40})(?![\w'\u2019-])")
 _WORD_BEFORE = re.compile(r"(?<![^\W_])([^\W\d_]+)[ \t\u00a0]+\Z")
 _INITIAL_BEFORE = re.compile(r"(?<![^\W_])([^\W\d_])(?:\.-?|-)?[ \t\u00a0]*\Z")
@@ -288,6 +290,7 @@ class _Word:
 
     owners: dict[int, str]  # each party whose name holds it: the name's word it spells
     words: frozenset[str]  # those words
+    connectors: frozenset[str]  # the particles and connectors of those parties' names
     anchor: bool  # names a party on its own
     given: bool  # a person's name before the surname
     word_too: bool  # also a word ("Will", "Grace"): read in context
@@ -304,7 +307,7 @@ class _Run:
     end: int
     first: dict[int, str]  # the first word's owners
     parties: set[int]
-    words: set[str] = field(default_factory=set)
+    words: set[str]
     strong: bool = False
     capitalised: bool = False
     anchors: int = 0
@@ -338,6 +341,7 @@ class Parties:
         return _Word(
             owners=owners,
             words=frozenset(canonical),
+            connectors=frozenset().union(*(party.connectors for party in parties)),
             anchor=any(owners[p] in self._parties[p].anchors for p in owners),
             given=any(
                 not party.company and party.words[-1] != owners[p]
@@ -375,11 +379,12 @@ class Parties:
                     if _bounded(text, start, end) and (found := self._lookup(text[start:end])):
                         hits.append((start, end, found))
                     start = space.find(key, start + 1)
-        hits.sort(key=_first)
+        hits.sort(key=_FIRST)
         return hits
 
     def find(self, text: str) -> Iterator[Span]:
         runs: list[_Run] = []
+        run: _Run | None = None  # the last
         for start, end, word in self._hits(text):
             capitalised = text[start].isupper()
             # "will", "may", "grace" in lowercase are words, even beside the party's name.
@@ -388,11 +393,14 @@ class Parties:
                 or (word.month and _dated(text, start, end))
             ):
                 continue
-            run = runs[-1] if runs else None
             if run is not None and start < run.end:  # two spellings overlapping: the first
                 continue
-            if run is None or not self._joins(text, run, start, word):
-                run = _Run(start, end, word.owners, set(word.owners))
+            if (
+                run is None
+                or start - run.end > _MOST_GAP
+                or not self._joins(text, run, start, word)
+            ):
+                run = _Run(start, end, word.owners, set(word.owners), set())
                 runs.append(run)
             else:
                 run.end = end
@@ -419,7 +427,7 @@ class Parties:
         if following is None or len(name := following[1]) < 2:
             return False
         folded = _canon(name)
-        if any(folded in self._parties[p].connectors for p in word.owners):
+        if folded in word.connectors:
             return False
         if name.islower():
             return folded in _PARTICLES and _particles_then_name(text, following.end())
@@ -430,9 +438,7 @@ class Parties:
         """Whether this capitalised word, also a word, alone names its party here."""
         determiner = _DETERMINER_BEFORE.search(text, max(0, start - _WINDOW), start)
         # "la" in "de la Fontaine" is the name's, not an article.
-        if determiner and not any(
-            _canon(determiner[1]) in self._parties[p].connectors for p in word.owners
-        ):
+        if determiner and _canon(determiner[1]) not in word.connectors:
             return False
         at_start = _SENTENCE_START_BEFORE.search(text, max(0, start - _WINDOW), start)
         if not (at_start or word.capitalised_too or text[start:end].isupper()):
@@ -450,9 +456,7 @@ class Parties:
     def _joins(self, text: str, run: _Run, start: int, word: _Word) -> bool:
         """Whether the text between a run and the next word is what a name holds between its
         words: spaces, its particles, its initials, and a comma before the given name when
-        reversed ("Carter, Helen")."""
-        if start - run.end > _MOST_GAP:
-            return False
+        reversed ("Carter, Helen"). The caller keeps gaps to _MOST_GAP characters."""
         common = run.parties & word.owners.keys()
         if not common:
             return False
@@ -496,7 +500,7 @@ class Parties:
             or run.anchors >= 2
             or start < run.start
             or self._whole(run)
-            or (self._person(run) and _TITLE_BEFORE.search(text, max(0, start - _WINDOW), start))
+            or (self._person(run) and _title_before(text, start))
         ):
             return None
         end = run.end
@@ -534,7 +538,7 @@ class Parties:
                 # with a capital, a title or initials in front.
                 if cursor < start and (
                     text[cursor].isupper()
-                    or _TITLE_BEFORE.search(text, max(0, cursor - _WINDOW), cursor)
+                    or _title_before(text, cursor)
                     or _INITIAL_BEFORE.search(text, max(0, cursor - 4), cursor)
                 ):
                     start = cursor
@@ -576,16 +580,20 @@ def _particles_then_name(text: str, cursor: int) -> bool:
     return False
 
 
-def _first(hit: tuple[int, int, _Word]) -> int:
-    return hit[0]
-
-
 def _after_initial(text: str, start: int) -> bool:
     """Whether an initial may stand right before ``start``: "H. ", "H.", "H ", a cheap test
     before the pattern."""
     before = text[max(0, start - 3) : start].rstrip(" \t\u00a0")
     return bool(before) and (
         before[-1] == "." or (before[-1].isupper() and not before[-2:-1].isalpha())
+    )
+
+
+def _title_before(text: str, start: int) -> bool:
+    """Whether a title or a salutation stands right before ``start``: spaces first, told
+    without the pattern."""
+    return text[start - 1 : start] in _SPACES and bool(
+        _TITLE_BEFORE.search(text, max(0, start - _WINDOW), start)
     )
 
 

@@ -15,6 +15,11 @@ are also towns and words ("Nancy", "Kingston", "Visa", "May").
 
 Measured by tests/privacy/test_unlisted_people.py, which prints recall per language and the
 share of look-alikes left intact.
+
+Speed: a run's words are split at spaces (only spaces and a comma stand between them) and
+looked up once, and kept per run; what their kinds decide is kept per sequence of kinds, which
+recurs even where names do not. Only the text around a run (a cue word, an article, a house
+number) is read for each run, from one window split once.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from consultations.llm.pii.gazetteer import fold, gazetteer
 from consultations.llm.pii.kinds import Span
@@ -41,9 +47,12 @@ _ABBREVIATIONS = "Dr Mr Mrs Ms Mx Prof Sr Sra Srta Dña Mme Mlle Me Dhr Mevr St 
 _ABBREVIATION_TAILS = "|".join(
     sorted({word[1:] for word in _ABBREVIATIONS.split()}, key=len, reverse=True)
 )
+# A word's lowercase ASCII letters are read first, by a plain class that the search tests
+# faster than the categories of the other letters; both possessive, they read the same word.
 _WORD = (
     rf"{_UP}(?<![\w<>@&/.\-].)"
-    rf"(?:(?:{_ABBREVIATION_TAILS})?+\.(?!\w)|{_LETTERS}*+(?:[-'\u2019]{_LETTERS}++)*+(?![\w.]\w))"
+    rf"(?:(?:{_ABBREVIATION_TAILS})?+\.(?!\w)"
+    rf"|[a-z]*+{_LETTERS}*+(?:[-'\u2019]{_LETTERS}++)*+(?![\w.]\w))"
 )
 # Particles of surnames: "van der Berg", "de la Cruz", "von Trapp", "García y López". A
 # second one only after a first ("van der", "de los"), so "aus Berlin zur Verhandlung" stays
@@ -57,7 +66,6 @@ _FIRST_PARTICLE = "|".join(_PARTICLES.split())
 _SECOND_PARTICLE = "|".join(_SECOND_PARTICLES.split())
 _PARTICLE = rf"(?:{_FIRST_PARTICLE})(?:{_SPACE}(?:{_SECOND_PARTICLE}))?+"
 _RUN = re.compile(rf"({_WORD})(?:,?+{_SPACE}(?:{_PARTICLE}{_SPACE})?+{_WORD})*+")
-_TOKEN = re.compile(rf"{_WORD}|\S++")
 
 
 def _folded(words: str) -> frozenset[str]:
@@ -360,7 +368,7 @@ def _kind_of_word(word: str) -> str:
     return "caps" if bare.isupper() and len(bare) > 1 else "other"
 
 
-def _in_context(kinds: list[str]) -> list[str]:
+def _in_context(kinds: Sequence[str]) -> list[str]:
     """Kinds settled by the words around: a word that is also a surname is one after a first
     name or a title ("Helen Park", "Thomas Mann", "Herr Richter"), and otherwise what it
     says ("Hyde Park", "Kind regards"); "y" joins two surnames, not two people."""
@@ -380,22 +388,35 @@ def _name_end(word: str, end: int) -> int:
     return end - 2 if word.endswith(("'s", "\u2019s")) else end
 
 
-def _cue_before(text: str, start: int) -> tuple[str | None, int]:
+# The text before a run read for the words that say what the run is: a title, a role word,
+# a greeting, an article. Read once per run, and split at spaces once.
+_CUE_WINDOW = 40
+
+
+def _window(text: str, start: int) -> tuple[str, str]:
+    """The text before ``start`` that says what a run there is, and its last word."""
+    window = text[max(0, start - _CUE_WINDOW) : start]
+    last = window.rsplit(None, 1)
+    return window, last[-1] if last else ""
+
+
+def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, int]:
     """A lowercase title, role word or greeting before a run ("meneer", "the witness",
     "regards,"), and where the name starts: at the particles between them ("mevrouw van
-    der Berg")."""
-    window = text[max(0, start - 40) : start]
+    der Berg"). ``window`` is the text before ``start``, ``last_word`` its last word."""
+    if last_word not in _PARTICLE_WORDS and last_word.strip(_CUE_PUNCTUATION):
+        return _cue_kind(last_word), start  # the common case: the word right before
     words = window.split()
     name_start = len(window)
-    particles = 0
-    while words and words[-1] in _PARTICLE_WORDS and particles < 2:
-        name_start = window.rfind(words.pop(), 0, name_start)
-        particles += 1
-    while words and not words[-1].strip(_CUE_PUNCTUATION):
-        words.pop()  # "Témoins : Dupont"
-    if not words:
+    last = len(words) - 1
+    while last >= 0 and words[last] in _PARTICLE_WORDS and len(words) - last <= 2:
+        name_start = window.rfind(words[last], 0, name_start)
+        last -= 1
+    while last >= 0 and not words[last].strip(_CUE_PUNCTUATION):
+        last -= 1  # "Témoins : Dupont"
+    if last < 0:
         return None, start
-    cue = _cue_kind(words[-1])
+    cue = _cue_kind(words[last])
     return cue, start - len(window) + name_start if cue else start
 
 
@@ -434,7 +455,7 @@ def _is_person(kinds: list[str], cue: str | None) -> bool:
     return True
 
 
-def _segments(kinds: list[str]) -> Iterator[tuple[list[int], str | None, bool, bool]]:
+def _segments(kinds: Sequence[str]) -> Iterator[tuple[list[int], str | None, bool, bool]]:
     """The runs of name-like words of a run of capitalised words: the indexes of each
     (particles trimmed), the cue word before it, and whether a comma follows it and comes
     right before it."""
@@ -465,16 +486,16 @@ def _segments(kinds: list[str]) -> Iterator[tuple[list[int], str | None, bool, b
             cue = kind if kind in ("title", "greeting", "role") else None
 
 
-def _people_in(tokens: list[_Token], kinds: list[str]) -> Iterator[Span]:
+def _people_in(kinds: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """The people among a run's words, as the indexes of each one's first and last word."""
     # A lone name before a comma is held until the next segment says whether it is a
     # surname before its first name ("Smith, John") or a name of its own.
-    held: tuple[Span, bool, bool] | None = None  # span, a person alone, a known word
+    held: tuple[tuple[int, int], bool, bool] | None = None  # words, a person alone, known
     for segment, cue, comma_follows, after_comma in _segments(kinds):
         names = [kinds[i] for i in segment if kinds[i] != "particle"]
         if not names:
             continue
-        start, (_, end, word) = tokens[segment[0]][0], tokens[segment[-1]]
-        span = (start, _name_end(word, end))
+        span = (segment[0], segment[-1])
         if held is not None:
             held_span, held_person, held_known = held
             held = None
@@ -528,8 +549,19 @@ def _in_address(text: str, start: int, end: int) -> bool:
     Wright Prairie", "Flat 8, Annette Knoll", "89013, Gioia Tauro"), or before a house
     number ("Via de Cloe Múgica 9"). The addresses detector, which runs later, masks them."""
     return bool(
-        _NUMBER_BEFORE.search(text, max(0, start - 8), start) or _NUMBER_AFTER.match(text, end)
+        # The number's last digit stands within four characters, the last a space: tested
+        # first, as most runs have none.
+        (
+            text[start - 1 : start] in _NUMBER_GAPS
+            and _DIGIT.search(text, max(0, start - 4), start - 1)
+            and _NUMBER_BEFORE.search(text, max(0, start - 8), start)
+        )
+        or _NUMBER_AFTER.match(text, end)
     )
+
+
+_NUMBER_GAPS = (" ", "\t")
+_DIGIT = re.compile(r"\d")
 
 
 def find_people(text: str) -> Iterator[Span]:
@@ -537,7 +569,12 @@ def find_people(text: str) -> Iterator[Span]:
     for run in _RUN.finditer(text):
         start, end = run.span()
         if run.end(1) == end:
-            spans = [] if text.startswith(" &", end) else _person_alone(text, start, end)
+            # Most runs are one word, most of those a sentence's first: one cached lookup
+            # turns them away.
+            word = run[0]
+            if len(word) > _LONGEST_NAME or (kind := _alone_kind(word)) is None:
+                continue
+            spans = [] if text.startswith(" &", end) else _person_alone(text, start, end, kind)
         else:
             spans = _people_in_run(text, start, end)
         if spans and not (
@@ -555,20 +592,24 @@ def _takes_particles(word: str, kind: str) -> bool:
     )
 
 
-def _person_alone(text: str, start: int, end: int) -> list[Span]:
+@functools.lru_cache(maxsize=1 << 14)
+def _alone_kind(word: str) -> str | None:
+    """The kind of a word standing alone, if it may be a person's name: a name of the lists
+    or a word of none."""
+    kind = _kind_of_word(word)
+    return kind if kind in _KNOWN_KINDS or kind == "other" else None
+
+
+def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
     """A capitalised word on its own: a person only after a title or a role word ("meneer
-    Jansen", "my son Lucas"). Most runs are this, and most of those a sentence's first word,
-    which one lookup turns away."""
-    word = text[start:end]
-    kind = _kind(word)
-    if kind not in _KNOWN_KINDS and kind != "other":
+    Jansen", "my son Lucas")."""
+    cue, name_start = _cue_before(start, *_window(text, start))
+    if not (cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS)):
         return []
-    cue, name_start = _cue_before(text, start)
+    word = text[start:end]
     if not _takes_particles(word, kind):
         name_start = start
-    if cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS):
-        return [(name_start, _name_end(word, end))]
-    return []
+    return [(name_start, _name_end(word, end))]
 
 
 # Articles: a run after one names a thing ("die Iris des Auges", "La Cruz Roja ayudó", "the
@@ -579,13 +620,16 @@ _ARTICLES = _folded(
 )
 
 
-def _after_article(text: str, start: int, words: list[str]) -> bool:
-    """Whether a run comes after an article, or opens with one at a sentence's start and
-    has two more words ("La Cruz Roja", not "De Jong" or "La Fontaine")."""
-    before = text[max(0, start - 8) : start].split()
-    if before and before[-1] in _ARTICLES:
-        return True
-    return len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start)
+def _after_article(window: str, last_word: str) -> bool:
+    """Whether the text before a run (``window``, ending with ``last_word``) ends with an
+    article: the last word within 8 characters."""
+    if not last_word:
+        return False
+    spaces = len(window) - len(window.rstrip())
+    return spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES
+
+
+_ARTICLE_WINDOW = 8
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -593,49 +637,154 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?\n"
 
 
-def _brand_pair(a: str, b: str) -> bool:
-    return max(len(a), len(b)) <= _LONGEST_NAME and (_key(a), _key(b)) in BRAND_PAIRS
+def _brand_in(words: Sequence[str]) -> bool:
+    """Whether two words side by side name a brand ("Morgan Stanley", "Rolls Royce")."""
+    return any(
+        max(len(a), len(b)) <= _LONGEST_NAME
+        and (first := _key(a)) in _BRAND_FIRSTS
+        and (first, _key(b)) in BRAND_PAIRS
+        for a, b in itertools.pairwise(words)
+    )
+
+
+_BRAND_FIRSTS = frozenset(first for first, _ in BRAND_PAIRS)
+
+
+# A run's words, where each starts from the run's start, their kinds, and whether two of them
+# side by side name a brand: what its words say of it wherever it stands.
+_Words = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...], bool]
+
+
+def _words(run: str) -> _Words:
+    # Only spaces stand between a run's words, and a comma right after one.
+    words = run.split()
+    if "," in run:
+        words = [part for word in words for part in _comma_apart(word)]
+    starts = []
+    cursor = 0
+    for word in words:
+        cursor = run.find(word, cursor)
+        starts.append(cursor)
+        cursor += len(word)
+    if len(run) <= _LONGEST_NAME:
+        kinds = tuple(map(_kind_of_word, words))
+        brand = any(map(_brand_first, words[:-1])) and _brand_in(words)
+    else:
+        kinds = tuple(map(_kind, words))
+        brand = _brand_in(words)
+    return tuple(words), tuple(starts), kinds, brand
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _brand_first(word: str) -> bool:
+    """Whether a word opens a brand of two ("Morgan" of "Morgan Stanley")."""
+    return _key(word) in _BRAND_FIRSTS
+
+
+def _comma_apart(word: str) -> tuple[str, ...]:
+    return (word[:-1], ",") if word.endswith(",") and len(word) > 1 else (word,)
+
+
+# Runs recur (a name written several times, a heading, a party's company): their words are
+# read once. Longer runs are read afresh, and kept in no cache.
+_LONGEST_CACHED_RUN = 80
+_cached_words = functools.lru_cache(maxsize=1 << 13)(_words)
+
+
+class _Plan(NamedTuple):
+    """What a run's words say of it before its context is read."""
+
+    kinds: tuple[str, ...]  # settled by the words around, cut before a company's words
+    cued: bool  # a title, a role word or a greeting among them
+    cut: bool  # a company's, a place's or a brand's word among them
+
+
+def _plan(kinds: tuple[str, ...]) -> _Plan | None:
+    """The run's kinds as its words settle them, or None when no context can make it a
+    person: no name-like word, or a company's, a place's or a brand's word."""
+    cued = not _CUE_KINDS.isdisjoint(kinds)
+    settled: Sequence[str] = kinds
+    if not _CONTEXTUAL_KINDS.isdisjoint(kinds):
+        settled = _in_context(kinds)
+    if _NAME_KINDS.isdisjoint(settled):
+        return None
+    if _NOT_PEOPLE_KINDS.isdisjoint(settled):
+        return _Plan(tuple(settled), cued, cut=False)
+    cut = next(i for i, kind in enumerate(settled) if kind in _NOT_PEOPLE_KINDS)
+    if not cut or settled[cut - 1] != "particle":
+        return None
+    # "Frau Moraes von der Hausverwaltung": the person ends where "von der" starts.
+    while cut and settled[cut - 1] == "particle":
+        cut -= 1
+    return _Plan(tuple(settled[:cut]), cued, cut=True) if cut else None
+
+
+_cached_plan = functools.lru_cache(maxsize=1 << 12)(_plan)
+
+
+def _names(kinds: tuple[str, ...], cue: str | None) -> tuple[tuple[int, int], ...]:
+    """The people among a run's words of these kinds after this cue, as indexes of words."""
+    if cue is None:
+        return tuple(_people_in(kinds))
+    return tuple((first - 1, last - 1) for first, last in _people_in((cue, *kinds)))
+
+
+_cached_names = functools.lru_cache(maxsize=1 << 12)(_names)
 
 
 def _people_in_run(text: str, start: int, end: int) -> list[Span]:
-    """The people in a run of several capitalised words."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, start, end)]
-    words = [word for _, _, word in tokens]
-    kinds = [_kind(word) for word in words]
+    """The people in a run of several capitalised words. What its words and their kinds
+    decide is kept (runs recur, and the kinds of unique runs of names too); the text around
+    is read only when they leave the run open."""
+    run = text[start:end]
+    cacheable = len(run) <= _LONGEST_CACHED_RUN
+    words, starts, kinds, brand = (_cached_words if cacheable else _words)(run)
     if text.startswith(" &", end):
         # The last word names a firm: "Sven Kühnel von Kühnel & Partner", "Marks & Spencer".
-        kinds[-1] = "institution"
-    if _after_article(text, start, words) and not _CUE_KINDS.intersection(kinds):
+        kinds = (*kinds[:-1], "institution")
+    plan = (_cached_plan if cacheable else _plan)(kinds)
+    if brand or plan is None:
         return []
-    if not _CONTEXTUAL_KINDS.isdisjoint(kinds):
-        kinds = _in_context(kinds)
-    if _NAME_KINDS.isdisjoint(kinds) or any(
-        _brand_pair(a, b) for a, b in itertools.pairwise(words)
+    settled, cued, cut = plan
+    window, last_word = "", None  # read when needed: a run with a title in it needs neither
+    if not cued:
+        window, last_word = _window(text, start)
+        if _after_article(window, last_word) or (
+            len(words) > 2 and words[0].lower() in _ARTICLES and _starts_sentence(text, start)
+        ):
+            return []
+    if (
+        not cut
+        and run.isupper()
+        and (heading := _heading_name(text, _tokens(start, words, starts), end))
     ):
-        return []
-    if _NOT_PEOPLE_KINDS.intersection(kinds):
-        cut = next(i for i, kind in enumerate(kinds) if kind in _NOT_PEOPLE_KINDS)
-        if not cut or kinds[cut - 1] != "particle":
-            return []
-        # "Frau Moraes von der Hausverwaltung": the person ends where "von der" starts.
-        while cut and kinds[cut - 1] == "particle":
-            cut -= 1
-        tokens, kinds = tokens[:cut], kinds[:cut]
-        if not tokens:
-            return []
-    elif text[start:end].isupper() and (heading := _heading_name(text, tokens, end)):
         return [heading]
-    if kinds[0] in _NAME_KINDS or kinds[0] == "particle":
-        cue, name_start = _cue_before(text, start)
+    cue = None
+    name_start = start
+    if settled[0] in _NAME_KINDS or settled[0] == "particle":
+        if last_word is None:
+            window, last_word = _window(text, start)
+        cue, name_start = _cue_before(start, window, last_word)
         if cue == "street":
             return []
-        if not cue and kinds[0] == "other" and _starts_sentence(text, start):
+        if not cue and settled[0] == "other" and _starts_sentence(text, start):
             # A sentence's first word is capitalised whatever it is: unknown, it is far
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
-            kinds[0] = "common"
-        if cue:
-            if name_start < start and _takes_particles(tokens[0][2], kinds[0]):
-                tokens[0] = (name_start, *tokens[0][1:])
-            kinds.insert(0, cue)
-            tokens.insert(0, (start, start, ""))
-    return list(_people_in(tokens, kinds))
+            settled = ("common", *settled[1:])
+    names = (_cached_names if cacheable else _names)(settled, cue)
+    if not (cue and name_start < start and _takes_particles(words[0], settled[0])):
+        name_start = start
+    return [
+        (
+            name_start if first == 0 else start + starts[first],
+            _name_end(words[last], start + starts[last] + len(words[last])),
+        )
+        for first, last in names
+    ]
+
+
+def _tokens(start: int, words: Sequence[str], starts: Sequence[int]) -> list[_Token]:
+    """A run's words with where they stand, the run starting at ``start``."""
+    return [
+        (start + at, start + at + len(word), word) for at, word in zip(starts, words, strict=True)
+    ]
