@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from consultations.llm.pii.addresses import find_addresses
 from consultations.llm.pii.contacts import find_dobs, find_emails, find_ips, find_phones
 from consultations.llm.pii.finders import one_text
+from consultations.llm.pii.gazetteer import gazetteer
 from consultations.llm.pii.kinds import SECRET_TYPES, Detector, EntityType
 from consultations.llm.pii.names import known_parties
 from consultations.llm.pii.people import find_people
@@ -208,6 +209,7 @@ class Scrubber:
 def warm_up() -> None:
     """Load the name lists and compile the patterns a first scrub would, so that a web or
     worker process pays for them (a fraction of a second) when it starts, not on a question."""
+    gazetteer()
     scrub("Dr Jane Doe (jane@example.org) paid with 4111 1111 1111 1111.", known_names=["Jo Ng"])
 
 
