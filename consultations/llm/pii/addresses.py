@@ -14,11 +14,14 @@ _STREET_SUFFIXES = (
     *("Parkway", "Pkwy", "Highway", "Hwy", "Mews", "Gardens"),
 )
 _STREET_SUFFIX = rf"(?:{'|'.join(_STREET_SUFFIXES)})"
-_US_STATE = (
-    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
-    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
-    r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
-)
+_US_STATES = (
+    *("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN"),
+    *("IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH"),
+    *("NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT"),
+    *("VT", "VA", "WA", "WV", "WI", "WY"),
+    *("AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP"),  # territories, and the
+)  # armed forces' mail
+_US_STATE = rf"(?:{'|'.join(_US_STATES)})"
 # After a postcode's first letter (the rest of "[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}").
 _UK_POSTCODE_REST = r"[A-Z]?\d[A-Z\d]? ?\d[A-Z]{2}"
 _UK_POSTCODE = rf"(?:[A-Z]{_UK_POSTCODE_REST})"
@@ -224,14 +227,19 @@ def _any_case(words: tuple[str, ...]) -> list[str]:
     return sorted(variants, key=len, reverse=True)
 
 
-def _by_first_character(words: Iterable[str]) -> str:
+def _by_first_character(words: Iterable[str], *, after: str = "") -> str:
     """An alternation of ``words`` (the first that matches wins) grouped by their first
     character: the regex engine skips to those characters, and at each tries only the words
-    that start with it rather than all of them."""
+    that start with it rather than all of them. ``after``: what must come before the words,
+    looked back for from their first character."""
     groups: dict[str, list[str]] = {}
     for word in words:
         groups.setdefault(word[0], []).append(re.escape(word[1:]))
-    return "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in groups.items())
+    return "|".join(
+        f"{re.escape(first)}{f'(?<={after}{re.escape(first)})' if after else ''}"
+        f"(?:{'|'.join(rests)})"
+        for first, rests in groups.items()
+    )
 
 
 def _spans(pattern: re.Pattern[str]) -> Anchors:
@@ -239,9 +247,11 @@ def _spans(pattern: re.Pattern[str]) -> Anchors:
 
 
 # Where a house number follows a street's ending, found from the "," or " " before its digit,
-# and looked back from there for the endings of each length at once.
+# and looked back from there for an ending's last character, then for the endings of each
+# length at once.
 _DE_NL_STREET_ANCHOR = re.compile(
     r"(?:,(?= \d)| (?=\d))(?i:"
+    + f"(?<=[{''.join(sorted({re.escape(end[-1]) for end in _DE_NL_STREET_ENDINGS}))}][ ,])(?:"
     + "|".join(
         f"(?<=(?:{'|'.join(re.escape(ending) for ending in endings)})[ ,])"
         for endings in (
@@ -249,7 +259,7 @@ _DE_NL_STREET_ANCHOR = re.compile(
             for length in sorted({len(ending) for ending in _DE_NL_STREET_ENDINGS})
         )
     )
-    + ")"
+    + "))"
 )
 
 
@@ -260,20 +270,7 @@ def _de_nl_street_anchors(text: str) -> Iterator[Span]:
 
 _FR_STREET_ANCHOR = re.compile(rf"(?:{_by_first_character(_any_case(_FR_STREET_WORDS))})\b")
 _ES_IT_STREET_ANCHOR = re.compile(_by_first_character(_ES_IT_STREET_WORDS))
-_STATE_ZIP_ANCHOR = re.compile(rf"{_US_STATE}\s+\d{{5}}")
-# A ZIP code's first digit after a space; the state is looked for before that space.
-_ZIP = re.compile(r"\d(?<=\s\d)\d{4}")
-
-
-def _state_zip_anchors(text: str) -> Iterator[Span]:
-    """The matches of ``_STATE_ZIP_ANCHOR``, found from their ZIP codes: a state's two letters
-    are tried at most capitals of a text."""
-    for zip_code in _ZIP.finditer(text):
-        state_end = zip_code.start() - 1
-        while state_end > 0 and text[state_end - 1].isspace():
-            state_end -= 1
-        if state_end >= 2 and (hit := _STATE_ZIP_ANCHOR.match(text, state_end - 2)):
-            yield hit.span()
+_STATE_ZIP_ANCHOR = re.compile(rf"(?:{_by_first_character(_US_STATES)})\s+\d{{5}}")
 
 
 # What these addresses' postal codes look like, for texts that have none to be passed by.
@@ -281,12 +278,18 @@ _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[A
 
 
 _ANY_DIGIT = re.compile(r"\d")
+# A street's kind after a space, which every street address has: found at a few capitals, it
+# lets texts without one pass by the pattern tried at each of their digits.
+_SPACE = r"\s"
+_STREET_SUFFIX_AFTER_SPACE = re.compile(
+    rf"(?:{_by_first_character(_STREET_SUFFIXES, after=_SPACE)})\b"
+)
 _FIND = either(
-    finder(_STREET_ADDRESS, accept=_is_street_address),
+    when(matches(_STREET_SUFFIX_AFTER_SPACE), finder(_STREET_ADDRESS, accept=_is_street_address)),
     when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
     _find_de_nl_addresses,
     # A city and its state's ZIP code, found from the ZIP code.
-    _near(_state_zip_anchors, (_CITY_STATE_ZIP,), before=60, after=20),
+    _near(_spans(_STATE_ZIP_ANCHOR), (_CITY_STATE_ZIP,), before=60, after=20),
     finder(_POSTCODE),
     # Streets found from their kind or ending: with or without a postal code.
     _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
