@@ -46,6 +46,20 @@ def test_ips_are_found_from_their_first_dot_or_colon(text: str, expected: list[s
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Llámame al 612 345 678 hoy", ["612 345 678"]),
+        ("Chiamami al 333 123 4567", ["333 123 4567"]),
+        # Spain's country code and a mobile number: parsed whole, not passed by for its length.
+        ("el 346 123 456 78 de Ana", ["346 123 456 78"]),
+        ("ref 423 22 22 ok", []),
+    ],
+)
+def test_grouped_numbers_are_phones_only_where_valid(text: str, expected: list[str]) -> None:
+    assert _found(find_phones, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # An extension is read past the number's last digits.
         ("Call +1 (212) 555-0147 ext. 12345 today", ["+1 (212) 555-0147 ext. 12345"]),
         # The "+" or "(" before a number's first digit is the number's.
