@@ -111,13 +111,13 @@ _BORN_IN_WORDS = re.compile(
 )
 
 
-# Every label of _BORN holds one of these (folded), or is "ne" as _NE_LABEL reads it: a text
+# Every label of _BORN holds one of these (folded), or is "né" as _NE_LABEL reads it: a text
 # with none has no birth date, and its labels' first letters, common ones, are not looked for.
 _LABEL_PARTS = (
-    *("born", "geb", "birth", "dob", "d.o", "do.b", "né", "naissance", "nacid", "nacimiento"),
-    *("nac.", "nato", "nata", "nascita"),
+    *("born", "gebor", "geb.", "geburts", "geboo", "birth", "dob", "d.o", "do.b", "naissance"),
+    *("nacid", "nacimiento", "nac.", "nato", "nata", "nascita"),
 )
-_NE_LABEL = re.compile(r"nee?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)")
+_NE_LABEL = re.compile(r"n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)")
 
 
 def find_dobs(text: str) -> Iterator[Span]:
