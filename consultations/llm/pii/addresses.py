@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from consultations.llm.pii.finders import either, finder, has_digits, matches, when
+from consultations.llm.pii.finders import either, finder, matches, when
 from consultations.llm.pii.kinds import Finder, Span
 
-_STREET_SUFFIX = (
-    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl"
-    r"|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Mews|Gardens)"
+_STREET_SUFFIXES = (
+    *("Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Ln", "Boulevard", "Blvd", "Drive"),
+    *("Dr", "Way", "Court", "Ct", "Place", "Pl", "Terrace", "Close", "Crescent", "Square", "Sq"),
+    *("Parkway", "Pkwy", "Highway", "Hwy", "Mews", "Gardens"),
 )
-_US_STATE = (
-    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
-    r"|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
-    r"|AS|GU|MP|PR|VI|FM|MH|PW|AA|AE|AP)"  # territories, and the armed forces' mail
-)
-_UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})"
+_STREET_SUFFIX = rf"(?:{'|'.join(_STREET_SUFFIXES)})"
+_US_STATES = (
+    *("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN"),
+    *("IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH"),
+    *("NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT"),
+    *("VT", "VA", "WA", "WV", "WI", "WY"),
+    *("AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP"),  # territories, and the
+)  # armed forces' mail
+_US_STATE = rf"(?:{'|'.join(_US_STATES)})"
+# After a postcode's first letter (the rest of "[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}").
+_UK_POSTCODE_REST = r"[A-Z]?\d[A-Z\d]? ?\d[A-Z]{2}"
+_UK_POSTCODE = rf"(?:[A-Z]{_UK_POSTCODE_REST})"
 _CITY = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
 _STREET_WORD = r"(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))"
+# The first digit before the lookbehind (of the one character before it), so that the regex
+# engine skips to digits.
 _STREET_ADDRESS = re.compile(
-    rf"(?<![\w,.-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_STREET_WORD}\s+){{0,3}}?"
+    rf"\d(?<![\w,.-]\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_STREET_WORD}\s+){{0,3}}?"
     rf"(?P<last>{_STREET_WORD})\s+(?P<suffix>{_STREET_SUFFIX})\b\.?"
     r"(?:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?"
     r"(?:,\s*(?:Suite|Apt|Apartment|Unit|Flat|Floor)\.?\s*#?\w+)?"
@@ -35,8 +44,8 @@ _COURTS = frozenset(
      "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
 )  # fmt: skip
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
-# The lookaheads let the regex engine skip to a pattern's first characters.
-_POSTCODE = re.compile(rf"(?=[A-Z])\b{_UK_POSTCODE}\b")
+# A capital first, then the word boundary before it, so that the regex engine skips to capitals.
+_POSTCODE = re.compile(rf"[A-Z](?<!\w[A-Z]){_UK_POSTCODE_REST}\b")
 
 
 def _is_street_address(match: re.Match[str]) -> bool:
@@ -71,6 +80,10 @@ _DE_NL_STREET_ONLY = re.compile(_DE_NL_STREET)
 _DE_NL_START = re.compile(rf"(?=[{_UPPER}])(?<![\w-])[{_UPPER}]")
 _NUMBERED_WORD = re.compile(rf"(?:{_NUMBERED_WORDS})\b")
 _NAME_REST = re.compile(r"[\w'.-]*+")
+# The ", " between a house number and its postal code, and its digits.
+_HOUSE_NUMBER_END = re.compile(r", \d{4}")
+# A house number's last digit and letter, ending at such a ", ".
+_HOUSE_NUMBER_TAIL = re.compile(r"\d[a-z]?\Z")
 
 
 def _find_de_nl_addresses(text: str) -> Iterator[Span]:
@@ -80,25 +93,39 @@ def _find_de_nl_addresses(text: str) -> Iterator[Span]:
     reads to the word's end and goes on the same way from there. So the first start of a word
     is tried whole; a later one only when the first failed on being a numbered word ("Art."),
     and then once: if that one fails too, so does every start after it in the word.
+
+    An address starts in the two words before its house number, so only the starts there are
+    tried, those of the words before each ", " and postal code's digits: a word starting
+    after a space starts anew. A text without a house number before such a ", " is passed by.
     """
-    consumed = word_end = 0
+    ends = [end.start() for end in _HOUSE_NUMBER_END.finditer(text)]
+    if not any(_HOUSE_NUMBER_TAIL.search(text, max(0, end - 2), end) for end in ends):
+        return
+    consumed = word_end = tried = 0
     settled = False  # no later start in this word can match
-    for candidate in _DE_NL_START.finditer(text):
-        start = candidate.start()
-        if start < consumed:
-            continue
-        if start >= word_end:
-            word_end = _NAME_REST.match(text, start).end()
-            found = _DE_NL_ADDRESS.match(text, start)
-            settled = not _NUMBERED_WORD.match(text, start)
-        elif settled or _NUMBERED_WORD.match(text, start):
-            continue
-        else:
-            found = _DE_NL_STREET_ONLY.match(text, start)
-            settled = True
-        if found:
-            yield found.span()
-            consumed = found.end()
+    for end in ends:
+        space = end
+        for _ in range(3):  # the spaces before the house number and the two words before it
+            space = text.rfind(" ", tried, space)
+            if space == -1:
+                break
+        for candidate in _DE_NL_START.finditer(text, tried if space == -1 else space + 1, end):
+            start = candidate.start()
+            if start < consumed:
+                continue
+            if start >= word_end:
+                word_end = _NAME_REST.match(text, start).end()
+                found = _DE_NL_ADDRESS.match(text, start)
+                settled = not _NUMBERED_WORD.match(text, start)
+            elif settled or _NUMBERED_WORD.match(text, start):
+                continue
+            else:
+                found = _DE_NL_STREET_ONLY.match(text, start)
+                settled = True
+            if found:
+                yield found.span()
+                consumed = found.end()
+        tried = end
 
 
 _FR_STREET_WORDS = (
@@ -162,10 +189,13 @@ _ES_IT_STREET_CITY = re.compile(
 )
 
 
+Anchors = Callable[[str], Iterator[Span]]
+
+
 def _near(
-    anchor: re.Pattern[str], patterns: tuple[re.Pattern[str], ...], *, before: int, after: int
+    anchors: Anchors, patterns: tuple[re.Pattern[str], ...], *, before: int, after: int
 ) -> Finder:
-    """Matches of ``patterns`` searched only around the places ``anchor`` finds: from
+    """Matches of ``patterns`` searched only around the places ``anchors`` finds: from
     ``before`` characters before each to ``after`` characters after it.
 
     A pattern starting with a lookbehind is tried at every position of a text; an anchor of
@@ -175,10 +205,10 @@ def _near(
 
     def find(text: str) -> Iterator[Span]:
         consumed = 0
-        for hit in anchor.finditer(text):
-            if hit.end() <= consumed:
+        for hit_start, hit_end in anchors(text):
+            if hit_end <= consumed:
                 continue
-            start, end = max(consumed, hit.start() - before), min(len(text), hit.end() + after)
+            start, end = max(consumed, hit_start - before), min(len(text), hit_end + after)
             while start < end:
                 found = [m for m in (p.search(text, start, end) for p in patterns) if m]
                 if not found:
@@ -190,43 +220,89 @@ def _near(
     return find
 
 
-def _any_case(words: tuple[str, ...]) -> str:
-    """An alternation of ``words`` in lower case, capitalised and in capitals, for an anchor:
-    an IGNORECASE one would be tried at every position."""
+def _any_case(words: tuple[str, ...]) -> list[str]:
+    """``words`` in lower case, capitalised and in capitals, for an anchor: an IGNORECASE one
+    would be tried at every position."""
     variants = {case(word) for word in words for case in (str.lower, str.capitalize, str.upper)}
-    return "|".join(map(re.escape, sorted(variants, key=len, reverse=True)))
+    return sorted(variants, key=len, reverse=True)
 
 
-# Where a house number follows a street's ending: looked for at a space before a digit only.
-_DE_NL_STREET_ANCHOR = re.compile(rf"(?=,? \d)(?i:{_ENDS_LIKE_A_STREET})")
-_FR_STREET_ANCHOR = re.compile(rf"(?:{_any_case(_FR_STREET_WORDS)})\b")
-_ES_IT_STREET_ANCHOR = re.compile("|".join(map(re.escape, _ES_IT_STREET_WORDS)))
-_STATE_ZIP_ANCHOR = re.compile(rf"{_US_STATE}\s+\d{{5}}")
+def _by_first_character(words: Iterable[str], *, after: str = "") -> str:
+    """An alternation of ``words`` (the first that matches wins) grouped by their first
+    character: the regex engine skips to those characters, and at each tries only the words
+    that start with it rather than all of them. ``after``: what must come before the words,
+    looked back for from their first character."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(re.escape(word[1:]))
+    return "|".join(
+        f"{re.escape(first)}{f'(?<={after}{re.escape(first)})' if after else ''}"
+        f"(?:{'|'.join(rests)})"
+        for first, rests in groups.items()
+    )
+
+
+def _spans(pattern: re.Pattern[str]) -> Anchors:
+    return lambda text: (match.span() for match in pattern.finditer(text))
+
+
+# Where a house number follows a street's ending, found from the "," or " " before its digit,
+# and looked back from there for an ending's last character, then for the endings of each
+# length at once.
+_DE_NL_STREET_ANCHOR = re.compile(
+    r"(?:,(?= \d)| (?=\d))(?i:"
+    + f"(?<=[{''.join(sorted({re.escape(end[-1]) for end in _DE_NL_STREET_ENDINGS}))}][ ,])(?:"
+    + "|".join(
+        f"(?<=(?:{'|'.join(re.escape(ending) for ending in endings)})[ ,])"
+        for endings in (
+            [ending for ending in _DE_NL_STREET_ENDINGS if len(ending) == length]
+            for length in sorted({len(ending) for ending in _DE_NL_STREET_ENDINGS})
+        )
+    )
+    + "))"
+)
+
+
+def _de_nl_street_anchors(text: str) -> Iterator[Span]:
+    """The places just after a street's ending, before a comma or space and a digit."""
+    return ((match.start(), match.start()) for match in _DE_NL_STREET_ANCHOR.finditer(text))
+
+
+_FR_STREET_ANCHOR = re.compile(rf"(?:{_by_first_character(_any_case(_FR_STREET_WORDS))})\b")
+_ES_IT_STREET_ANCHOR = re.compile(_by_first_character(_ES_IT_STREET_WORDS))
+_STATE_ZIP_ANCHOR = re.compile(rf"(?:{_by_first_character(_US_STATES)})\s+\d{{5}}")
 
 
 # What these addresses' postal codes look like, for texts that have none to be passed by.
 _US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
-_DE_NL_ADDRESS_HINT = re.compile(r"\d[a-z]?, \d{4}")
 
 
-# Every form has a house number or a postal code.
-find_addresses = when(
-    has_digits(1),
-    either(
-        finder(_STREET_ADDRESS, accept=_is_street_address),
-        when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
-        when(matches(_DE_NL_ADDRESS_HINT), _find_de_nl_addresses),
-        # A city and its state's ZIP code, found from the ZIP code.
-        _near(_STATE_ZIP_ANCHOR, (_CITY_STATE_ZIP,), before=60, after=20),
-        finder(_POSTCODE),
-        # Streets found from their kind or ending: with or without a postal code.
-        _near(_DE_NL_STREET_ANCHOR, (_DE_NL_STREET_CITY,), before=80, after=120),
-        _near(_FR_STREET_ANCHOR, (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
-        _near(
-            _ES_IT_STREET_ANCHOR,
-            (_ES_ADDRESS, _IT_ADDRESS, _ES_IT_STREET_CITY),
-            before=0,
-            after=200,
-        ),
+_ANY_DIGIT = re.compile(r"\d")
+# A street's kind after a space, which every street address has: found at a few capitals, it
+# lets texts without one pass by the pattern tried at each of their digits.
+_SPACE = r"\s"
+_STREET_SUFFIX_AFTER_SPACE = re.compile(
+    rf"(?:{_by_first_character(_STREET_SUFFIXES, after=_SPACE)})\b"
+)
+_FIND = either(
+    when(matches(_STREET_SUFFIX_AFTER_SPACE), finder(_STREET_ADDRESS, accept=_is_street_address)),
+    when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
+    _find_de_nl_addresses,
+    # A city and its state's ZIP code, found from the ZIP code.
+    _near(_spans(_STATE_ZIP_ANCHOR), (_CITY_STATE_ZIP,), before=60, after=20),
+    finder(_POSTCODE),
+    # Streets found from their kind or ending: with or without a postal code.
+    _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
+    _near(_spans(_FR_STREET_ANCHOR), (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
+    _near(
+        _spans(_ES_IT_STREET_ANCHOR),
+        (_ES_ADDRESS, _IT_ADDRESS, _ES_IT_STREET_CITY),
+        before=0,
+        after=200,
     ),
 )
+
+
+def find_addresses(text: str) -> Iterator[Span]:
+    # Every form has a house number or a postal code.
+    return _FIND(text) if _ANY_DIGIT.search(text) else iter(())

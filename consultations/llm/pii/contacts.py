@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 from collections.abc import Iterator
 
 import phonenumbers
+from phonenumbers import PhoneMetadata, region_codes_for_country_code
 
-from consultations.llm.pii.finders import either, finder, has, has_digits, when
+from consultations.llm.pii.finders import either, has_digits
 from consultations.llm.pii.kinds import Span
 from consultations.llm.pii.secrets import folded
 
-# An address is found from the whole run of characters before its "@", read once; a pattern
-# starting at each letter would read the run again after every "%" (which may begin one).
-_EMAIL_LOCAL_RUN = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++(?=@)")
+# The characters of an address's local part. Its run ends at the "@" and starts after the last
+# character outside it, found by stripping the run from the text before the "@": a pattern
+# starting with a lookbehind would be tried at every position of the text.
+_LOCAL_PART_CHARS = string.ascii_letters + string.digits + "._%+-"
 _EMAIL_START = re.compile(r"(?<![\w.+-])[A-Za-z0-9]")
 _EMAIL_DOMAIN = re.compile(
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
@@ -22,14 +25,23 @@ _EMAIL_DOMAIN = re.compile(
 )
 
 
-def _emails(text: str) -> Iterator[Span]:
-    consumed = 0
-    for run in _EMAIL_LOCAL_RUN.finditer(text):
-        start = _EMAIL_START.search(text, max(run.start(), consumed), run.end())
-        domain = _EMAIL_DOMAIN.match(text, run.end()) if start else None
+def find_emails(text: str) -> Iterator[Span]:
+    """Addresses, each from the run of local-part characters before an "@".
+
+    A local part has no "@", so its run starts after the previous one: each character is
+    stripped once.
+    """
+    consumed = run_from = 0
+    at = text.find("@")
+    while at != -1:
+        run_start = run_from + len(text[run_from:at].rstrip(_LOCAL_PART_CHARS))
+        start = _EMAIL_START.search(text, max(run_start, consumed), at) if run_start < at else None
+        domain = _EMAIL_DOMAIN.match(text, at) if start else None
         if start and domain:
             yield start.start(), domain.end()
             consumed = domain.end()
+        run_from = at + 1
+        at = text.find("@", run_from)
 
 
 # Month names and their abbreviations in English, German, French, Dutch, Spanish and Italian,
@@ -67,11 +79,14 @@ _DATE = (
 _BORN = (
     # "né" and "nato" only before what introduces a date or a place: "ne" and "nato" are
     # parts and abbreviations of other words ("NATO in April 1949").
-    r"born|geboren|geb\.|n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|nacid[oa](?:/a)?"
-    r"|nat[oa](?=\s*:|\s+(?:il|a)\s)"
-    r"|d\.?o\.?b\b\.?|date\s+of\s+birth|birth\s?date|geburtsdatum|geburtstag"
-    r"|date\s+de\s+naissance|geboortedatum|fecha\s+de\s+nacimiento|f\.\s?(?:de\s+)?nac\."
-    r"|data\s+di\s+nascita"
+    # Grouped by first letter, so that at each of those letters (common ones) only the labels
+    # starting with it are tried.
+    r"b(?:orn|irth\s?date)"
+    r"|g(?:eboren|eb\.|eburtsdatum|eburtstag|eboortedatum)"
+    r"|n(?:[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|acid[oa](?:/a)?"
+    r"|at[oa](?=\s*:|\s+(?:il|a)\s))"
+    r"|d(?:\.?o\.?b\b\.?|ate\s+of\s+birth|ate\s+de\s+naissance|ata\s+di\s+nascita)"
+    r"|f(?:echa\s+de\s+nacimiento|\.\s?(?:de\s+)?nac\.)"
 )
 # Words between a label and its date: "born on (the)", "geboren am", "né le", "geboren op",
 # "nacido el (día)", "nato il", "born in" (a month and a year).
@@ -96,11 +111,21 @@ _BORN_IN_WORDS = re.compile(
 )
 
 
-def _dobs(text: str) -> Iterator[Span]:
+# Every label of _BORN holds one of these (folded), or is "né" as _NE_LABEL reads it: a text
+# with none has no birth date, and its labels' first letters, common ones, are not looked for.
+_LABEL_PARTS = (
+    *("born", "gebor", "geb.", "geburts", "geboo", "birth", "dob", "d.o", "do.b", "naissance"),
+    *("nacid", "nacimiento", "nac.", "nato", "nata", "nascita"),
+)
+_NE_LABEL = re.compile(r"n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)")
+
+
+def find_dobs(text: str) -> Iterator[Span]:
     """Birth dates after their label, reading the words of each birth place once.
 
     The patterns read the text folded to lower case, where the labels' first letters are
-    found quickly (see :func:`after_label`).
+    found quickly (see :func:`after_label`). A text without a label's letters is passed by
+    (every date has four digits, so no count of them is needed).
 
     A birth place reads every word up to the first that starts otherwise (the date's digits)
     and then looks back for its "on" or "in". When none fits, none fits either for a "born in"
@@ -108,6 +133,8 @@ def _dobs(text: str) -> Iterator[Span]:
     place.
     """
     text = folded(text)
+    if not any(part in text for part in _LABEL_PARTS) and not _NE_LABEL.search(text):
+        return
     consumed = placeless_until = 0
     for label in _DOB_LABEL.finditer(text):
         start = label.start()
@@ -136,16 +163,45 @@ _IPV6_CANDIDATE = re.compile(
 )
 
 
-# Four dotted numbers, which the regex engine skips to: _IPV4, starting with a lookbehind, would
-# be tried at every position.
 _DOTTED_NUMBERS = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# The first dot of four dotted numbers, and the first colon of an IPv6 address: patterns that
+# start with a character rarer than a digit, which the regex engine skips to.
+_FIRST_DOT = re.compile(r"\.(?=\d{1,3}\.\d{1,3}\.\d)")
+_FIRST_COLON = re.compile(r":(?=[0-9A-Fa-f]{0,4}:)")
+
+
+def _starts_before(
+    anchors: re.Pattern[str], pattern: re.Pattern[str], text: str, *, reach: int, last: int
+) -> Iterator[re.Match[str]]:
+    """The matches ``pattern.finditer(text)`` would give, when each starts from ``reach`` to
+    ``last`` characters before a place ``anchors`` finds.
+
+    Only those starts are tried, each once, in order; a pattern starting with a digit or a
+    lookbehind would be tried at every one of the text's many digits or positions.
+    """
+    start = 0
+    for anchor in anchors.finditer(text):
+        start = max(start, anchor.start() - reach)
+        while start <= anchor.start() - last:
+            match = pattern.match(text, start)
+            if match:
+                yield match
+                start = match.end()
+            else:
+                start += 1
 
 
 def _ipv4s(text: str) -> Iterator[Span]:
     # An address starts after no digit or dot, so never inside the dotted numbers before it.
-    for hit in _DOTTED_NUMBERS.finditer(text):
+    for hit in _starts_before(_FIRST_DOT, _DOTTED_NUMBERS, text, reach=3, last=1):
         match = _IPV4.match(text, hit.start())
         if match and _is_ipv4(match):
+            yield match.span()
+
+
+def _ipv6s(text: str) -> Iterator[Span]:
+    for match in _starts_before(_FIRST_COLON, _IPV6_CANDIDATE, text, reach=4, last=0):
+        if _is_ipv6(match):
             yield match.span()
 
 
@@ -190,8 +246,47 @@ _PHONE = re.compile(
 # The regions whose numbers the firm's clients write, for numbers given without their country.
 _REGIONS = ("GB", "DE", "FR", "NL", "ES", "IT", "BE", "AT", "CH", "US")
 _GROUPED_REGIONS = ("ES", "IT")
+
+
+def _national_shapes(region: str) -> tuple[str, tuple[tuple[frozenset[int], re.Pattern[str]], ...]]:
+    """The country code of ``region`` and, for each region sharing it, the lengths and the
+    pattern its metadata allows any valid national number (its general description)."""
+    code = PhoneMetadata.metadata_for_region(region).country_code
+    metadata = map(PhoneMetadata.metadata_for_region, region_codes_for_country_code(code))
+    return str(code), tuple(
+        (
+            frozenset(each.general_desc.possible_length),
+            re.compile(each.general_desc.national_number_pattern),
+        )
+        for each in metadata
+    )
+
+
+# A grouped number (digits and spaces, from 3 to 9) is parsed in a region without a national
+# prefix as those very digits, unless it starts with the country code: phonenumbers then finds
+# it valid only in those lengths and that shape. Parsing costs some 20 us a region; most
+# grouped digits (dates, amounts, references) have neither.
+_GROUPED_SHAPES = {
+    region: _national_shapes(region)
+    for region in _GROUPED_REGIONS
+    if not PhoneMetadata.metadata_for_region(region).national_prefix_for_parsing
+}
+
+
+def _may_be_valid(number: str, region: str) -> bool:
+    if region not in _GROUPED_SHAPES or not number.isascii():
+        return True
+    code, shapes = _GROUPED_SHAPES[region]
+    digits = number.replace(" ", "")
+    return digits.startswith(code) or any(
+        (not lengths or len(digits) in lengths) and shape.fullmatch(digits)
+        for lengths, shape in shapes
+    )
+
+
 # The nearest of these words before a run of digits says whether it is a phone number or a
 # reference, in the firm's languages.
+# Read on the folded text, in lower case: the case-blind alternation costs three times more.
 _RUN_CONTEXT = re.compile(
     r"\b(?:(?P<phone>phone|tel|telephone|call(?:ed)?|mobile|cell|fax|text|sms|whatsapp|dial"
     r"|dialled|ring|telefon|handy|mobil|mobilnummer|rufnummer|anruf|angerufen|erreichbar"
@@ -203,8 +298,7 @@ _RUN_CONTEXT = re.compile(
     r"|contract|policy|ticket|id|rechnung|bestellung|auftrag|aktenzeichen|az|kundennummer"
     r"|vertrag|facture|commande|dossier|r[ée]f[ée]rence|contrat|factuur|bestelling|referentie"
     r"|zaak|klantnummer|factura|pedido|expediente|referencia|contrato|fattura|ordine|pratica"
-    r"|riferimento))\b",
-    re.IGNORECASE,
+    r"|riferimento))\b"
 )
 _CONTEXT_BEFORE = 40
 
@@ -230,8 +324,11 @@ def _is_international(number: str) -> bool:
 
 def _context(text: str, start: int) -> str | None:
     """Whether the nearest telling word before ``start`` is a "phone" or a "reference" word."""
+    # The character before the words, for the word boundary.
+    first = max(0, start - _CONTEXT_BEFORE)
+    before = max(0, first - 1)
     context = None
-    for word in _RUN_CONTEXT.finditer(text, max(0, start - _CONTEXT_BEFORE), start):
+    for word in _RUN_CONTEXT.finditer(folded(text[before:start]), first - before):
         context = word.lastgroup
     return context
 
@@ -252,8 +349,32 @@ _LAST_GROUP = re.compile(r"[ ./()-]+\d+$")
 _GROUPS_TO_CUT = 2
 
 
+# Every number has six digits or more, joined by what separates its groups (and an extension
+# after them): the numbers are looked for only where such digits are.
+_DIGIT_GROUPS = re.compile(r"\d(?:[\s+()./-]*+\d){5}(?:[\s+()./-]*+\d)*+")
+# How far a number reads past its last group's digits: " ext. 12345" and the character after.
+_EXTENSION_READ = 12
+
+
+def _phone_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_PHONE.finditer(text)``, each searched in its digits' window.
+
+    A number starts at its first digit or at the "+" or "(" before it, ends in its window or
+    in an extension after it, and reads no further, so each window gives the matches of the
+    whole text there; _PHONE would be tried at each of the text's digits, and more.
+    """
+    consumed = 0
+    for digits in _DIGIT_GROUPS.finditer(text):
+        start, end = max(consumed, digits.start() - 1), digits.end()
+        while match := _PHONE.search(text, start, end + _EXTENSION_READ):
+            if match.start() >= end:
+                break
+            yield match
+            consumed = start = match.end()
+
+
 def _phones(text: str) -> Iterator[Span]:
-    for match in _PHONE.finditer(text):
+    for match in _phone_matches(text):
         start, end = match.span()
         number = match.group()
         if match["international"]:
@@ -273,16 +394,26 @@ def _phones(text: str) -> Iterator[Span]:
             if sum(char.isdigit() for char in number) in (10, 11):
                 yield start, end
         elif match["grouped"]:
-            if _valid_in(number, _GROUPED_REGIONS):
+            regions = tuple(region for region in _GROUPED_REGIONS if _may_be_valid(number, region))
+            if _valid_in(number, regions):
                 yield start, end
         elif not match["run"] or _is_phone_run(text, start, number):
             yield start, end
 
 
-find_emails = when(has("@"), _emails)
-find_dobs = when(has_digits(4), _dobs)
-find_ips = either(
-    when(has(":"), finder(_IPV6_CANDIDATE, accept=_is_ipv6)),
-    when(has_digits(4), _ipv4s),
-)
-find_phones = when(has_digits(7), _phones)
+_IPV4_OR_IPV6 = either(_ipv6s, _ipv4s)
+
+
+def find_ips(text: str) -> Iterator[Span]:
+    # IPv4 addresses come in order and apart, as either() would give them; a text without a
+    # colon has no other. (No count of digits: the anchors find their dots and colons sooner.)
+    return _IPV4_OR_IPV6(text) if ":" in text else _ipv4s(text)
+
+
+_SEVEN_DIGITS = has_digits(7)
+
+
+def find_phones(text: str) -> Iterator[Span]:
+    # Seven digits are asked of a text's numbers together, once one is found.
+    spans = list(_phones(text))
+    return iter(spans if spans and _SEVEN_DIGITS(text) else ())
