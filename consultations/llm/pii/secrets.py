@@ -326,12 +326,12 @@ def _find_url_passwords(text: str) -> Iterator[Span]:
             consumed = match.end()
 
 
-# Numbers: digit groups joined by single spaces, dots or dashes, the shape every IBAN, card,
-# national number and SSN has, or ends in after its letters. Each detector of digits takes its
+# Numbers: digit groups joined by single spaces, dots or dashes, the shape every IBAN, card and
+# national number has, or ends in after its letters. Each detector of digits takes its
 # candidates from this one scan rather than running a regex of its own, each of which would
 # be tried at every digit of the text. (Matched with ASCII digits when the text has no others:
-# the engine tests an ASCII class faster.)
-_NUMBER = r"\d++(?:[ .\-]\d++)*+"
+# the engine tests an ASCII class faster; and a lone first digit lets it skip to the next one.)
+_NUMBER = r"\d\d*+(?:[ .\-]\d++)*+"
 _NUMBERS = re.compile(_NUMBER)
 _ASCII_NUMBERS = re.compile(_NUMBER, re.ASCII)
 
@@ -342,7 +342,7 @@ _LONG_NUMBER = 6
 
 
 class _Numbers(NamedTuple):
-    after_letter: list[int]  # where the numbers right after a letter start
+    after_letters: list[int]  # where the numbers right after two letters start (IBANs')
     long: list[Span]  # the numbers of _LONG_NUMBER characters or more
 
 
@@ -350,7 +350,7 @@ def _find_numbers(text: str) -> _Numbers:
     found = (_ASCII_NUMBERS if text.isascii() else _NUMBERS).finditer(text)
     spans = [match.span() for match in found]
     return _Numbers(
-        after_letter=[start for start, _ in spans if text[start - 1 : start].isalpha()],
+        after_letters=[start for start, _ in spans if _after_letters(text, start, 2)],
         long=[span for span in spans if span[1] - span[0] >= _LONG_NUMBER],
     )
 
@@ -430,22 +430,22 @@ def _find_ibans(text: str) -> Iterator[Span]:
     # Not with finditer: a candidate may run on into the next IBAN, and the scan must resume
     # where the valid one ends, not where the candidate does. Its check digits start a number.
     pos = 0
-    for number in _numbers(text, _find_ibans).after_letter:
+    for number in _numbers(text, _find_ibans).after_letters:
         start = number - 2
-        if start < pos or not _after_letters(text, number, 2):
+        if start < pos:
             continue
         match = _IBAN_CANDIDATE.match(text, start)
         if not match:
             continue
         body = _IBAN_BODIES.get(match.group()[:2].upper())
-        end = body.match(text, start) if body else None
+        iban = body.match(text, start) if body else None
         if (
-            end is not None
-            and not text[end.end() : end.end() + 1].isalnum()
-            and _iban_checksum_ok(ascii_upper(end.group().replace(" ", "")))
+            iban is not None
+            and not text[iban.end() : iban.end() + 1].isalnum()
+            and _iban_checksum_ok(ascii_upper(iban.group().replace(" ", "")))
         ):
-            yield end.span()
-            pos = end.end()
+            yield iban.span()
+            pos = iban.end()
 
 
 def _iban_checksum_ok(compact: str) -> bool:
@@ -455,8 +455,8 @@ def _iban_checksum_ok(compact: str) -> bool:
     return mod_97_10.is_valid(compact[4:] + compact[:4])
 
 
-# An IBAN of each length: its letters and digits (``[^\W_]`` is what str.isalnum accepts),
-# each after any number of spaces.
+# An IBAN of its country's length: letters and digits (``[^\W_]`` is what str.isalnum
+# accepts), each after any number of spaces.
 _IBAN_BODIES = {
     country: re.compile(rf"(?: *+[^\W_]){{{length}}}") for country, length in _IBAN_LENGTHS.items()
 }
@@ -685,7 +685,7 @@ def _is_codice_fiscale(match: re.Match[str]) -> bool:
 # folded text written one byte a character (other characters as "?"), with those to "a" and
 # the rest to a space, such words are found by bytes.find, at memory speed.
 _ALNUM_TO_A = bytes(
-    ord("a") if chr(byte).isascii() and chr(byte).isalnum() and not chr(byte).isupper() else 32
+    ord("a") if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789" else ord(" ")
     for byte in range(256)
 )
 _SIXTEEN_ALNUM = b" " + b"a" * 16 + b" "
