@@ -138,6 +138,18 @@ _GENERATORS: dict[str, Make] = {
     "almost-nino": _repeat("QQ 12 34 56 "),
     "almost-nir": _repeat("1 85 05 78 006 "),
     "almost-dni": _repeat("12.345.678-"),
+    # What the secret detectors take their candidates from: numbers before a check letter,
+    # after letters, before Corsica's letter, in SSN dashes, words of sixteen letters and
+    # digits, key prefixes run together, and label words one after another.
+    "numbers-then-check-letters": _repeat("12345678Z 1234567 L "),
+    "letters-then-numbers": _repeat("ab1"),
+    "letters-space-then-numbers": _repeat("QQ 123456 "),
+    "corsica-numbers": _repeat("1 85 05 2A 006 "),
+    "ssn-dashes": _repeat("1-23-4"),
+    "sixteen-character-words": _repeat("rssmra85t10a562s "),
+    "key-prefixes-run-together": _repeat("ghp_sk-xoxbAKIA_eyJ"),
+    "key-label-words": _repeat("secret_access_key_token "),
+    "password-label-words": _repeat("passcode pincode mot cod frase "),
     "almost-us-street": _repeat("12 Main "),
     "almost-us-address": _repeat("12 Main Street, "),
     "almost-uk-address": _repeat("Flat 1, "),

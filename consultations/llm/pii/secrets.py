@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Generic, NamedTuple, TypeVar
 
 from stdnum import luhn
 from stdnum.de import idnr
@@ -13,18 +14,36 @@ from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 
-from consultations.llm.pii.finders import (
-    FOLD_TO_ASCII,
-    either,
-    finder,
-    has,
-    has_digits,
-    has_run,
-    when,
-)
+from consultations.llm.pii.finders import FOLD_TO_ASCII, either, finder, has, when
 from consultations.llm.pii.kinds import Detector, EntityType, Finder, Span
 
 _FOLDS = tuple((chr(code), ascii) for code, ascii in FOLD_TO_ASCII.items())
+
+_T = TypeVar("_T")
+
+
+class _PerText(Generic[_T]):
+    """``compute(text)``, worked out once for the detectors that read one text in turn.
+
+    The scrubber hands each detector the text the previous one left, the very same string
+    when nothing was masked, so what several read (its lower-case copy, its numbers) is kept
+    for the last text. Each reader is served once: a reader asking again about that text (a
+    detector run twice, as the benchmarks and the linear-time tests do) works it out anew,
+    so that what a detector costs alone is what it reads.
+    """
+
+    def __init__(self, compute: Callable[[str], _T]) -> None:
+        self._compute = compute
+        self._last: tuple[str, _T, set[object]] | None = None
+
+    def __call__(self, text: str, reader: object) -> _T:
+        last = self._last
+        if last is not None and last[0] is text and reader not in last[2]:
+            last[2].add(reader)
+            return last[1]
+        value = self._compute(text)
+        self._last = (text, value, {reader})
+        return value
 
 
 def folded(text: str) -> str:
@@ -38,31 +57,77 @@ def folded(text: str) -> str:
     return text.lower()
 
 
+_folded = _PerText(folded)
+
+
+def _folded_has(*words: str) -> Callable[[str], bool]:
+    """Texts whose folded copy contains one of ``words``."""
+
+    def test(text: str) -> bool:
+        lower = _folded(text, test)
+        return any(word in lower for word in words)
+
+    return test
+
+
+def _occurrences(text: str, literals: tuple[str, ...]) -> list[int]:
+    """Every position, in order, where one of ``literals`` starts (overlapping ones too)."""
+    firsts = list(map(text.find, literals))  # most texts have none: a loop only if one is
+    if max(firsts) == -1:
+        return []
+    found = []
+    for literal, at in zip(literals, firsts, strict=True):
+        while at != -1:
+            found.append(at)
+            at = text.find(literal, at + 1)
+    return sorted(set(found))
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds, given every position where it can match.
+
+    A regex search tries each position of a text in turn, tens of microseconds a kilobyte
+    when the pattern starts with a word, a lookbehind or a common character; the few positions
+    where a rare literal or a number sits are found in a fraction of that. As with finditer,
+    each match resumes the search where it ends.
+    """
+    resume = 0
+    for start in starts:
+        if start >= resume and (match := pattern.match(text, start)):
+            yield match
+            resume = match.end()
+
+
 def after_label(
     labels: re.Pattern[str],
     pattern: re.Pattern[str],
     *,
+    starts: tuple[str, ...],
     accept: Callable[[re.Match[str]], bool] | None = None,
 ) -> Finder:
     """Spans of ``pattern``'s ``value`` group matched where ``labels`` finds a label, both read
-    on the folded text and written in lower case.
+    on the folded text and written in lower case; every label starts with one of ``starts``.
 
-    An IGNORECASE pattern starting with ``\\b`` is tried at every position of a text; a label
-    pattern without either lets the regex engine skip to the labels' first letters, and
-    ``pattern`` checks the word boundary with a lookbehind. Labels inside the last value are
-    skipped, so each character is read by one match.
+    The labels are looked for only where one of ``starts`` is (str.find), and ``pattern``
+    checks the word boundary with a lookbehind. Labels inside the last value are skipped, so
+    each character is read by one match.
     """
 
     def find(text: str) -> Iterator[Span]:
-        lower = folded(text)
+        lower = _folded(text, find)
+        candidates = _occurrences(lower, starts)
+        if not candidates:
+            return iter(())
+        spans = []
         consumed = 0
-        for label in labels.finditer(lower):
+        for label in _matches_at(labels, lower, candidates):
             if label.start() < consumed:
                 continue
             match = pattern.match(lower, label.start())
             if match and (accept is None or accept(match)):
-                yield match.span("value")
+                spans.append(match.span("value"))
                 consumed = match.end()
+        return iter(spans)
 
     return find
 
@@ -77,10 +142,9 @@ _PRIVATE_KEY_BLOCK = re.compile(
 # ids, Google, JSON Web Tokens. A key's body runs to the end of the run of characters it may
 # hold and must not be followed by a word character. Every prefix in one such run reads to the
 # same end, so each run is read once (``_RunEnds``), however many prefixes it holds.
-# Each pattern below that starts with a lookbehind or \b starts with a lookahead for its first
-# characters too, which the regex engine skips to: two to three times faster.
+# The prefixes are found by str.find (``_KEY_STARTS``) and the pattern is tried there only.
 _KEY_PREFIX = re.compile(
-    r"(?=[sgxrpAe])\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
+    r"\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
     r"|(?P<slack>xox[abeprs]-)|(?P<stripe>[rsp]k_(?:live|test)_)"
     r"|(?P<fixed>(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_-]{35})(?![\w-])"
     r"|(?P<jwt>eyJ))"
@@ -110,14 +174,27 @@ class _RunEnds:
         return self._end
 
 
+# Where each prefix starts; the ones with an underscore are looked for only in a text that has
+# one (a single character is found at memory speed).
+_KEY_STARTS = ("sk-", "xox", "AKIA", "ASIA", "AIza", "eyJ")
+_KEY_STARTS_UNDERSCORED = (
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_", "rk_", "pk_"),
+)
+
+
 def _find_prefixed_keys(text: str) -> Iterator[Span]:
+    starts = _occurrences(text, _KEY_STARTS)
+    if "_" in text:
+        starts = sorted(starts + _occurrences(text, _KEY_STARTS_UNDERSCORED))
+    if not starts:
+        return
     bodies = {
         name: (shortest, _RunEnds(text, chars)) for name, (shortest, chars) in _KEY_BODIES.items()
     }
     # The three segments of a token, each with its own reader, so each reads forward only.
     jwt = (_RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS))
     consumed = 0
-    for prefix in _KEY_PREFIX.finditer(text):
+    for prefix in _matches_at(_KEY_PREFIX, text, starts):
         start, kind = prefix.start(), prefix.lastgroup
         if start < consumed:
             continue
@@ -147,15 +224,15 @@ def _jwt_end(text: str, body: int, segments: tuple[_RunEnds, ...]) -> int | None
     return None if _WORD_OR_DASH.match(text, end) else end
 
 
-_API_KEY_PREFIXES = (
-    *("sk-", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox"),
-    *("AIza", "k_live_", "k_test_", "eyJ"),
-)
-
 _API_KEY_LABELS = (
     r"(?:(?:api|access|secret|private|client|auth|bearer|refresh)[ _-]?)?"
     r"(?:key|token|secret)(?:[ _-]?id)?s?|bearer"
 )
+_API_KEY_LABEL_STARTS = (
+    *("api", "access", "secret", "private", "client", "auth", "bearer", "refresh", "key", "token"),
+)
+# Every label holds one of these: a text without any has no labelled key.
+_API_KEY_LABEL_WORDS = ("key", "token", "secret", "bearer")
 _API_KEY_LABELLED = re.compile(
     # Not \b: "aws_secret_access_key" ends in a label after an underscore.
     rf"(?<![a-z0-9])(?:{_API_KEY_LABELS})\b"
@@ -180,6 +257,10 @@ _PASSWORD_LABELS = (
     r"|wachtwoord|wachtzin|toegangscode|pincode"
     r"|contrase[nñ]a|clave(?:\s+de\s+acceso)?|c[oó]digo\s+pin"
     r"|parola\s+d'ordine|codice\s+pin|frase\s+segreta"
+)
+_PASSWORD_LABEL_STARTS = (
+    *("pass", "pwd", "pin", "kennwort", "zugangscode", "geheimzahl", "mot", "cod", "cód"),
+    *("phrase", "wacht", "toegangscode", "contrase", "clave", "parola", "frase"),
 )
 # "the password is X", "das Passwort ist X", "le mot de passe est X", "la contraseña es X".
 _PASSWORD_VERBS = r"is|was|ist|war|lautet|est|[ée]tait|es|era|è"
@@ -219,6 +300,7 @@ _PASSWORD = re.compile(
 # A passphrase is words: after its label and a colon, it runs to the end of its sentence or
 # line, within 100 characters (past that, only its first word is taken, as for a password).
 _PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta"
+_PASSPHRASE_LABEL_STARTS = ("pass", "phrase", "wachtzin", "frase")
 _PASSPHRASE = re.compile(
     rf"(?<!\w)(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+"
     r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)"
@@ -244,6 +326,84 @@ def _find_url_passwords(text: str) -> Iterator[Span]:
             consumed = match.end()
 
 
+# Numbers: digit groups joined by single spaces, dots or dashes, the shape every IBAN, card and
+# national number has, or ends in after its letters. Each detector of digits takes its
+# candidates from this one scan rather than running a regex of its own, each of which would
+# be tried at every digit of the text. (Matched with ASCII digits when the text has no others:
+# the engine tests an ASCII class faster; and a lone first digit lets it skip to the next one.)
+_NUMBER = r"\d\d*+(?:[ .\-]\d++)*+"
+_NUMBERS = re.compile(_NUMBER)
+_ASCII_NUMBERS = re.compile(_NUMBER, re.ASCII)
+
+
+# The shortest number any format but an IBAN's or a codice fiscale's ends in (a NINO's or a
+# NIR's six digits); those two start theirs right after a letter.
+_LONG_NUMBER = 6
+
+
+class _Numbers(NamedTuple):
+    after_letters: list[int]  # where the numbers right after two letters start (IBANs')
+    long: list[Span]  # the numbers of _LONG_NUMBER characters or more
+
+
+def _find_numbers(text: str) -> _Numbers:
+    found = (_ASCII_NUMBERS if text.isascii() else _NUMBERS).finditer(text)
+    spans = [match.span() for match in found]
+    return _Numbers(
+        after_letters=[start for start, _ in spans if _after_letters(text, start, 2)],
+        long=[span for span in spans if span[1] - span[0] >= _LONG_NUMBER],
+    )
+
+
+_numbers = _PerText(_find_numbers)
+
+
+def _after_letters(text: str, at: int, count: int) -> bool:
+    """Whether the ``count`` characters before ``at`` are letters (of any script: a superset
+    of what an IGNORECASE [A-Z] matches)."""
+    return at >= count and text[at - count : at].isalpha()
+
+
+def _before_letter(text: str, at: int) -> bool:
+    """Whether a letter comes at ``at``, or after a space or a dash there: where a check
+    letter follows a number."""
+    if text[at : at + 1] in " -":
+        at += 1
+    return text[at : at + 1].isalpha()
+
+
+_SPACE_OR_DOT = re.compile(r"[ .]")
+
+
+def _group_starts(text: str, number: Span, shortest: int) -> Iterator[int]:
+    """Where a format of ``shortest`` characters or more, made of ``number``'s digits and
+    starting after no word character or dash, could start: at the number, or at a group after
+    a space or a dot in it."""
+    start, end = number
+    if end - start >= shortest:
+        yield start
+        for separator in _SPACE_OR_DOT.finditer(text, start, end - shortest):
+            yield separator.end()
+
+
+def _finder_at(
+    pattern: re.Pattern[str],
+    starts: Callable[[str], list[int]],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+) -> Finder:
+    """``finder(pattern, accept=accept)``, given every position where ``pattern`` can match."""
+
+    def find(text: str) -> Iterator[Span]:
+        candidates = starts(text)
+        if not candidates:
+            return iter(())
+        found = _matches_at(pattern, text, candidates)
+        return iter([match.span() for match in found if accept is None or accept(match)])
+
+    return find
+
+
 # Lengths from the SWIFT IBAN registry: with the mod-97 checksum they tell an IBAN from a
 # reference number, and they say where an IBAN ends when a word follows it.
 _IBAN_LENGTHS = {
@@ -267,22 +427,25 @@ def ascii_upper(text: str) -> str:
 
 
 def _find_ibans(text: str) -> Iterator[Span]:
-    # Searched by hand rather than with finditer: a candidate may run on into the next IBAN,
-    # and the scan must resume where the valid one ends, not where the candidate does.
+    # Not with finditer: a candidate may run on into the next IBAN, and the scan must resume
+    # where the valid one ends, not where the candidate does. Its check digits start a number.
     pos = 0
-    while match := _IBAN_CANDIDATE.search(text, pos):
-        start = match.start()
-        length = _IBAN_LENGTHS.get(match.group()[:2].upper())
-        end = _end_after_n_alnum(text, start, length) if length else None
-        if (
-            end is not None
-            and not text[end : end + 1].isalnum()
-            and _iban_checksum_ok(ascii_upper(text[start:end].replace(" ", "")))
-        ):
-            yield start, end
-            pos = end
+    for number in _numbers(text, _find_ibans).after_letters:
+        start = number - 2
+        if start < pos:
             continue
-        pos = start + 1
+        match = _IBAN_CANDIDATE.match(text, start)
+        if not match:
+            continue
+        body = _IBAN_BODIES.get(match.group()[:2].upper())
+        iban = body.match(text, start) if body else None
+        if (
+            iban is not None
+            and not text[iban.end() : iban.end() + 1].isalnum()
+            and _iban_checksum_ok(ascii_upper(iban.group().replace(" ", "")))
+        ):
+            yield iban.span()
+            pos = iban.end()
 
 
 def _iban_checksum_ok(compact: str) -> bool:
@@ -292,17 +455,11 @@ def _iban_checksum_ok(compact: str) -> bool:
     return mod_97_10.is_valid(compact[4:] + compact[:4])
 
 
-def _end_after_n_alnum(text: str, start: int, count: int) -> int | None:
-    seen = 0
-    for index in range(start, len(text)):
-        char = text[index]
-        if char.isalnum():
-            seen += 1
-            if seen == count:
-                return index + 1
-        elif char != " ":
-            return None
-    return None
+# An IBAN of its country's length: letters and digits (``[^\W_]`` is what str.isalnum
+# accepts), each after any number of spaces.
+_IBAN_BODIES = {
+    country: re.compile(rf"(?: *+[^\W_]){{{length}}}") for country, length in _IBAN_LENGTHS.items()
+}
 
 
 # ISO/IEC 7812's major industry identifiers of payment cards: airlines (UATP), banking and
@@ -318,15 +475,15 @@ _CARD_DIGITS = range(13, 20)
 _CARD_GROUP_DIGITS = 3
 
 
-def _digit_runs(text: str) -> Iterator[list[Span]]:
-    """The digit groups of each run, in one pass over the groups.
+def _digit_runs(text: str, number: Span) -> Iterator[list[Span]]:
+    """The digit groups of each run of ``number``, in one pass over the groups.
 
     A run starts at a group after no letter, digit or "+" and ends at a group before no letter;
     a run that touches a word at either end loses that group instead, as ``\b``-like
     lookarounds would cut it.
     """
     run: list[Span] = []
-    for group in _DIGIT_GROUP.finditer(text):
+    for group in _DIGIT_GROUP.finditer(text, *number):
         start, end = group.span()
         if run and start == run[-1][1] + 1 and text[start - 1] in " -":
             run.append((start, end))
@@ -352,7 +509,19 @@ def _find_cards(text: str) -> Iterator[Span]:
     pass from left to right: a window holds at most 19 digits, so at most 19 groups, and each
     group starts a bounded number of windows.
     """
-    for groups in _digit_runs(text):
+    for number in _numbers(text, _find_cards).long:
+        if _CARD_WINDOW.search(text, *number):
+            yield from _cards_in(text, number)
+
+
+# What every card window holds: a group of three digits or more that starts like a card, and
+# thirteen digits in all, with single spaces or dashes between them. Most long numbers (phone
+# numbers, dates, references) have none, and are passed over without reading their groups.
+_CARD_WINDOW = re.compile(rf"[{_CARD_FIRST_DIGITS}]\d\d(?:[ -]?\d){{10}}")
+
+
+def _cards_in(text: str, number: Span) -> Iterator[Span]:
+    for groups in _digit_runs(text, number):
         first = 0
         while first < len(groups):
             last = _card_window_end(text, groups, first)
@@ -396,9 +565,18 @@ def _luhn_ok(digits: str) -> bool:
 
 # Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
 _SSN_SHAPE = r"(?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4}"
-_SSN = re.compile(rf"(?=\d)(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
+_SSN = re.compile(rf"(?<![\w-])(?=\d{{3}}-\d{{2}}-\d{{4}}){_SSN_SHAPE}(?![\w-])")
+# Its first dash, a rare character the regex engine skips to.
+_SSN_FIRST_DASH = re.compile(r"-(?=\d\d-\d)")
+
+
+def _ssn_starts(text: str) -> list[int]:
+    return [dash.start() - 3 for dash in _SSN_FIRST_DASH.finditer(text, 3)]
+
+
 # After its label, an SSN may be written without dashes, or with spaces.
 _SSN_LABELS = r"ssn|ss\s?#|social\s+security(?:\s+(?:number|no\b\.?|#))?"
+_SSN_LABEL_STARTS = ("ss", "social")
 _SSN_LABELLED = re.compile(
     rf"(?<!\w)(?:{_SSN_LABELS})\)?(?:\s*[:#]\s*|\s+(?:is|was)\s+|\s*)(?P<value>{_SSN_SHAPE})\b"
 )
@@ -410,6 +588,22 @@ _UK_NINO = re.compile(
     r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
     re.IGNORECASE,
 )
+
+
+def _nino_starts(text: str) -> list[int]:
+    # Two letters and a space or none, then six digits in pairs that are the whole number,
+    # then a space or none and a letter.
+    starts = []
+    for start, end in _numbers(text, _nino_starts).long:
+        if end - start > _LONG_NUMBER + 2 or not _before_letter(text, end):
+            continue
+        if text[start - 1 : start] == " ":
+            if _after_letters(text, start - 1, 2):
+                starts.append(start - 3)
+        elif _after_letters(text, start, 2):
+            starts.append(start - 2)
+    return starts
+
 
 # France's NIR: sex, year, month, department (2A and 2B are Corsica), commune, order, then a
 # two-digit key that makes the number a multiple of 97.
@@ -423,6 +617,25 @@ def _is_fr_nir(match: re.Match[str]) -> bool:
     return nir.is_valid(ascii_upper(match.group()))
 
 
+def _nir_starts(text: str) -> list[int]:
+    # Fifteen digits in one number, or six digits and up to three spaces before Corsica's letter.
+    starts = []
+    for number in _numbers(text, _nir_starts).long:
+        end = number[1]
+        corsica = text[end : end + 1] in _CORSICA
+        shortest = _LONG_NUMBER if corsica else _NIR_DIGITS
+        starts += [
+            start
+            for start in _group_starts(text, number, shortest)
+            if text[start] in "12" and not _NIR_DIGITS > end - start > _LONG_NUMBER + 3
+        ]
+    return starts
+
+
+_NIR_DIGITS = 15
+_CORSICA = frozenset("ABab")
+
+
 # Spain's DNI (eight digits) and NIE (X, Y or Z and seven digits), then a check letter.
 _ES_ID = re.compile(
     r"(?<![\w-])(?P<number>[XYZ]-?\d{7}|\d{2}\.?\d{3}\.?\d{3})[ -]?(?P<letter>[A-Z])(?![\w-])",
@@ -433,6 +646,25 @@ _ES_ID = re.compile(
 def _is_es_id(match: re.Match[str]) -> bool:
     number = ascii_upper(match["number"].replace(".", "")) + ascii_upper(match["letter"])
     return (nie if number[0] in "XYZ" else dni).is_valid(number)
+
+
+def _es_id_starts(text: str) -> list[int]:
+    # The digits end their number, before a space or a dash or none, and the check letter:
+    # a NIE's seven after its letter and a dash or none, a DNI's eight with a dot or two.
+    starts = []
+    for start, end in _numbers(text, _es_id_starts).long:
+        if not _before_letter(text, end):
+            continue
+        if end - start == 7:
+            if text[start - 1 : start] in _NIE_LETTERS:
+                starts.append(start - 1)
+            elif start >= 2 and text[start - 1] == "-" and text[start - 2] in _NIE_LETTERS:
+                starts.append(start - 2)
+        starts += [dni for dni in (end - 10, end - 9, end - 8) if dni >= start]
+    return starts
+
+
+_NIE_LETTERS = frozenset("XYZxyz")
 
 
 # Italy's codice fiscale: surname, name, birth date and place, then a check letter. Digits may
@@ -449,9 +681,33 @@ def _is_codice_fiscale(match: re.Match[str]) -> bool:
     return codicefiscale.is_valid(ascii_upper(match.group()))
 
 
+# A codice fiscale is a word of exactly sixteen ASCII letters and digits (as folded): in the
+# folded text written one byte a character (other characters as "?"), with those to "a" and
+# the rest to a space, such words are found by bytes.find, at memory speed.
+_ALNUM_TO_A = bytes(
+    ord("a") if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789" else ord(" ")
+    for byte in range(256)
+)
+_SIXTEEN_ALNUM = b" " + b"a" * 16 + b" "
+
+
+def _codice_fiscale_starts(text: str) -> list[int]:
+    lower = _folded(text, _codice_fiscale_starts)
+    shape = b" " + lower.encode("ascii", "replace").translate(_ALNUM_TO_A) + b" "
+    starts = []
+    # The space before a word is at the word's own index in the text, the shape having one
+    # in front; the one after a word may start the next.
+    at = shape.find(_SIXTEEN_ALNUM)
+    while at != -1:
+        starts.append(at)
+        at = shape.find(_SIXTEEN_ALNUM, at + len(_SIXTEEN_ALNUM) - 1)
+    return starts
+
+
 # The Netherlands' BSN: nine digits, only after its name (bare, it is any nine-digit number),
 # that pass the "eleven test".
 _NL_BSN_LABELS = r"bsn(?:-nummer)?|burgerservicenummer|sofi(?:nummer)?"
+_NL_BSN_LABEL_STARTS = ("bsn", "burgerservicenummer", "sofi")
 _NL_BSN = re.compile(
     rf"(?<!\w)(?:{_NL_BSN_LABELS})\b\s*(?:[:#]|is)?\s*"
     r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])"
@@ -468,6 +724,7 @@ _DE_TAX_ID_LABELS = (
     r"steuer[- ]?(?:id(?:nr\b\.?)?|identifikationsnummer)|steuerliche\s+identifikationsnummer"
     r"|identifikationsnummer|idnr\b\.?"
 )
+_DE_TAX_ID_LABEL_STARTS = ("steuer", "identifikationsnummer", "idnr")
 _DE_TAX_ID = re.compile(
     rf"(?<!\w)(?:{_DE_TAX_ID_LABELS})(?:\s*\(idnr\.?\))?"
     r"(?:\s*[:#]\s*|\s+(?:ist|lautet)\s+|\s*)(?P<value>\d{2} ?\d{3} ?\d{3} ?\d{3})(?![\w-])"
@@ -486,6 +743,7 @@ _PASSPORT_LABELS = (
     r"(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:-?(?:nummer|nr\b\.?))?"
     r"|pass(?:nummer|-?nr\b\.?)"
 )
+_PASSPORT_LABEL_STARTS = ("pas", "reisepass")
 _PASSPORT = re.compile(
     rf"(?<!\w)(?:{_PASSPORT_LABELS})"
     r"(?:\s*(?:(?:no|nr|num|number|nummer|n[úu]mero|num[ée]ro)\b\.?|n\.?\s?[°º]|n\.|#))?"
@@ -500,41 +758,67 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
         EntityType.API_KEY,
         either(
             when(has("-----BEGIN "), finder(_PRIVATE_KEY_BLOCK)),
-            when(has(*_API_KEY_PREFIXES), _find_prefixed_keys),
+            _find_prefixed_keys,
             when(
-                has_run(20),
-                after_label(re.compile(_API_KEY_LABELS), _API_KEY_LABELLED, accept=_looks_random),
+                _folded_has(*_API_KEY_LABEL_WORDS),
+                after_label(
+                    re.compile(_API_KEY_LABELS),
+                    _API_KEY_LABELLED,
+                    starts=_API_KEY_LABEL_STARTS,
+                    accept=_looks_random,
+                ),
             ),
         ),
     ),
     (
         EntityType.PASSWORD,
         either(
-            after_label(re.compile(_PASSWORD_LABELS), _PASSWORD),
-            after_label(re.compile(_PASSPHRASE_LABELS), _PASSPHRASE),
+            after_label(re.compile(_PASSWORD_LABELS), _PASSWORD, starts=_PASSWORD_LABEL_STARTS),
+            when(
+                has(":", "="),
+                after_label(
+                    re.compile(_PASSPHRASE_LABELS), _PASSPHRASE, starts=_PASSPHRASE_LABEL_STARTS
+                ),
+            ),
             when(has("://"), _find_url_passwords),
         ),
     ),
-    (EntityType.IBAN, when(has_digits(2), _find_ibans)),
+    (EntityType.IBAN, _find_ibans),
     (
         EntityType.NATIONAL_ID,
         either(
-            when(has_digits(6), finder(_UK_NINO)),
-            when(has_digits(14), finder(_FR_NIR, accept=_is_fr_nir)),
-            when(has_digits(7), finder(_ES_ID, accept=_is_es_id)),
-            # Omocodia may leave a codice fiscale without a digit.
-            when(has_run(16), finder(_IT_CODICE_FISCALE, accept=_is_codice_fiscale)),
-            after_label(re.compile(_NL_BSN_LABELS), _NL_BSN, accept=_is_nl_bsn),
-            after_label(re.compile(_DE_TAX_ID_LABELS), _DE_TAX_ID, accept=_is_de_tax_id),
+            _finder_at(_UK_NINO, _nino_starts),
+            _finder_at(_FR_NIR, _nir_starts, accept=_is_fr_nir),
+            _finder_at(_ES_ID, _es_id_starts, accept=_is_es_id),
+            _finder_at(_IT_CODICE_FISCALE, _codice_fiscale_starts, accept=_is_codice_fiscale),
+            after_label(
+                re.compile(_NL_BSN_LABELS),
+                _NL_BSN,
+                starts=_NL_BSN_LABEL_STARTS,
+                accept=_is_nl_bsn,
+            ),
+            after_label(
+                re.compile(_DE_TAX_ID_LABELS),
+                _DE_TAX_ID,
+                starts=_DE_TAX_ID_LABEL_STARTS,
+                accept=_is_de_tax_id,
+            ),
         ),
     ),
-    (EntityType.CARD_NUMBER, when(has_digits(13), _find_cards)),
+    (EntityType.CARD_NUMBER, _find_cards),
     (
         EntityType.SSN,
-        when(
-            has_digits(9),
-            either(finder(_SSN), after_label(re.compile(_SSN_LABELS), _SSN_LABELLED)),
+        either(
+            _finder_at(_SSN, _ssn_starts),
+            # "ss" starts many words, but "ss #" has a "#".
+            when(
+                _folded_has("ssn", "social", "#"),
+                after_label(re.compile(_SSN_LABELS), _SSN_LABELLED, starts=_SSN_LABEL_STARTS),
+            ),
         ),
     ),
-    (EntityType.PASSPORT, after_label(re.compile(_PASSPORT_LABELS), _PASSPORT)),
+    (
+        EntityType.PASSPORT,
+        after_label(re.compile(_PASSPORT_LABELS), _PASSPORT, starts=_PASSPORT_LABEL_STARTS),
+    ),
 )
