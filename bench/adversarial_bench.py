@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/adversarial_bench.py [--size 100000] [--timeout 30]
 
-Runs every detector of consultations/llm/pii.py on every adversarial generator of
+Runs every detector of consultations/llm/pii/ on every adversarial generator of
 tests/security/adversarial.py at --size characters and prints, per detector, the most CPU time
 one text cost it and which generator did it. Each measurement runs in a child process, stopped
 after --timeout seconds of wall time (shown as "> N s"), so a super-linear detector cannot hold
