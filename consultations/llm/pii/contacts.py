@@ -83,7 +83,7 @@ _BORN = (
     # starting with it are tried.
     r"b(?:orn|irth\s?date)"
     r"|g(?:eboren|eb\.|eburtsdatum|eburtstag|eboortedatum)"
-    r"|n(?:[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|acid[oa](?:/a)?"
+    r"|n(?:[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|acid[oa](?:/a)?|aci[óo](?!\w)"
     r"|at[oa](?=\s*:|\s+(?:il|a)\s))"
     r"|d(?:\.?o\.?b\b\.?|ate\s+of\s+birth|ate\s+de\s+naissance|ata\s+di\s+nascita)"
     r"|f(?:echa\s+de\s+nacimiento|\.\s?(?:de\s+)?nac\.)"
@@ -115,8 +115,15 @@ _BORN_IN_WORDS = re.compile(
 # with none has no birth date, and its labels' first letters, common ones, are not looked for.
 _LABEL_PARTS = (
     *("born", "gebor", "geb.", "geburts", "geboo", "birth", "dob", "d.o", "do.b", "naissance"),
-    *("nacid", "nacimiento", "nac.", "nato", "nata", "nascita"),
+    *("nacid", "nació", "nacio", "nacimiento", "nac.", "nato", "nata", "nascita"),
 )
+# German and Dutch put the date before the participle: "ist am 3. Mai 1980 geboren", "is op
+# 12-03-1980 in Utrecht geboren"; it is looked for in the words before each "geboren" a
+# forward label did not read.
+_DATE_BEFORE_BORN = re.compile(
+    rf"(?<!\w)(?:am|op)\s+(?P<value>{_DATE})\s+(?:(?:in|te)\s+[\w'-]+\s+)?\Z"
+)
+_BEFORE_BORN = 40
 _NE_LABEL = re.compile(r"n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)")
 
 
@@ -148,6 +155,11 @@ def find_dobs(text: str) -> Iterator[Span]:
         if match:
             yield match.span("value")
             consumed = match.end()
+        elif label.group() == "geboren":
+            before = _DATE_BEFORE_BORN.search(text, max(consumed, start - _BEFORE_BORN), start)
+            if before:
+                yield before.span("value")
+                consumed = label.end()
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
