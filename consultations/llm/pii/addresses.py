@@ -214,9 +214,14 @@ _ES_IT_STREET_CITY = re.compile(
 # house number before and the city after the comma make the address.
 _STREET_KINDS = tuple(sorted(set(UsAddresses.street_suffixes) | set(_STREET_SUFFIXES)))
 _TOWN = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:[ -](?:Mc|Mac|O')?[A-Z][a-z]+){0,2}"
+# "Order 5 Green Valley, Hope Ltd": a number after these words is no house number.
+_NOT_AFTER_NUMBERED_WORDS = "".join(
+    f"(?<!{word} )(?<!{word.lower()} )" for word in _NUMBERED_WORDS.split("|")
+)
 _US_UK_STREET_CITY = re.compile(
     r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w{1,4}(?:,[ \t]*|[ \t]*\n[ \t]*)"
-    rf"|\d{{1,5}}[A-Za-z]? )(?:{_NAME} ){{0,3}}(?:{'|'.join(_STREET_KINDS)})"
+    rf"|{_NOT_AFTER_NUMBERED_WORDS}\d{{1,5}}[A-Za-z]? )"
+    rf"(?:{_NAME} ){{1,3}}(?:{'|'.join(_STREET_KINDS)})"
     r"(?: (?:Suite|Apt\.?|Ste\.?|Unit|Flat) #?\w{1,6})?"
     rf", {_TOWN}(?![\w'-])"
     rf"(?:,? {_US_STATE} \d{{5}}(?:-\d{{4}})?\b|, {_UK_POSTCODE}\b)?"
