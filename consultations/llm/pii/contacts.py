@@ -236,7 +236,8 @@ def _is_ipv6(match: re.Match[str]) -> bool:
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _PHONE = re.compile(
     # The lookahead lets the regex engine skip to a number's first characters.
-    r"(?=[+(\d])(?<![\w+])(?:"
+    # Not after other groups of digits: the end of a longer number.
+    r"(?=[+(\d])(?<![\w+])(?<!\d[ ./-])(?:"
     # North American numbers first, so a number that follows one is not read into it; 001 is
     # +1 dialled from Europe.
     rf"(?:\+1|001)[ .-]?\(?\d{{3}}\)?[ .-]?\d{{3}}[ .-]?\d{{4}}{_EXTENSION}"
@@ -255,11 +256,13 @@ _PHONE = re.compile(
     r"|(?P<run>\d{9,12})"
     # Any other groups of digits ("612/324435", "030.800594", "02 1293 0458"): a number only
     # after a phone word.
-    # Dates, amounts ("192.135") and numbers in fours (cards, accounts, parcels) have their
-    # shape and are passed by here, where it costs least.
+    # Dates, amounts ("192.135"), numbers in fours (cards, accounts, parcels), IP addresses
+    # and case numbers ("813/2022", "RG 24/88994") have their shape and are passed by here,
+    # where it costs least.
     r"|(?!\d\d?(?P<sep_a>[./-])\d\d?(?P=sep_a)\d\d(?:\d\d)?(?![./-]?\d)"
     r"|\d{4}(?P<sep_b>[./-])\d\d?(?P=sep_b)\d\d?(?![./-]?\d)"
-    r"|\d{1,3}[. ]\d{3}(?![./ -]?\d)|\d{4}(?P<sep_c>[ -])\d{4}(?P=sep_c)\d{4})"
+    r"|\d{1,3}[. ]\d{3}(?![./ -]?\d)|\d{4}(?P<sep_c>[ -])\d{4}(?P=sep_c)\d{4}"
+    rf"|(?:{_OCTET}\.){{3}}{_OCTET}(?![.\d])|\d{{1,5}}/\d{{1,5}}(?![./ -]?\d))"
     r"(?P<loose>\d(?:[ ./-]?\d){5,14})"
     r")(?![\w-])"
 )
