@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -302,11 +302,6 @@ _DE_NL_STREET_ANCHOR = re.compile(
 )
 
 
-def _street_kind_anchors(text: str) -> Iterator[Span]:
-    """The places of a street's kind before its city, or of its flat, in text order."""
-    return heapq.merge(_spans(_STREET_KIND_ANCHOR)(text), _spans(_FLAT_ANCHOR)(text))
-
-
 def _de_nl_street_anchors(text: str) -> Iterator[Span]:
     """The places just after a street's ending, before a comma or space and a digit."""
     return ((match.start(), match.start()) for match in _DE_NL_STREET_ANCHOR.finditer(text))
@@ -314,17 +309,17 @@ def _de_nl_street_anchors(text: str) -> Iterator[Span]:
 
 _FR_STREET_ANCHOR = re.compile(rf"(?:{_by_first_character(_any_case(_FR_STREET_WORDS))})\b")
 _ES_IT_STREET_ANCHOR = re.compile(_by_first_character(_ES_IT_STREET_WORDS))
-# The comma between a street's kind and its city, looked back from for the kinds of each
-# length at once (commas are few; a street's many kinds start at most capitals), or its flat.
+# The comma between a street's kind (or its flat's number) and its city, looked back from
+# for the kinds of each length at once: commas are few, and a street's many kinds start at
+# most capitals.
 _STREET_KIND_ANCHOR = re.compile(
-    r",(?= (?:Mc|Mac|O')?[A-Z])(?:"
+    r",(?= (?:Mc|Mac|O')?[A-Z])(?:(?<=\d,)|"
     + "|".join(
         f"(?<=(?:{'|'.join(kind for kind in _STREET_KINDS if len(kind) == length)}),)"
         for length in sorted({len(kind) for kind in _STREET_KINDS})
     )
     + ")"
 )
-_FLAT_ANCHOR = re.compile(r"(?:Suite|Apt|Ste|Unit|Flat)\b")
 _STATE_ZIP_ANCHOR = re.compile(rf"(?:{_by_first_character(_US_STATES)})\s+\d{{5}}")
 
 
@@ -339,20 +334,40 @@ _SPACE = r"\s"
 _STREET_SUFFIX_AFTER_SPACE = re.compile(
     rf"(?:{_by_first_character(_STREET_SUFFIXES, after=_SPACE)})\b"
 )
-# Tried only where their kind is.
-_FIND_FR_NAMED_STREETS = finder(_FR_NAMED_STREET_CITY, starts=_FR_NAMED_KINDS)
+# A kind after a space, or a line's start: patterns starting with a literal are scanned fast
+# (a class of both, twice as slow).
+_FR_NAMED_KIND_AFTER = {
+    after: re.compile(rf"{after}(?:{'|'.join(_FR_NAMED_KINDS)}) ") for after in (" ", "\n")
+}
+
+
+def _find_fr_named_streets(text: str) -> Iterator[Span]:
+    """French streets without a number, tried only where their kind is."""
+    consumed = 0
+    starts = sorted(
+        kind.start() + 1
+        for kind in itertools.chain(
+            _FR_NAMED_KIND_AFTER[" "].finditer(text), _FR_NAMED_KIND_AFTER["\n"].finditer(text)
+        )
+    )
+    for at in itertools.chain((0,) if text.startswith(_FR_NAMED_KINDS) else (), starts):
+        if at >= consumed and (match := _FR_NAMED_STREET_CITY.match(text, at)):
+            yield match.span()
+            consumed = match.end()
+
+
 _FIND = either(
     when(matches(_STREET_SUFFIX_AFTER_SPACE), finder(_STREET_ADDRESS, accept=_is_street_address)),
     when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
     _find_de_nl_addresses,
-    _near(_street_kind_anchors, (_US_UK_STREET_CITY,), before=90, after=40),
+    _near(_spans(_STREET_KIND_ANCHOR), (_US_UK_STREET_CITY,), before=100, after=40),
     # A city and its state's ZIP code, found from the ZIP code.
     _near(_spans(_STATE_ZIP_ANCHOR), (_CITY_STATE_ZIP,), before=60, after=20),
     finder(_POSTCODE),
     # Streets found from their kind or ending: with or without a postal code.
     _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
     _near(_spans(_FR_STREET_ANCHOR), (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
-    _FIND_FR_NAMED_STREETS,
+    _find_fr_named_streets,
     _near(
         _spans(_ES_IT_STREET_ANCHOR),
         (_ES_ADDRESS, _IT_ADDRESS, _ES_IT_STREET_CITY),
@@ -364,4 +379,4 @@ _FIND = either(
 
 def find_addresses(text: str) -> Iterator[Span]:
     # Every other form has a house number or a postal code.
-    return _FIND(text) if _ANY_DIGIT.search(text) else _FIND_FR_NAMED_STREETS(text)
+    return _FIND(text) if _ANY_DIGIT.search(text) else _find_fr_named_streets(text)
