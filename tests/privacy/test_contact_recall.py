@@ -35,6 +35,21 @@ def test_any_grouping_is_a_phone_number_after_a_phone_word(text: str, expected: 
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Best regards,\nNora Quinn\n2125550143\n", ["2125550143"]),
+        ("Mit freundlichen Grüßen\nUte Brandt\n089.4412873", ["089.4412873"]),
+        ("Un saludo,\nPilar Soto\n655/129384", ["655/129384"]),
+        # Alone on its line, but under a reference's label, or valid nowhere.
+        ("Aktenzeichen:\n0891234567\n", []),
+        ("Totals\n9999999999\n", []),
+    ],
+)
+def test_a_valid_number_alone_on_its_line_is_a_phone_number(text: str, expected: list[str]) -> None:
+    assert _found(find_phones, text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # References, told by their words.

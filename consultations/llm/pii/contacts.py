@@ -445,9 +445,18 @@ def _phones(text: str) -> Iterator[Span]:
             # Other shapes are told from references by the words before them.
             context = _context(text, start)
             if (context == "phone" and _is_dialable(number)) or (
-                context is None and _is_valid_national(match)
+                context is None
+                and (
+                    _is_valid_national(match)
+                    or (_alone_on_its_line(text, start, end) and _valid_in(number, _REGIONS))
+                )
             ):
                 yield start, end
+
+
+def _alone_on_its_line(text: str, start: int, end: int) -> bool:
+    """A number on a line of its own, as under a signature's name, needs no phone word."""
+    return text[start - 1 : start] == "\n" and text[end : end + 1] in ("\n", "")
 
 
 def _is_laid_out(match: re.Match[str]) -> bool:
