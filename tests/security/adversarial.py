@@ -142,6 +142,7 @@ _GENERATORS: dict[str, Make] = {
     "loose-groups-after-digits": _repeat("3845 086129 6629 "),
     "date-shapes-after-phone-words": _repeat("call 12.03.2019 "),
     "phone-words-in-email-addresses": _repeat("tele2@x.fr 612 324 "),
+    "numbers-alone-on-lines": _repeat("\n0612345678"),
     "almost-ssn": _repeat("123-45-"),
     "almost-nino": _repeat("QQ 12 34 56 "),
     "almost-nir": _repeat("1 85 05 78 006 "),
