@@ -66,6 +66,8 @@ def test_a_valid_number_alone_on_its_line_is_a_phone_number(text: str, expected:
         "I called the bank about the 612.400 euros on 12.03.2019.",
         "Er rief am 2019-03-12 wegen 148.250 € an.",
         "Il a appelé : 132 242,54 € restent dus.",
+        "The phone bill came to 1.234.567 € in the end.",
+        "Telefonkosten: EUR 2.345.678 laut Abrechnung.",
         "Je l'ai appelé hier; Cour d'appel de Lyon, RG n° 21/04417.",
         "Chiamata ricevuta; Corte d'Appello di Roma, R.G. n. 5512/2021.",
         # A phone word inside an e-mail address.

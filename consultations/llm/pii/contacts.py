@@ -444,14 +444,29 @@ def _phones(text: str) -> Iterator[Span]:
         else:
             # Other shapes are told from references by the words before them.
             context = _context(text, start)
-            if (context == "phone" and _is_dialable(number)) or (
-                context is None
-                and (
+            if context == "phone":
+                found = _is_dialable(number) and not _is_amount(text, start, end)
+            else:
+                found = context is None and (
                     _is_valid_national(match)
                     or (_alone_on_its_line(text, start, end) and _valid_in(number, _REGIONS))
                 )
-            ):
+            if found:
                 yield start, end
+
+
+# A currency before or after an amount: "1.234.567 €", "EUR 1.234.567", "$1,234,567".
+_CURRENCY_AFTER = re.compile(r" ?(?:€|\$|£|eur\b|euros?\b|usd\b|gbp\b|chf\b|dollars?\b)")
+_CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|usd|gbp|chf) ?\Z")
+
+
+def _is_amount(text: str, start: int, end: int) -> bool:
+    """Whether the digits from ``start`` to ``end`` are an amount of money, after a phone word
+    ("the phone bill came to 1.234.567 €")."""
+    return bool(
+        _CURRENCY_AFTER.match(folded(text[end : end + 8]))
+        or _CURRENCY_BEFORE.search(folded(text[max(0, start - 4) : start]))
+    )
 
 
 def _alone_on_its_line(text: str, start: int, end: int) -> bool:
