@@ -10,6 +10,7 @@ from faker.providers.address.en_US import Provider as UsAddresses
 
 from consultations.llm.pii.finders import either, finder, matches, when
 from consultations.llm.pii.kinds import Finder, Span
+from consultations.llm.pii.secrets import folded
 
 _STREET_SUFFIXES = (
     *("Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Ln", "Boulevard", "Blvd", "Drive"),
@@ -308,6 +309,35 @@ def _de_nl_street_anchors(text: str) -> Iterator[Span]:
 
 
 _FR_STREET_ANCHOR = re.compile(rf"(?:{_by_first_character(_any_case(_FR_STREET_WORDS))})\b")
+_FR_POSTAL_CODE = re.compile(r", \d{5} ")
+_FR_STREET_WORDS_LOWER = tuple(word.lower() for word in _FR_STREET_WORDS)
+
+
+def _fr_street_anchors(text: str) -> Iterator[Span]:
+    """The kinds of French streets with a house number just before them or a postal code
+    after them, which every French address with a number has; the kinds of most texts
+    ("place", "route", "cours") have neither, and their windows are not searched.
+
+    The kinds are looked for by str.find in the text in lower case, then read as the anchor
+    reads them: a pattern of words starting with common letters is slower to scan for."""
+    lowered = folded(text)
+    places = set()
+    for word in _FR_STREET_WORDS_LOWER:
+        start = lowered.find(word)
+        while start != -1:
+            places.add(start)
+            start = lowered.find(word, start + 1)
+    for start in sorted(places):
+        kind = _FR_STREET_ANCHOR.match(text, start)
+        if not kind:
+            continue
+        end = kind.end()
+        if _ANY_DIGIT.search(text, max(0, start - 12), start) or _FR_POSTAL_CODE.search(
+            text, end, end + 160
+        ):
+            yield start, end
+
+
 _ES_IT_STREET_ANCHOR = re.compile(_by_first_character(_ES_IT_STREET_WORDS))
 # The comma between a street's kind (or its flat's number) and its city, looked back from
 # for the kinds of each length at once: commas are few, and a street's many kinds start at
@@ -366,7 +396,7 @@ _FIND = either(
     finder(_POSTCODE),
     # Streets found from their kind or ending: with or without a postal code.
     _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
-    _near(_spans(_FR_STREET_ANCHOR), (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
+    _near(_fr_street_anchors, (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
     _find_fr_named_streets,
     _near(
         _spans(_ES_IT_STREET_ANCHOR),
