@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from faker.providers.address.en_US import Provider as UsAddresses
+
 from consultations.llm.pii.finders import either, finder, matches, when
 from consultations.llm.pii.kinds import Finder, Span
+from consultations.llm.pii.secrets import folded
 
 _STREET_SUFFIXES = (
     *("Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Ln", "Boulevard", "Blvd", "Drive"),
@@ -58,13 +62,14 @@ def _is_street_address(match: re.Match[str]) -> bool:
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _NAME = rf"[{_UPPER}][\w'.-]*"
 _CITY_WORD = rf"[{_UPPER}][\w']*"  # no dot: the one after a city ends the sentence
-_EU_CITY = rf"{_CITY_WORD}(?:[ -](?:[a-z]{{1,4}}[ -])?{_CITY_WORD}){{0,3}}"
+# "Rothenburg ob der Tauber", "Egmond aan den Hoef", "'s-Heerenberg", "'t Loo Oldebroek".
+_EU_CITY = rf"(?:'[st][ -])?{_CITY_WORD}(?:[ -](?:[a-z]{{1,4}}[ -]){{0,2}}{_CITY_WORD}){{0,3}}"
 _US_UK_ADDRESS = re.compile(
     r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w+, |\d{1,5}[A-Za-z]? )"
     rf"(?:{_NAME} ){{0,3}}{_NAME}"
     r"(?:,? (?:Suite|Apt\.?|Ste\.?|Unit|Flat) #?\w+)?"
     rf", {_CITY}, (?:{_US_STATE} \d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})\b"
-    r"|\b(?:(?:Unit|PSC) \d+ Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
+    r"|\b(?:(?:Unit|PSC) \d+,? Box \d+|(?:USNS|USNV|USS|USCGC) [A-Z]\w+), [AFD]PO A[AEP] \d{5}\b"
 )
 # Germany and the Netherlands: "Hauptstraße 5, 10115 Berlin", "Lilyweg 8, 9859 ZE, Bunde".
 _NUMBERED_WORDS = (
@@ -139,7 +144,7 @@ _FR_ADDRESS = re.compile(
 _ES_STREET_WORDS = (
     *("Calle", "C/", "Avenida", "Avda.", "Paseo", "Plaza", "Camino", "Callejón", "Urbanización"),
     *("Acceso", "Cañada", "Pasaje", "Pasadizo", "Cuesta", "Vial", "Rambla", "Ronda", "Travesía"),
-    *("Glorieta", "Carretera", "Alameda", "Vía", "Via"),
+    *("Glorieta", "Carretera", "Alameda", "Vía", "Via", "C."),
 )
 _ES_ADDRESS = re.compile(
     rf"(?<![\w-])(?:{'|'.join(map(re.escape, _ES_STREET_WORDS))})"
@@ -164,7 +169,7 @@ _IT_ADDRESS = re.compile(
 _DE_NL_STREET_ENDINGS = (
     *("straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer"),
     *("chaussee", "markt", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk"),
-    *("steeg", "hof"),
+    *("steeg", "hof", "pad", "dreef", "baan", "boulevard", "plantsoen"),
 )
 _ENDS_LIKE_A_STREET = "|".join(
     f"(?<={re.escape(ending)})" for ending in sorted(_DE_NL_STREET_ENDINGS, key=len, reverse=True)
@@ -174,6 +179,11 @@ _STREET_ADJECTIVE = (
     rf"[{_UPPER}][\w'-]*+ (?=(?i:{'|'.join(map(re.escape, _DE_NL_STREET_ENDINGS))})(?!\w))"
 )
 _HOUSE_NUMBER = r"\d{1,4}[a-z]?(?:[/-]\d{1,4}[a-z]?)?"
+# A flat, floor or door after the house number: "9 Apt. 60", "6 Piso 2", "61 Appartamento 37".
+_UNIT = (
+    r"(?: (?:Apt\.|Apto\.|Piso|Puerta|Portal|Escalera|Appartamento|Piano|Interno|Scala)"
+    r" \w{1,4})?"
+)
 _CITY_AFTER_STREET = rf"(?:, | in | te | en )(?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
 _DE_NL_STREET_CITY = re.compile(
     rf"(?<![\w'.-])(?:{_STREET_ADJECTIVE})?[{_UPPER}][\w'.-]*+(?i:{_ENDS_LIKE_A_STREET})"
@@ -182,10 +192,40 @@ _DE_NL_STREET_CITY = re.compile(
 _FR_STREET_CITY = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?: ?(?:bis|ter))?,? {_FR_STREET}[^,\n\d]{{1,40}}{_CITY_AFTER_STREET}"
 )
+# A French street is written without its number too, with only names after its kind: "rue
+# Alain Maréchal, Rousset", "avenue de Gosselin, Dumontboeuf" ("cours", "place" and "route"
+# start other phrases: "au cours de la procédure, Maître ...").
+_FR_NAMED_KINDS = ("rue", "avenue", "boulevard", "chemin", "allée", "impasse", "quai")
+_FR_NAMED_STREET = (
+    rf"(?:{'|'.join(_FR_NAMED_KINDS)})"
+    rf" (?:(?:de la|de l'|du|des|de|d') ?)?{_CITY_WORD}(?: {_CITY_WORD}){{0,3}}"
+)
+_FR_NAMED_STREET_CITY = re.compile(
+    rf"(?<![\w-]){_FR_NAMED_STREET}, (?:\d{{5}} )?(?!(?:EUR|Euros?|USD|GBP|CHF)\b){_EU_CITY}"
+)
 _ES_IT_STREET_WORDS = tuple(dict.fromkeys(_ES_STREET_WORDS + _IT_STREET_WORDS))
 _ES_IT_STREET_CITY = re.compile(
     rf"(?<![\w-])(?:{'|'.join(map(re.escape, _ES_IT_STREET_WORDS))})"
-    rf" [^,\n\d]{{1,50}}(?:, )?{_HOUSE_NUMBER}{_CITY_AFTER_STREET}"
+    rf" [^,\n\d]{{1,50}}(?:, )?{_HOUSE_NUMBER}{_UNIT} ?{_CITY_AFTER_STREET}"
+)
+
+
+# Streets of any kind the US Postal Service knows ("Oval", "Junction", "Summit", "Loop"), as
+# Faker lists them, with their city: many are common words ("Key", "Well", "Mission"), so the
+# house number before and the city after the comma make the address.
+_STREET_KINDS = tuple(sorted(set(UsAddresses.street_suffixes) | set(_STREET_SUFFIXES)))
+_TOWN = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:[ -](?:Mc|Mac|O')?[A-Z][a-z]+){0,2}"
+# "Order 5 Green Valley, Hope Ltd": a number after these words is no house number.
+_NOT_AFTER_NUMBERED_WORDS = "".join(
+    f"(?<!{word} )(?<!{word.lower()} )" for word in _NUMBERED_WORDS.split("|")
+)
+_US_UK_STREET_CITY = re.compile(
+    r"(?<![\w,.-])(?:(?:Flat|Studio|Apartment|Unit) \w{1,4}(?:,[ \t]*|[ \t]*\n[ \t]*)"
+    rf"|{_NOT_AFTER_NUMBERED_WORDS}\d{{1,5}}[A-Za-z]? )"
+    rf"(?:{_NAME} ){{1,3}}(?:{'|'.join(_STREET_KINDS)})"
+    r"(?: (?:Suite|Apt\.?|Ste\.?|Unit|Flat) #?\w{1,6})?"
+    rf", {_TOWN}(?![\w'-])"
+    rf"(?:,? {_US_STATE} \d{{5}}(?:-\d{{4}})?\b|, {_UK_POSTCODE}\b)?"
 )
 
 
@@ -269,7 +309,47 @@ def _de_nl_street_anchors(text: str) -> Iterator[Span]:
 
 
 _FR_STREET_ANCHOR = re.compile(rf"(?:{_by_first_character(_any_case(_FR_STREET_WORDS))})\b")
+_FR_POSTAL_CODE = re.compile(r", \d{5} ")
+_FR_STREET_WORDS_LOWER = tuple(word.lower() for word in _FR_STREET_WORDS)
+
+
+def _fr_street_anchors(text: str) -> Iterator[Span]:
+    """The kinds of French streets with a house number just before them or a postal code
+    after them, which every French address with a number has; the kinds of most texts
+    ("place", "route", "cours") have neither, and their windows are not searched.
+
+    The kinds are looked for by str.find in the text in lower case, then read as the anchor
+    reads them: a pattern of words starting with common letters is slower to scan for."""
+    lowered = folded(text)
+    places = set()
+    for word in _FR_STREET_WORDS_LOWER:
+        start = lowered.find(word)
+        while start != -1:
+            places.add(start)
+            start = lowered.find(word, start + 1)
+    for start in sorted(places):
+        kind = _FR_STREET_ANCHOR.match(text, start)
+        if not kind:
+            continue
+        end = kind.end()
+        if _ANY_DIGIT.search(text, max(0, start - 12), start) or _FR_POSTAL_CODE.search(
+            text, end, end + 160
+        ):
+            yield start, end
+
+
 _ES_IT_STREET_ANCHOR = re.compile(_by_first_character(_ES_IT_STREET_WORDS))
+# The comma between a street's kind (or its flat's number) and its city, looked back from
+# for the kinds of each length at once: commas are few, and a street's many kinds start at
+# most capitals.
+_STREET_KIND_ANCHOR = re.compile(
+    r",(?= (?:Mc|Mac|O')?[A-Z])(?:(?<=\d,)|"
+    + "|".join(
+        f"(?<=(?:{'|'.join(kind for kind in _STREET_KINDS if len(kind) == length)}),)"
+        for length in sorted({len(kind) for kind in _STREET_KINDS})
+    )
+    + ")"
+)
 _STATE_ZIP_ANCHOR = re.compile(rf"(?:{_by_first_character(_US_STATES)})\s+\d{{5}}")
 
 
@@ -284,16 +364,40 @@ _SPACE = r"\s"
 _STREET_SUFFIX_AFTER_SPACE = re.compile(
     rf"(?:{_by_first_character(_STREET_SUFFIXES, after=_SPACE)})\b"
 )
+# A kind after a space, or a line's start: patterns starting with a literal are scanned fast
+# (a class of both, twice as slow).
+_FR_NAMED_KIND_AFTER = {
+    after: re.compile(rf"{after}(?:{'|'.join(_FR_NAMED_KINDS)}) ") for after in (" ", "\n")
+}
+
+
+def _find_fr_named_streets(text: str) -> Iterator[Span]:
+    """French streets without a number, tried only where their kind is."""
+    consumed = 0
+    starts = sorted(
+        kind.start() + 1
+        for kind in itertools.chain(
+            _FR_NAMED_KIND_AFTER[" "].finditer(text), _FR_NAMED_KIND_AFTER["\n"].finditer(text)
+        )
+    )
+    for at in itertools.chain((0,) if text.startswith(_FR_NAMED_KINDS) else (), starts):
+        if at >= consumed and (match := _FR_NAMED_STREET_CITY.match(text, at)):
+            yield match.span()
+            consumed = match.end()
+
+
 _FIND = either(
     when(matches(_STREET_SUFFIX_AFTER_SPACE), finder(_STREET_ADDRESS, accept=_is_street_address)),
     when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
     _find_de_nl_addresses,
+    _near(_spans(_STREET_KIND_ANCHOR), (_US_UK_STREET_CITY,), before=100, after=40),
     # A city and its state's ZIP code, found from the ZIP code.
     _near(_spans(_STATE_ZIP_ANCHOR), (_CITY_STATE_ZIP,), before=60, after=20),
     finder(_POSTCODE),
     # Streets found from their kind or ending: with or without a postal code.
     _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
-    _near(_spans(_FR_STREET_ANCHOR), (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
+    _near(_fr_street_anchors, (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),
+    _find_fr_named_streets,
     _near(
         _spans(_ES_IT_STREET_ANCHOR),
         (_ES_ADDRESS, _IT_ADDRESS, _ES_IT_STREET_CITY),
@@ -304,5 +408,5 @@ _FIND = either(
 
 
 def find_addresses(text: str) -> Iterator[Span]:
-    # Every form has a house number or a postal code.
-    return _FIND(text) if _ANY_DIGIT.search(text) else iter(())
+    # Every other form has a house number or a postal code.
+    return _FIND(text) if _ANY_DIGIT.search(text) else _find_fr_named_streets(text)

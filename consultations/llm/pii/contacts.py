@@ -83,7 +83,7 @@ _BORN = (
     # starting with it are tried.
     r"b(?:orn|irth\s?date)"
     r"|g(?:eboren|eb\.|eburtsdatum|eburtstag|eboortedatum)"
-    r"|n(?:[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|acid[oa](?:/a)?"
+    r"|n(?:[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)|acid[oa](?:/a)?|aci[óo](?!\w)"
     r"|at[oa](?=\s*:|\s+(?:il|a)\s))"
     r"|d(?:\.?o\.?b\b\.?|ate\s+of\s+birth|ate\s+de\s+naissance|ata\s+di\s+nascita)"
     r"|f(?:echa\s+de\s+nacimiento|\.\s?(?:de\s+)?nac\.)"
@@ -115,8 +115,15 @@ _BORN_IN_WORDS = re.compile(
 # with none has no birth date, and its labels' first letters, common ones, are not looked for.
 _LABEL_PARTS = (
     *("born", "gebor", "geb.", "geburts", "geboo", "birth", "dob", "d.o", "do.b", "naissance"),
-    *("nacid", "nacimiento", "nac.", "nato", "nata", "nascita"),
+    *("nacid", "nació", "nacio", "nacimiento", "nac.", "nato", "nata", "nascita"),
 )
+# German and Dutch put the date before the participle: "ist am 3. Mai 1980 geboren", "is op
+# 12-03-1980 in Utrecht geboren"; it is looked for in the words before each "geboren" a
+# forward label did not read.
+_DATE_BEFORE_BORN = re.compile(
+    rf"(?<!\w)(?:am|op)\s+(?P<value>{_DATE})\s+(?:(?:in|te)\s+[\w'-]+\s+)?\Z"
+)
+_BEFORE_BORN = 40
 _NE_LABEL = re.compile(r"n[ée]e?(?:\(e\))?(?=\s*:|\s+(?:le|à|a|en)\s)")
 
 
@@ -148,6 +155,11 @@ def find_dobs(text: str) -> Iterator[Span]:
         if match:
             yield match.span("value")
             consumed = match.end()
+        elif label.group() == "geboren":
+            before = _DATE_BEFORE_BORN.search(text, max(consumed, start - _BEFORE_BORN), start)
+            if before:
+                yield before.span("value")
+                consumed = label.end()
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -224,7 +236,8 @@ def _is_ipv6(match: re.Match[str]) -> bool:
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _PHONE = re.compile(
     # The lookahead lets the regex engine skip to a number's first characters.
-    r"(?=[+(\d])(?<![\w+])(?:"
+    # Not after other groups of digits: the end of a longer number.
+    r"(?=[+(\d])(?<![\w+])(?<!\d[ ./-])(?:"
     # North American numbers first, so a number that follows one is not read into it; 001 is
     # +1 dialled from Europe.
     rf"(?:\+1|001)[ .-]?\(?\d{{3}}\)?[ .-]?\d{{3}}[ .-]?\d{{4}}{_EXTENSION}"
@@ -241,6 +254,16 @@ _PHONE = re.compile(
     # A national number as one run of digits, like a reference number: told apart by the
     # words before it.
     r"|(?P<run>\d{9,12})"
+    # Any other groups of digits ("612/324435", "030.800594", "02 1293 0458"): a number only
+    # after a phone word.
+    # Dates, amounts ("192.135"), numbers in fours (cards, accounts, parcels), IP addresses
+    # and case numbers ("813/2022", "RG 24/88994") have their shape and are passed by here,
+    # where it costs least.
+    r"|(?!\d\d?(?P<sep_a>[./-])\d\d?(?P=sep_a)\d\d(?:\d\d)?(?![./-]?\d)"
+    r"|\d{4}(?P<sep_b>[./-])\d\d?(?P=sep_b)\d\d?(?![./-]?\d)"
+    r"|\d{1,3}[. ]\d{3}(?![./ -]?\d)|\d{4}(?P<sep_c>[ -])\d{4}(?P=sep_c)\d{4}"
+    rf"|(?:{_OCTET}\.){{3}}{_OCTET}(?![.\d])|\d{{1,5}}/\d{{1,5}}(?![./ -]?\d))"
+    r"(?P<loose>\d(?:[ ./-]?\d){5,14})"
     r")(?![\w-])"
 )
 # The regions whose numbers the firm's clients write, for numbers given without their country.
@@ -284,22 +307,35 @@ def _may_be_valid(number: str, region: str) -> bool:
     )
 
 
-# The nearest of these words before a run of digits says whether it is a phone number or a
-# reference, in the firm's languages.
-# Read on the folded text, in lower case: the case-blind alternation costs three times more.
-_RUN_CONTEXT = re.compile(
-    r"\b(?:(?P<phone>phone|tel|telephone|call(?:ed)?|mobile|cell|fax|text|sms|whatsapp|dial"
-    r"|dialled|ring|telefon|handy|mobil|mobilnummer|rufnummer|anruf|angerufen|erreichbar"
-    r"|t[ée]l|t[ée]l[ée]phone|portable|appel[ée]?|joindre"
-    r"|telefoon|mobiel|gebeld|bellen|belde|bereikbaar"
-    r"|tel[ée]fono|m[óo]vil|llam[óoa]r?|llamada|telefono|cellulare|chiamat[oa]|chiamare)"
-    # "no", "nr" and "number" follow either kind of word ("Tel. Nr.", "Order no."): neither.
-    r"|(?P<reference>invoice|order|ref|reference|case|claim|file|account|acct|customer"
-    r"|contract|policy|ticket|id|rechnung|bestellung|auftrag|aktenzeichen|az|kundennummer"
-    r"|vertrag|facture|commande|dossier|r[ée]f[ée]rence|contrat|factuur|bestelling|referentie"
-    r"|zaak|klantnummer|factura|pedido|expediente|referencia|contrato|fattura|ordine|pratica"
-    r"|riferimento))\b"
+# The nearest of these words before a number says whether it is a phone number or a
+# reference, in the firm's languages, in lower case: whole words, and stems read with their
+# endings ("llamarme", "chiamarmi", "erreichen", "rappeler", "terugbellen", "Reisepassnummer").
+# "no", "nr" and "number" follow either kind of word ("Tel. Nr.", "Order no."): neither.
+_PHONE_WORDS = frozenset(
+    {"tel", "tél", "mobil", "mobile", "cell", "cellular", "cellulare", "fax", "text", "sms",
+     "whatsapp", "handy", "mobilnummer", "rufnummer", "angerufen", "festnetz", "portable",
+     "mobiel", "gebeld", "bellen", "belde", "belt", "bereikbaar", "móvil", "movil", "appeler",
+     "appelez", "appelle", "appellez", "appelé", "appelée", "appelez-moi"}
+)  # fmt: skip
+# Not "appel": the "Cour d'appel"'s.
+_PHONE_STEMS = (
+    *("phon", "call", "dial", "reach", "contact", "kontakt", "telefon", "tele", "télé", "anruf"),
+    *("rückruf", "ruckruf", "erreich", "rappel", "joindre", "joignable", "llam", "chiam"),
+    *("richiam", "terugbel", "opbel", "reperibil"),
 )
+_REFERENCE_WORDS = frozenset(
+    {"invoice", "order", "ref", "reference", "case", "claim", "file", "account", "acct",
+     "customer", "contract", "policy", "ticket", "id", "rechnung", "bestellung", "auftrag",
+     "aktenzeichen", "az", "zeichen", "kundennummer", "vertrag", "facture", "commande", "dossier",
+     "référence", "contrat", "factuur", "bestelling", "referentie", "kenmerk", "zaak",
+     "klantnummer", "factura", "pedido", "expediente", "referencia", "contrato", "fattura",
+     "ordine", "pratica", "riferimento", "tracking", "sendungsnummer", "suivi", "seguimiento",
+     "spedizione", "passport", "passeport", "pasaporte", "passaporto", "ssn", "social", "bsn",
+     "burgerservicenummer", "tax", "iban", "konto", "compte", "cuenta", "conto", "rekening", "rg",
+     "ruolo", "autos", "rolnummer"}
+)  # fmt: skip
+_REFERENCE_STEMS = ("reisepass", "paspoort", "steuer")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _CONTEXT_BEFORE = 40
 
 
@@ -323,24 +359,42 @@ def _is_international(number: str) -> bool:
 
 
 def _context(text: str, start: int) -> str | None:
-    """Whether the nearest telling word before ``start`` is a "phone" or a "reference" word."""
-    # The character before the words, for the word boundary.
+    """Whether the nearest telling word before ``start`` is a "phone" or a "reference" word.
+
+    The words are read from the number backwards, skipping e-mail addresses ("tele2.fr",
+    "dialloguy@"), and a first word the window cuts."""
     first = max(0, start - _CONTEXT_BEFORE)
-    before = max(0, first - 1)
-    context = None
-    for word in _RUN_CONTEXT.finditer(folded(text[before:start]), first - before):
-        context = word.lastgroup
-    return context
+    chunks = folded(text[first:start]).split()
+    if first and chunks and not text[first - 1].isspace():
+        del chunks[0]
+    for chunk in reversed(chunks):
+        if "@" in chunk:
+            continue
+        for word in reversed(_LETTERS.findall(chunk)):
+            if word in _PHONE_WORDS or word.startswith(_PHONE_STEMS):
+                return "phone"
+            if word in _REFERENCE_WORDS or word.startswith(_REFERENCE_STEMS):
+                return "reference"
+    return None
 
 
-def _is_phone_run(text: str, start: int, number: str) -> bool:
-    """A run of digits is a phone number after a phone word if its length is possible in a
-    region; after a reference word it is not; after neither, it is when it starts with a
-    trunk 0 and is valid in a region."""
-    context = _context(text, start)
-    if context == "phone":
-        return any(phonenumbers.is_possible_number_string(number, region) for region in _REGIONS)
-    return context is None and number.startswith("0") and _valid_in(number, _REGIONS)
+def _is_dialable(number: str) -> bool:
+    """Whether ``number``'s digits have a length some region's numbers have."""
+    digits = "".join(filter(str.isdigit, number))
+    return any(phonenumbers.is_possible_number_string(digits, region) for region in _REGIONS)
+
+
+_SEPARATORS = " ./-"
+
+
+def _among_digits(text: str, start: int, end: int) -> bool:
+    """Whether the number from ``start`` to ``end`` follows other groups of digits, as the end
+    of a reference, a tracking number or an account number does ("Reference 3845 086129
+    6629"), or has decimals, as an amount does ("132 242,54 €"). (A year after a number is cut
+    from it, not taken for more of it.)"""
+    return (start >= 2 and text[start - 1] in _SEPARATORS and text[start - 2].isdigit()) or (
+        text[end : end + 1] == "," and text[end + 1 : end + 2].isdigit()
+    )
 
 
 _LAST_GROUP = re.compile(r"[ ./()-]+\d+$")
@@ -377,28 +431,78 @@ def _phones(text: str) -> Iterator[Span]:
     for match in _phone_matches(text):
         start, end = match.span()
         number = match.group()
+        if _among_digits(text, start, end):
+            continue
         if match["international"]:
             # "00" starts reference numbers too ("Order reference 00539540967005").
             if number.startswith("00") and _context(text, start) == "reference":
                 continue
-            for _ in range(_GROUPS_TO_CUT + 1):
-                if _is_international(number):
-                    yield start, start + len(number)
-                    break
-                cut = _LAST_GROUP.search(number)
-                if cut is None:
-                    break
-                number = number[: cut.start()]
-        elif match["national"]:
-            # Loose enough shapes to need their digit count (10 or 11) checked.
-            if sum(char.isdigit() for char in number) in (10, 11):
-                yield start, end
-        elif match["grouped"]:
-            regions = tuple(region for region in _GROUPED_REGIONS if _may_be_valid(number, region))
-            if _valid_in(number, regions):
-                yield start, end
-        elif not match["run"] or _is_phone_run(text, start, number):
+            if length := _international_length(number):
+                yield start, start + length
+        elif _is_laid_out(match):
             yield start, end
+        else:
+            # Other shapes are told from references by the words before them.
+            context = _context(text, start)
+            if context == "phone":
+                found = _is_dialable(number) and not _is_amount(text, start, end)
+            else:
+                found = context is None and (
+                    _is_valid_national(match)
+                    or (_alone_on_its_line(text, start, end) and _valid_in(number, _REGIONS))
+                )
+            if found:
+                yield start, end
+
+
+# A currency before or after an amount: "1.234.567 €", "EUR 1.234.567", "$1,234,567".
+_CURRENCY_AFTER = re.compile(r" ?(?:€|\$|£|eur\b|euros?\b|usd\b|gbp\b|chf\b|dollars?\b)")
+_CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|usd|gbp|chf) ?\Z")
+
+
+def _is_amount(text: str, start: int, end: int) -> bool:
+    """Whether the digits from ``start`` to ``end`` are an amount of money, after a phone word
+    ("the phone bill came to 1.234.567 €")."""
+    return bool(
+        _CURRENCY_AFTER.match(folded(text[end : end + 8]))
+        or _CURRENCY_BEFORE.search(folded(text[max(0, start - 4) : start]))
+    )
+
+
+def _alone_on_its_line(text: str, start: int, end: int) -> bool:
+    """A number on a line of its own, as under a signature's name, needs no phone word."""
+    return text[start - 1 : start] == "\n" and text[end : end + 1] in ("\n", "")
+
+
+def _is_laid_out(match: re.Match[str]) -> bool:
+    """A North American number, or a national number with its trunk 0 and 10 or 11 digits:
+    laid out as only phone numbers are."""
+    if match["national"]:
+        return sum(char.isdigit() for char in match.group()) in (10, 11)
+    return not (match["grouped"] or match["run"] or match["loose"])
+
+
+def _is_valid_national(match: re.Match[str]) -> bool:
+    """A grouped number valid in Spain or Italy, or a run of digits starting with a trunk 0
+    and valid in a region (loose groups are numbers only after a phone word)."""
+    number = match.group()
+    if match["grouped"]:
+        regions = tuple(region for region in _GROUPED_REGIONS if _may_be_valid(number, region))
+        return _valid_in(number, regions)
+    return bool(match["run"]) and number.startswith("0") and _valid_in(number, _REGIONS)
+
+
+def _international_length(number: str) -> int:
+    """The length of the number ``number`` starts with, or 0; a year or a count after it may
+    be read into it, so a few groups are cut from its end before it is given up."""
+    for _ in range(_GROUPS_TO_CUT + 1):
+        if _is_international(number):
+            return len(number)
+        cut = _LAST_GROUP.search(number)
+        if cut is None:
+            break
+        number = number[: cut.start()]
+    return 0
 
 
 _IPV4_OR_IPV6 = either(_ipv6s, _ipv4s)
