@@ -91,6 +91,9 @@ def test_pin_right_after_its_label_is_masked(text: str, expected: str) -> None:
         # A closing parenthesis is part of a password with symbols, not of a plain word.
         ("password: x(7Kp)", "password: [PASSWORD]"),
         ("(password: hunter2)", "(password: [PASSWORD])"),
+        ("(login: kim, pin 4821)", "(login: kim, pin [PASSWORD])"),
+        ("Passwort: Tr0ub4dor) bitte", "Passwort: [PASSWORD] bitte"),
+        ("voir (note) mdp : Ab12cd)", "voir (note) mdp : [PASSWORD]"),
         (
             "The password is a^7W&#t9, and the user is kim.",
             "The password is [PASSWORD], and the user is kim.",

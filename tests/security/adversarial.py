@@ -155,6 +155,8 @@ _GENERATORS: dict[str, Make] = {
     "password-labels-then-words": _repeat("the password for the shared drive "),
     "password-label-then-one-long-word": _after("password for ", "a"),
     "password-values-with-parentheses": _after("password: ", "a)"),
+    "parentheses-then-passwords": _repeat("(pw: a1) pw: a1) "),
+    "open-parenthesis-then-passwords": _after("(", "pw: a1) "),
     "ssn-labels-then-words": _repeat("Social Security number of Jane Roe "),
     "ssn-label-then-one-long-word": _after("SSN of ", "a."),
     "passport-labels-inflected": _repeat("Reisepasses, Nummer passports, no "),
