@@ -191,9 +191,11 @@ def test_bsn_in_groups_failing_the_eleven_test_is_left_alone() -> None:
         "060428987519",
         "6304 2546 1858 0795 872",
         "5612 6745 5867 7838",
+        # Not Maestro: Discover's sixteen digits.
+        "6011 5260 1815 9085",
     ],
 )
-def test_maestro_card_of_twelve_to_nineteen_digits_is_masked(card: str) -> None:
+def test_card_of_its_issuers_lengths_down_to_maestros_twelve_is_masked(card: str) -> None:
     for sentence in (
         f"Von meiner Karte {card} wurden 120 € abgebucht.",
         f"Ma carte {card} a été débitée.",
@@ -214,6 +216,7 @@ def test_maestro_card_of_twelve_to_nineteen_digits_is_masked(card: str) -> None:
         # Luhn-valid, but of no length the issuer's cards have.
         "Reference 517656115971439 appears on the letter.",
         "Order 441481100457 was paid.",
+        "Die Rechnung 623016613183 über 480 € ist offen.",
         # A fifteen-digit reference that passes the NIR key but has no birth month.
         "Il numero di spedizione 213159660860486 mostra il pacco.",
         "Invoice total: EUR 4,519.96 on 19 March.",

@@ -526,10 +526,12 @@ _IBAN_BODIES = {
 
 
 # Payment cards by ISO/IEC 7812 issuer range, and the lengths each brand issues: UATP (and
-# JCB's old 1800 and 2131) 15 digits, Mir, Mastercard, Diners, Amex, JCB, Visa, Discover,
-# UnionPay, and Maestro, whose cards run from 12 to 19 digits (50, 56-58, 6304, 6390, 67 and
-# the 0604 of older issuer tables). Petroleum, health, telecom and national numbers (7 to 9)
-# are no cards: a long file or invoice number starting with 7 or 8 is left alone.
+# JCB's old 1800 and 2131) 15 digits, Mir, Mastercard, Diners, Amex, JCB, Visa, the sixes of
+# Discover, UnionPay and others, and Maestro, whose cards run from 12 to 19 digits (50,
+# 56-58, 6304, 6390, 67 and the 0604 of older issuer tables): twelve digits are taken only
+# there, as many references and invoice numbers have as many. Petroleum, health, telecom and
+# national numbers (7 to 9) are no cards: a long file or invoice number starting with 7 or 8
+# is left alone.
 _MAESTRO = frozenset(range(12, 20))
 _SIXTEEN_TO_NINETEEN = frozenset(range(16, 20))
 _CARD_ISSUERS: dict[str, frozenset[int]] = {
@@ -548,10 +550,9 @@ _CARD_ISSUERS: dict[str, frozenset[int]] = {
     **dict.fromkeys(("34", "37"), frozenset({15})),
     "35": _SIXTEEN_TO_NINETEEN,
     "4": frozenset({13, 16, 19}),
+    # Discover, UnionPay, RuPay, InstaPayment and the rest of the sixes.
+    "6": _SIXTEEN_TO_NINETEEN,
     **dict.fromkeys(("50", "56", "57", "58", "6304", "6390", "67", "0604"), _MAESTRO),
-    **dict.fromkeys(
-        ("6011", "62", "644", "645", "646", "647", "648", "649", "65"), _SIXTEEN_TO_NINETEEN
-    ),
 }
 _NO_CARD: frozenset[int] = frozenset()
 
