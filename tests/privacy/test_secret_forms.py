@@ -88,6 +88,15 @@ def test_pin_right_after_its_label_is_masked(text: str, expected: str) -> None:
         ),
         ("La contraseña de la wifi era Gato_2019.", "La contraseña de la wifi era [PASSWORD]."),
         ("La password della posta era Luna%77.", "La password della posta era [PASSWORD]."),
+        (
+            "La frase de paso «mar azul y sal» abre la copia.",
+            "La frase de paso [PASSWORD] abre la copia.",
+        ),
+        ("frase de paso: mar azul y sal", "frase de paso: [PASSWORD]"),
+        (
+            'Die Passphrase "drei graue Tauben" öffnet das Archiv.',
+            "Die Passphrase [PASSWORD] öffnet das Archiv.",
+        ),
         # A closing parenthesis is part of a password with symbols, not of a plain word.
         ("password: x(7Kp)", "password: [PASSWORD]"),
         ("(password: hunter2)", "(password: [PASSWORD])"),

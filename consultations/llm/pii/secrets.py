@@ -275,7 +275,7 @@ _PASSWORD_LABELS = (
     r"|mot\s+de\s+passe|code\s+(?:secret|d'acc[eè]s)|phrase\s+secr[eè]te"
     r"|wachtwoord|wachtzin|toegangscode"
     r"|contrase[nñ]a|clave(?:\s+de\s+acceso)?"
-    r"|parola\s+d'ordine|frase\s+segreta"
+    r"|parola\s+d'ordine|frase\s+(?:segreta|de\s+paso)"
 )
 # Short forms, taken only before a colon or "=": "pw: X", "ww: X" (wachtwoord), "mdp : X".
 _PASSWORD_ABBREVIATIONS = r"pw|ww|mdp"
@@ -362,7 +362,7 @@ def _own_parenthesis(find: Finder) -> Finder:
 
 # A passphrase is words: after its label and a colon, it runs to the end of its sentence or
 # line, within 100 characters (past that, only its first word is taken, as for a password).
-_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta"
+_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+(?:segreta|de\s+paso)"
 _PASSPHRASE_LABEL_STARTS = ("pass", "phrase", "wachtzin", "frase")
 _PASSPHRASE = re.compile(
     rf"(?<!\w)(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+"
