@@ -308,11 +308,17 @@ _NOT_A_PASSWORD = (
 # Bounded: a quote that is never closed would otherwise be read to the end of the line from
 # each label before it.
 _QUOTED = r"\"[^\"\n]{1,100}\"|'[^'\n]{1,100}'|„[^“”\n]{1,100}[“”]|“[^”\n]{1,100}”|«[^»\n]{1,100}»"
+# A passphrase is words: after its label and a colon, it runs to the end of its sentence or
+# line, within 100 characters (past that, only its first word is taken, as for a password).
+_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+(?:segreta|de\s+paso)"
+_PASSPHRASE = r"[^\s\"'„“«\[][^\n]{0,99}?(?=[.!?;](?:\s|$)|\n|$)"
 # A prose word, not a password, after the verb: followed by a space, sentence punctuation or
 # the end ("is a^7W&#t" holds a password starting with "a").
 _NO_PROSE_WORD = rf"(?!(?:{_NOT_A_PASSWORD})(?:[\s.,;:!?]|$))"
 _PASSWORD = re.compile(
     rf"(?<!\w)(?:"
+    rf"(?P<phrase>(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+)"
+    r"|"
     # "PIN 4711", "Meine PIN 4711 stand…": a PIN label needs no colon before a PIN's digits.
     rf"(?:{_PIN_LABELS})s?\s+(?=\d{{4,8}}(?!\w))"
     rf"|(?:{_PASSWORD_ABBREVIATIONS})\s*[:=]\s*"
@@ -327,8 +333,9 @@ _PASSWORD = re.compile(
     # its last other character (backtracking over the trailing punctuation only, so a word of
     # any length is read once). A closing parenthesis is a character of a value that holds
     # symbols ("9)f4Q@rP)"); after letters and digits, ``_own_parenthesis`` decides.
-    rf"(?P<value>{_QUOTED}|[^\W_]++(?=[.,;:)\]]*+(?:\s|$))|\S(?:\S*[^\s.,;:\]])?)"
-    r"(?=[.,;:)\]]*+(?:\s|$))"
+    rf"(?P<value>(?(phrase){_PASSPHRASE}"
+    rf"|(?:{_QUOTED}|[^\W_]++(?=[.,;:)\]]*+(?:\s|$))|\S(?:\S*[^\s.,;:\]])?)"
+    r"(?=[.,;:)\]]*+(?:\s|$))))"
 )
 
 
@@ -359,15 +366,6 @@ def _own_parenthesis(find: Finder) -> Finder:
 
     return spans
 
-
-# A passphrase is words: after its label and a colon, it runs to the end of its sentence or
-# line, within 100 characters (past that, only its first word is taken, as for a password).
-_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+(?:segreta|de\s+paso)"
-_PASSPHRASE_LABEL_STARTS = ("pass", "phrase", "wachtzin", "frase")
-_PASSPHRASE = re.compile(
-    rf"(?<!\w)(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+"
-    r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)"
-)
 
 # The password of a URL's user info: postgres://user:password@host/db. Found from its "://"
 # and read back to the scheme, since a scheme pattern would start again at every letter of a
@@ -930,12 +928,6 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
                     starts=_PASSWORD_LABEL_STARTS,
                     accept=_is_password,
                 )
-            ),
-            when(
-                has(":", "="),
-                after_label(
-                    re.compile(_PASSPHRASE_LABELS), _PASSPHRASE, starts=_PASSPHRASE_LABEL_STARTS
-                ),
             ),
             when(has("://"), _find_url_passwords),
         ),
