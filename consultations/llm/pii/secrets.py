@@ -141,8 +141,8 @@ _PRIVATE_KEY_BLOCK = re.compile(
 # Keys known by their prefix: OpenAI and Anthropic, GitHub, GitLab, Hugging Face, npm, Slack,
 # Stripe, AWS access key ids, Google, SendGrid, Shopify, Twilio, JSON Web Tokens. A key's body
 # runs to the end of the run of characters it may hold and must not be followed by a word
-# character. Every prefix in one such run reads to the
-# same end, so each run is read once (``_RunEnds``), however many prefixes it holds.
+# character. Every prefix in one such run reads to the same end, so each run is read once
+# (``_RunEnds``), however many prefixes it holds.
 # The prefixes are found by str.find (``_KEY_STARTS``) and the pattern is tried there only.
 _KEY_PREFIX = re.compile(
     r"\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
@@ -317,6 +317,8 @@ _PASSPHRASE = r"[^\s\"'„“«\[][^\n]{0,99}?(?=[.!?;](?:\s|$)|\n|$)"
 _NO_PROSE_WORD = rf"(?!(?:{_NOT_A_PASSWORD})(?:[\s.,;:!?]|$))"
 _PASSWORD = re.compile(
     rf"(?<!\w)(?:"
+    # A passphrase label and a colon: the value is ``_PASSPHRASE``; where that does not fit, the
+    # forms below read the label as a password's.
     rf"(?P<phrase>(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+)"
     r"|"
     # "PIN 4711", "Meine PIN 4711 stand…": a PIN label needs no colon before a PIN's digits.
