@@ -159,6 +159,21 @@ _GENERATORS: dict[str, Make] = {
     "key-prefixes-run-together": _repeat("ghp_sk-xoxbAKIA_eyJ"),
     "key-label-words": _repeat("secret_access_key_token "),
     "password-label-words": _repeat("passcode pincode mot cod frase "),
+    "password-abbreviations": _repeat("ww mdp pw: "),
+    "pin-labels-then-digits": _repeat("PIN 1234 code pin 12345678901 "),
+    "password-labels-then-words": _repeat("the password for the shared drive "),
+    "password-label-then-one-long-word": _after("password for ", "a"),
+    "password-values-with-parentheses": _after("password: ", "a)"),
+    "parentheses-then-passwords": _repeat("(pw: a1) pw: a1) "),
+    "open-parenthesis-then-passwords": _after("(", "pw: a1) "),
+    "ssn-labels-then-words": _repeat("Social Security number of Jane Roe "),
+    "ssn-label-then-one-long-word": _after("SSN of ", "a."),
+    "passport-labels-inflected": _repeat("Reisepasses, Nummer passports, no "),
+    "bsn-spaced-groups": _repeat("BSN 123 456 "),
+    "key-prefixes-of-more-services": _repeat("glpat-hf_npm_SG.shpat_SKAC"),
+    "hex-after-key-prefixes": _after("SK", "0a"),
+    "card-groups-after-codes": _repeat("FR76 3000 6000 0112 3456 7890 189 "),
+    "card-shaped-runs": _repeat("5018 1234 5678 9 6759 "),
     "almost-us-street": _repeat("12 Main "),
     "almost-us-address": _repeat("12 Main Street, "),
     "almost-street-kind-city": _repeat("12 Katherine Oval, "),
@@ -237,7 +252,7 @@ _GENERATORS: dict[str, Make] = {
 # Detectors skip texts that lack what each of their matches has (an "@", a label, a digit, a
 # postal code); every text ends with all of them, so that no generator is turned away unread.
 _HINTS = (
-    " -----BEGIN sk- AKIA eyJ key token secret bearer password pwd pin passport BSN sofi :// @"
+    " -----BEGIN sk- AKIA eyJ key token secret bearer password pwd pin passport BSN sofi :// @ ww"
     " 1, 1234 AB 12345 TX 12345 SW1A 1AA 2A 12345678901234 abcdefghijklmnopqrstuvwxyz"
     " Passwort Kennwort mot de passe wachtwoord contraseña clave parola passphrase Reisepass"
     " paspoort pasaporte Steuer-ID geboren né nacido Tel. Straße Kerkstraat Calle Via rue"

@@ -138,15 +138,21 @@ _PRIVATE_KEY_BLOCK = re.compile(
     re.DOTALL,
 )
 
-# Keys known by their prefix: OpenAI and Anthropic, GitHub, Slack, Stripe, AWS access key
-# ids, Google, JSON Web Tokens. A key's body runs to the end of the run of characters it may
-# hold and must not be followed by a word character. Every prefix in one such run reads to the
-# same end, so each run is read once (``_RunEnds``), however many prefixes it holds.
+# Keys known by their prefix: OpenAI and Anthropic, GitHub, GitLab, Hugging Face, npm, Slack,
+# Stripe, AWS access key ids, Google, SendGrid, Shopify, Twilio, JSON Web Tokens. A key's body
+# runs to the end of the run of characters it may hold and must not be followed by a word
+# character. Every prefix in one such run reads to the same end, so each run is read once
+# (``_RunEnds``), however many prefixes it holds.
 # The prefixes are found by str.find (``_KEY_STARTS``) and the pattern is tried there only.
 _KEY_PREFIX = re.compile(
     r"\b(?:(?P<openai>sk-)|(?P<github>gh[pousr]_)|(?P<github_pat>github_pat_)"
+    r"|(?P<gitlab>glpat-)|(?P<huggingface>hf_)|(?P<npm>npm_)"
     r"|(?P<slack>xox[abeprs]-)|(?P<stripe>[rsp]k_(?:live|test)_)"
-    r"|(?P<fixed>(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_-]{35})(?![\w-])"
+    r"|(?P<fixed>(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_-]{35}"
+    # SendGrid's id and secret; Shopify's access, shared-secret and partner tokens; Twilio's
+    # API key and account ids.
+    r"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}"
+    r"|(?:SK|AC)[0-9a-f]{32})(?![\w-])"
     r"|(?P<jwt>eyJ))"
 )
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_-]*+")
@@ -155,6 +161,9 @@ _KEY_BODIES = {
     "openai": (10, _KEY_CHARS),
     "github": (20, re.compile(r"[A-Za-z0-9]*+")),
     "github_pat": (20, re.compile(r"[A-Za-z0-9_]*+")),
+    "gitlab": (20, _KEY_CHARS),
+    "huggingface": (30, re.compile(r"[A-Za-z0-9]*+")),
+    "npm": (36, re.compile(r"[A-Za-z0-9]*+")),
     "slack": (10, re.compile(r"[A-Za-z0-9-]*+")),
     "stripe": (16, re.compile(r"[A-Za-z0-9]*+")),
 }
@@ -176,14 +185,21 @@ class _RunEnds:
 
 # Where each prefix starts; the ones with an underscore are looked for only in a text that has
 # one (a single character is found at memory speed).
-_KEY_STARTS = ("sk-", "xox", "AKIA", "ASIA", "AIza", "eyJ")
+_KEY_STARTS = ("sk-", "xox", "eyJ", "glpat-")
+# The prefixes starting with a capital A or S, found in one scan that skips to those two
+# letters: cheaper than a str.find for each.
+_KEY_CAPITAL_STARTS = re.compile(r"A(?:KIA|SIA|Iza|C[0-9a-f])|S(?:K[0-9a-f]|G\.)")
 _KEY_STARTS_UNDERSCORED = (
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_", "rk_", "pk_"),
+    *("hf_", "npm_", "shp"),
 )
 
 
 def _find_prefixed_keys(text: str) -> Iterator[Span]:
     starts = _occurrences(text, _KEY_STARTS)
+    capitals = [match.start() for match in _KEY_CAPITAL_STARTS.finditer(text)]
+    if capitals:
+        starts = sorted(starts + capitals)
     if "_" in text:
         starts = sorted(starts + _occurrences(text, _KEY_STARTS_UNDERSCORED))
     if not starts:
@@ -250,17 +266,22 @@ def _looks_random(match: re.Match[str]) -> bool:
 
 # Labels of a password in the firm's languages: English, German, French, Dutch, Spanish,
 # Italian. "clave" and "PIN" are words of prose too, but a value must follow them.
-_PASSWORD_LABELS = (
-    r"password|passwd|pwd|passcode|pass\s?phrase|pin(?:[\s-]?(?:code|number))?"
-    r"|passwort|kennwort|zugangscode|geheimzahl|pin-?nummer"
-    r"|mot\s+de\s+passe|code\s+(?:secret|pin|d'acc[eè]s)|phrase\s+secr[eè]te"
-    r"|wachtwoord|wachtzin|toegangscode|pincode"
-    r"|contrase[nñ]a|clave(?:\s+de\s+acceso)?|c[oó]digo\s+pin"
-    r"|parola\s+d'ordine|codice\s+pin|frase\s+segreta"
+_PIN_LABELS = (
+    r"pin(?:[\s-]?(?:code|number)|-?nummer)?|geheimzahl|code\s+pin|c[oó]digo\s+pin|codice\s+pin"
 )
+_PASSWORD_LABELS = (
+    rf"password|passwd|pwd|passcode|pass\s?phrase|{_PIN_LABELS}"
+    r"|passwort|kennwort|zugangscode"
+    r"|mot\s+de\s+passe|code\s+(?:secret|d'acc[eè]s)|phrase\s+secr[eè]te"
+    r"|wachtwoord|wachtzin|toegangscode"
+    r"|contrase[nñ]a|clave(?:\s+de\s+acceso)?"
+    r"|parola\s+d'ordine|frase\s+(?:segreta|de\s+paso)"
+)
+# Short forms, taken only before a colon or "=": "pw: X", "ww: X" (wachtwoord), "mdp : X".
+_PASSWORD_ABBREVIATIONS = r"pw|ww|mdp"
 _PASSWORD_LABEL_STARTS = (
-    *("pass", "pwd", "pin", "kennwort", "zugangscode", "geheimzahl", "mot", "cod", "cód"),
-    *("phrase", "wacht", "toegangscode", "contrase", "clave", "parola", "frase"),
+    *("pass", "pw", "pin", "kennwort", "zugangscode", "geheimzahl", "mot", "cod", "cód"),
+    *("phrase", "wacht", "toegangscode", "contrase", "clave", "parola", "frase", "ww", "mdp"),
 )
 # "the password is X", "das Passwort ist X", "le mot de passe est X", "la contraseña es X".
 _PASSWORD_VERBS = r"is|was|ist|war|lautet|est|[ée]tait|es|era|è"
@@ -287,24 +308,66 @@ _NOT_A_PASSWORD = (
 # Bounded: a quote that is never closed would otherwise be read to the end of the line from
 # each label before it.
 _QUOTED = r"\"[^\"\n]{1,100}\"|'[^'\n]{1,100}'|„[^“”\n]{1,100}[“”]|“[^”\n]{1,100}”|«[^»\n]{1,100}»"
+# A passphrase is words: after its label and a colon, it runs to the end of its sentence or
+# line, within 100 characters (past that, only its first word is taken, as for a password).
+_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+(?:segreta|de\s+paso)"
+_PASSPHRASE = r"[^\s\"'„“«\[][^\n]{0,99}?(?=[.!?;](?:\s|$)|\n|$)"
+# A prose word, not a password, after the verb: followed by a space, sentence punctuation or
+# the end ("is a^7W&#t" holds a password starting with "a").
+_NO_PROSE_WORD = rf"(?!(?:{_NOT_A_PASSWORD})(?:[\s.,;:!?]|$))"
 _PASSWORD = re.compile(
-    rf"(?<!\w)(?:{_PASSWORD_LABELS})s?"
-    rf"(?:\s*[:=]\s*|\s+(?:{_PASSWORD_VERBS})\s+(?:set\s+to\s+)?(?!(?:{_NOT_A_PASSWORD})\b)"
-    r"|\s+(?=[\"'„“«]))"
+    rf"(?<!\w)(?:"
+    # A passphrase label and a colon: the value is ``_PASSPHRASE``; where that does not fit, the
+    # forms below read the label as a password's.
+    rf"(?P<phrase>(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+)"
+    r"|"
+    # "PIN 4711", "Meine PIN 4711 stand…": a PIN label needs no colon before a PIN's digits.
+    rf"(?:{_PIN_LABELS})s?\s+(?=\d{{4,8}}(?!\w))"
+    rf"|(?:{_PASSWORD_ABBREVIATIONS})\s*[:=]\s*"
+    rf"|(?:{_PASSWORD_LABELS})s?"
+    rf"(?:\s*[:=]\s*|\s+(?:{_PASSWORD_VERBS})\s+(?:set\s+to\s+)?{_NO_PROSE_WORD}"
+    # "the password for the shared drive was X", "das Passwort für das Laufwerk war X": up to
+    # six words between the label and its verb (each read once: they hold no space).
+    rf"|(?P<words>(?:\s+[\w'\u2019-]++){{1,6}}?)\s+(?:{_PASSWORD_VERBS})\s+{_NO_PROSE_WORD}"
+    r"|\s+(?=[\"'„“«])))"
     r"(?!\[[a-z_]+\])"  # already masked as another secret
     # Sentence punctuation right after the value is left in place: the value is the word up to
     # its last other character (backtracking over the trailing punctuation only, so a word of
-    # any length is read once).
-    rf"(?P<value>{_QUOTED}|\S(?:\S*[^\s.,;:)\]])?)(?=[.,;:)\]]*+(?:\s|$))"
+    # any length is read once). A closing parenthesis is a character of a value that holds
+    # symbols ("9)f4Q@rP)"); after letters and digits, ``_own_parenthesis`` decides.
+    rf"(?P<value>(?(phrase){_PASSPHRASE}"
+    rf"|(?:{_QUOTED}|[^\W_]++(?=[.,;:)\]]*+(?:\s|$))|\S(?:\S*[^\s.,;:\]])?)"
+    r"(?=[.,;:)\]]*+(?:\s|$))))"
 )
-# A passphrase is words: after its label and a colon, it runs to the end of its sentence or
-# line, within 100 characters (past that, only its first word is taken, as for a password).
-_PASSPHRASE_LABELS = r"pass\s?phrase|phrase\s+secr[eè]te|wachtzin|frase\s+segreta"
-_PASSPHRASE_LABEL_STARTS = ("pass", "phrase", "wachtzin", "frase")
-_PASSPHRASE = re.compile(
-    rf"(?<!\w)(?:{_PASSPHRASE_LABELS})s?\s*[:=][^\S\n]*+"
-    r"(?P<value>[^\s\"'„“«\[][^\n]{0,99}?)(?=[.!?;](?:\s|$)|\n|$)"
-)
+
+
+def _is_password(match: re.Match[str]) -> bool:
+    """A value read after words that follow the label ("the password for the drive was X")
+    is taken when it looks like a secret, not like the prose word of "the password for the
+    account was reset": four characters or more, not all of them letters."""
+    value = match["value"]
+    return match["words"] is None or (len(value) >= 4 and not value.isalpha())
+
+
+# How far back on its line an opening parenthesis is looked for.
+_PARENTHESIS_REACH = 200
+
+
+def _own_parenthesis(find: Finder) -> Finder:
+    """``find``'s spans, a value of letters and digits taking in the ")" right after it unless
+    a "(" left open before it on its line: "(password: hunter2)" closes a parenthesis of the
+    prose, "password: Tr0ub4dor)" ends in its own."""
+
+    def spans(text: str) -> Iterator[Span]:
+        for start, end in find(text):
+            if text[end : end + 1] == ")" and text[start:end].isalnum():
+                line = max(text.rfind("\n", 0, start) + 1, start - _PARENTHESIS_REACH)
+                if text.rfind("(", line, start) <= text.rfind(")", line, start):
+                    end += 1
+            yield start, end
+
+    return spans
+
 
 # The password of a URL's user info: postgres://user:password@host/db. Found from its "://"
 # and read back to the scheme, since a scheme pattern would start again at every letter of a
@@ -462,16 +525,54 @@ _IBAN_BODIES = {
 }
 
 
-# ISO/IEC 7812's major industry identifiers of payment cards: airlines (UATP), banking and
-# finance (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro). Petroleum,
-# health, telecom and national numbers (7 to 9) are left alone: a long file or invoice number
-# starting with 7 or 8 is no card.
-_CARD_FIRST_DIGITS = "123456"
+# Payment cards by ISO/IEC 7812 issuer range, and the lengths each brand issues: UATP (and
+# JCB's old 1800 and 2131) 15 digits, Mir, Mastercard, Diners, Amex, JCB, Visa, the sixes of
+# Discover, UnionPay and others, and Maestro, whose cards run from 12 to 19 digits (50,
+# 56-58, 6304, 6390, 67 and the 0604 of older issuer tables): twelve digits are taken only
+# there, as many references and invoice numbers have as many. Petroleum, health, telecom and
+# national numbers (7 to 9) are no cards: a long file or invoice number starting with 7 or 8
+# is left alone.
+_MAESTRO = frozenset(range(12, 20))
+_SIXTEEN_TO_NINETEEN = frozenset(range(16, 20))
+_CARD_ISSUERS: dict[str, frozenset[int]] = {
+    "1": frozenset({15}),
+    "2131": frozenset({15}),
+    **dict.fromkeys(("2200", "2201", "2202", "2203", "2204"), _SIXTEEN_TO_NINETEEN),
+    **dict.fromkeys(
+        (*(f"222{d}" for d in "123456789"), *(f"22{d}" for d in "3456789"), "23", "24", "25"),
+        frozenset({16}),
+    ),
+    **dict.fromkeys(("26", "270", "271", "2720", "51", "52", "53", "54", "55"), frozenset({16})),
+    **dict.fromkeys(
+        ("300", "301", "302", "303", "304", "305", "3095", "36", "38", "39"),
+        frozenset(range(14, 20)),
+    ),
+    **dict.fromkeys(("34", "37"), frozenset({15})),
+    "35": _SIXTEEN_TO_NINETEEN,
+    "4": frozenset({13, 16, 19}),
+    # Discover, UnionPay, RuPay, InstaPayment and the rest of the sixes.
+    "6": _SIXTEEN_TO_NINETEEN,
+    **dict.fromkeys(("50", "56", "57", "58", "6304", "6390", "67", "0604"), _MAESTRO),
+}
+_NO_CARD: frozenset[int] = frozenset()
+
+
+def _card_lengths(digits: str) -> frozenset[int]:
+    """The lengths of the cards whose number starts with ``digits`` (ASCII), by the longest
+    issuer prefix they start with."""
+    for size in (4, 3, 2, 1):
+        lengths = _CARD_ISSUERS.get(digits[:size])
+        if lengths is not None:
+            return lengths
+    return _NO_CARD
+
+
+_CARD_FIRST_DIGITS = "".join(sorted({prefix[0] for prefix in _CARD_ISSUERS}))
 
 # A run of digit groups joined by single spaces or dashes; a leading "+" is a phone number.
 _DIGIT_GROUP = re.compile(r"\d+")
 _WORD_CHAR = re.compile(r"\w")
-_CARD_DIGITS = range(13, 20)
+_CARD_MOST_DIGITS = 19
 _CARD_GROUP_DIGITS = 3
 
 
@@ -479,8 +580,9 @@ def _digit_runs(text: str, number: Span) -> Iterator[list[Span]]:
     """The digit groups of each run of ``number``, in one pass over the groups.
 
     A run starts at a group after no letter, digit or "+" and ends at a group before no letter;
-    a run that touches a word at either end loses that group instead, as ``\b``-like
-    lookarounds would cut it.
+    a run after a "+" (a phone number's country code) loses that group, one that touches a
+    word at its end loses its last, and one that goes on from a word ("FR76 3000…", "INV2024
+    5500…") is the tail of a code, no card.
     """
     run: list[Span] = []
     for group in _DIGIT_GROUP.finditer(text, *number):
@@ -494,8 +596,11 @@ def _digit_runs(text: str, number: Span) -> Iterator[list[Span]]:
 
 
 def _trimmed(text: str, run: list[Span]) -> Iterator[list[Span]]:
-    if run and run[0][0] and (text[run[0][0] - 1] == "+" or _WORD_CHAR.match(text, run[0][0] - 1)):
-        run = run[1:]
+    if run and run[0][0]:
+        if text[run[0][0] - 1] == "+":
+            run = run[1:]
+        elif _WORD_CHAR.match(text, run[0][0] - 1):
+            return
     if run and _WORD_CHAR.match(text, run[-1][1]):
         run = run[:-1]
     if run:
@@ -503,7 +608,8 @@ def _trimmed(text: str, run: list[Span]) -> Iterator[list[Span]]:
 
 
 def _find_cards(text: str) -> Iterator[Span]:
-    """13-19 digit windows, on group boundaries, that start like a payment card and pass Luhn.
+    """12-19 digit windows, on group boundaries, that start like a payment card, have one of
+    its brand's lengths and pass Luhn.
 
     Windows rather than whole runs, so a card next to a year or a quantity is still found. One
     pass from left to right: a window holds at most 19 digits, so at most 19 groups, and each
@@ -515,13 +621,19 @@ def _find_cards(text: str) -> Iterator[Span]:
 
 
 # What every card window holds: a group of three digits or more that starts like a card, and
-# thirteen digits in all, with single spaces or dashes between them. Most long numbers (phone
+# twelve digits in all, with single spaces or dashes between them. Most long numbers (phone
 # numbers, dates, references) have none, and are passed over without reading their groups.
-_CARD_WINDOW = re.compile(rf"[{_CARD_FIRST_DIGITS}]\d\d(?:[ -]?\d){{10}}")
+_CARD_WINDOW = re.compile(rf"[{_CARD_FIRST_DIGITS}]\d\d(?:[ -]?\d){{9}}")
 
 
 def _cards_in(text: str, number: Span) -> Iterator[Span]:
     for groups in _digit_runs(text, number):
+        if _card_shaped(text, groups):
+            # A whole run of a card's shape that fails Luhn is a reference or a mistyped card,
+            # not a card with a few digits around it: none of its windows is taken.
+            if _card_window_end(text, groups, 0) == len(groups) - 1:
+                yield groups[0][0], groups[-1][1]
+            continue
         first = 0
         while first < len(groups):
             last = _card_window_end(text, groups, first)
@@ -530,6 +642,18 @@ def _cards_in(text: str, number: Span) -> Iterator[Span]:
                 continue
             yield groups[first][0], groups[last][1]
             first = last + 1
+
+
+def _card_shaped(text: str, groups: list[Span]) -> bool:
+    """Whether a run is printed as one card: groups of three digits or more, as many digits
+    as its issuer's cards have."""
+    if len(groups) > _CARD_MOST_DIGITS // _CARD_GROUP_DIGITS:
+        return False
+    if any(end - start < _CARD_GROUP_DIGITS for start, end in groups):
+        return False
+    digits = sum(end - start for start, end in groups)
+    start = groups[0][0]
+    return digits in _card_lengths(_ascii_digits(text[start : start + 4]))
 
 
 def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
@@ -543,24 +667,28 @@ def _card_window_end(text: str, groups: list[Span], first: int) -> int | None:
         return None  # too short to be a card alone, or to start a grouped one
     while widest + 1 < len(groups):
         size = groups[widest + 1][1] - groups[widest + 1][0]
-        if size < _CARD_GROUP_DIGITS or digits + size > _CARD_DIGITS[-1]:
+        if size < _CARD_GROUP_DIGITS or digits + size > _CARD_MOST_DIGITS:
             break
         widest, digits = widest + 1, digits + size
     if text[groups[first][0]] not in _CARD_FIRST_DIGITS:
         return None
-    widest_digits = "".join(text[start:end] for start, end in groups[first : widest + 1])
+    widest_digits = _ascii_digits(
+        "".join(text[start:end] for start, end in groups[first : widest + 1])
+    )
+    lengths = _card_lengths(widest_digits)
     for last in range(widest, first - 1, -1):
         window = widest_digits[:digits]
-        if len(window) in _CARD_DIGITS and _luhn_ok(window):
+        if digits in lengths and luhn.is_valid(window):
             return last
         digits -= groups[last][1] - groups[last][0]
     return None
 
 
-def _luhn_ok(digits: str) -> bool:
-    if not digits.isascii():  # another script's digits, as \d reads them
-        digits = "".join(str(int(char)) for char in digits)
-    return luhn.is_valid(digits)
+def _ascii_digits(digits: str) -> str:
+    """``digits`` of any script, as \\d reads them, written 0-9."""
+    if digits.isascii():
+        return digits
+    return "".join(str(int(char)) if char.isdigit() else char for char in digits)
 
 
 # Areas 000, 666 and 9xx, group 00 and serial 0000 are never issued.
@@ -578,7 +706,12 @@ def _ssn_starts(text: str) -> list[int]:
 _SSN_LABELS = r"ssn|ss\s?#|social\s+security(?:\s+(?:number|no\b\.?|#))?"
 _SSN_LABEL_STARTS = ("ss", "social")
 _SSN_LABELLED = re.compile(
-    rf"(?<!\w)(?:{_SSN_LABELS})\)?(?:\s*[:#]\s*|\s+(?:is|was)\s+|\s*)(?P<value>{_SSN_SHAPE})\b"
+    rf"(?<!\w)(?:{_SSN_LABELS})\)?"
+    # "Social Security number of Jane Roe: 078 05 1120": up to four words (each read once: they
+    # hold no space), then a colon or "is".
+    r"(?:(?:\s+[\w'\u2019.-]++){1,4}?(?:\s*[:#]\s*|\s+(?:is|was)\s+)"
+    r"|\s*[:#]\s*|\s+(?:is|was)\s+|\s*)"
+    rf"(?P<value>{_SSN_SHAPE})\b"
 )
 
 # HMRC's prefix rules, except that Q is allowed: "QQ 12 34 56 C" is the specimen on forms and
@@ -614,7 +747,16 @@ _FR_NIR = re.compile(
 
 
 def _is_fr_nir(match: re.Match[str]) -> bool:
-    return nir.is_valid(ascii_upper(match.group()))
+    number = ascii_upper(match.group().replace(" ", ""))
+    return number[3:5] in _NIR_MONTHS and nir.is_valid(number)
+
+
+# Birth months INSEE writes: 01 to 12, 20 when unknown, 30 to 42 and 50 to 99 for numbers given
+# from records without a month (stdnum checks the key only; the month tells a fifteen-digit
+# reference from a NIR that passes the key by chance).
+_NIR_MONTHS = frozenset(
+    f"{month:02d}" for month in (*range(1, 13), 20, *range(30, 43), *range(50, 100))
+)
 
 
 def _nir_starts(text: str) -> list[int]:
@@ -638,7 +780,9 @@ _CORSICA = frozenset("ABab")
 
 # Spain's DNI (eight digits) and NIE (X, Y or Z and seven digits), then a check letter.
 _ES_ID = re.compile(
-    r"(?<![\w-])(?P<number>[XYZ]-?\d{7}|\d{2}\.?\d{3}\.?\d{3})[ -]?(?P<letter>[A-Z])(?![\w-])",
+    # Not the end of a dotted number such as an IP address.
+    r"(?<![\w-])(?<!\d\.)(?P<number>[XYZ]-?\d{7}|\d{2}\.?\d{3}\.?\d{3})[ -]?(?P<letter>[A-Z])"
+    r"(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -710,7 +854,9 @@ _NL_BSN_LABELS = r"bsn(?:-nummer)?|burgerservicenummer|sofi(?:nummer)?"
 _NL_BSN_LABEL_STARTS = ("bsn", "burgerservicenummer", "sofi")
 _NL_BSN = re.compile(
     rf"(?<!\w)(?:{_NL_BSN_LABELS})\b\s*(?:[:#]|is)?\s*"
-    r"(?P<value>\d{4}\.?\d{2}\.?\d{3})(?![\w-])"
+    # Written 1234.56.782, 1234 56 782 or 123 456 782.
+    r"(?P<value>\d{4}(?P<sep>[. ]?)\d{2}(?P=sep)\d{3}|\d{3}(?P<sep3>[. ])\d{3}(?P=sep3)\d{3})"
+    r"(?![\w-])"
 )
 
 
@@ -740,15 +886,19 @@ def _is_de_tax_id(match: re.Match[str]) -> bool:
 # digits, which covers every country's layout (US and UK nine digits, Germany's C01X00T47,
 # France's 12AB34567, Spain's AAA123456, the Netherlands' NXC3F1D47, Italy's YA1234567).
 _PASSPORT_LABELS = (
-    r"(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:-?(?:nummer|nr\b\.?))?"
+    # "Reisepasses, Nummer X", "my passport, number X": the label inflected, then a comma.
+    r"(?:passport|reisepass|passeport|paspoort|pasaporte|passaporto)(?:e?s)?"
+    r"(?:-?(?:nummer|nr\b\.?))?"
     r"|pass(?:nummer|-?nr\b\.?)"
 )
 _PASSPORT_LABEL_STARTS = ("pas", "reisepass")
 _PASSPORT = re.compile(
     rf"(?<!\w)(?:{_PASSPORT_LABELS})"
-    r"(?:\s*(?:(?:no|nr|num|number|nummer|n[úu]mero|num[ée]ro)\b\.?|n\.?\s?[°º]|n\.|#))?"
+    r"(?:,?\s*(?:(?:no|nr|num|number|nummer|n[úu]mero|num[ée]ro)\b\.?|n\.?\s?[°º]|n\.|#))?"
     r"(?:\s*[:#]\s*|\s+(?:is|ist|lautet|est|es|è)\s+|\s*)"
-    r"(?P<value>(?=[a-z0-9]{0,8}\d)[a-z0-9]{6,9})(?![a-z0-9])"
+    # Germany's nine characters come from an alphabet without vowels (nor B, D, Q, S), so may
+    # be all letters and still no word.
+    r"(?P<value>(?=[a-z0-9]{0,8}\d)[a-z0-9]{6,9}|[cfghjk][cfghjklmnprtvwxyz]{8})(?![a-z0-9])"
 )
 
 # Keys first: they contain digit runs that would otherwise be read as cards or SSNs. National
@@ -773,12 +923,13 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.PASSWORD,
         either(
-            after_label(re.compile(_PASSWORD_LABELS), _PASSWORD, starts=_PASSWORD_LABEL_STARTS),
-            when(
-                has(":", "="),
+            _own_parenthesis(
                 after_label(
-                    re.compile(_PASSPHRASE_LABELS), _PASSPHRASE, starts=_PASSPHRASE_LABEL_STARTS
-                ),
+                    re.compile(f"{_PASSWORD_LABELS}|{_PASSWORD_ABBREVIATIONS}"),
+                    _PASSWORD,
+                    starts=_PASSWORD_LABEL_STARTS,
+                    accept=_is_password,
+                )
             ),
             when(has("://"), _find_url_passwords),
         ),
