@@ -200,20 +200,9 @@ def long_runs(text: str, length: int) -> list[Span]:
     return _facts(text).runs(length)
 
 
-def has_word(*words: str) -> Hint:
-    """Texts containing one of ``words`` (lowercase ASCII) in any case, as an IGNORECASE
-    pattern reads them."""
-    return lambda text: any(word in _facts(text).folded() for word in words)
-
-
 def has_digits(count: int) -> Hint:
     """Texts with at least ``count`` digits, of any script as \\d reads them."""
     return lambda text: _facts(text).has_digits(count)
-
-
-def has_run(length: int) -> Hint:
-    """Texts with ``length`` characters in a row and no space among them."""
-    return lambda text: _facts(text).longest_run() >= length
 
 
 def matches(pattern: re.Pattern[str]) -> Hint:

@@ -46,7 +46,7 @@ Detector = tuple[EntityType, Finder]
 # - Where its span overlaps a detector listed before it, theirs stands: the span is dropped if
 #   either is a secret; an identity takes in identities it wholly contains and starts after
 #   (or ends before) one it overlaps at an edge. So order the detectors, not the patterns.
-# - The hints of ``finders.py`` (``has_word``, ``has_digits``, ``has_run``, ``matches``) work
+# - The hints of ``finders.py`` (``has``, ``has_digits``, ``matches``) work
 #   each fact of a text out once per scrub, however many detectors ask: gate freely with them.
 #   A hint must pass every text the finder could find something in.
 # - It runs in time linear in the text (tests/security/test_scrubber_linear_time.py).
