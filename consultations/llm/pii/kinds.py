@@ -44,8 +44,9 @@ Detector = tuple[EntityType, Finder]
 # - It yields spans (start, end) of that text, non-empty, in increasing order, none
 #   overlapping the one before.
 # - Where its span overlaps a detector listed before it, theirs stands: the span is dropped if
-#   either is a secret; an identity takes in identities it wholly contains and starts after
-#   (or ends before) one it overlaps at an edge. So order the detectors, not the patterns.
+#   either is a secret or both are of one kind; an identity takes in identities of other kinds
+#   it wholly contains and starts after (or ends before) one it overlaps at an edge. So order
+#   the detectors, not the patterns.
 # - The hints of ``finders.py`` (``has``, ``has_digits``, ``matches``) work
 #   each fact of a text out once per scrub, however many detectors ask: gate freely with them.
 #   A hint must pass every text the finder could find something in.
