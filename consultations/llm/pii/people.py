@@ -83,12 +83,14 @@ TITLES = _folded(
     "mme mlle me maître maitre juge docteur "
     "mevrouw meneer dhr mevr rechter "
     "sr sra srta dña don doña juez jueza heer herrn monsieur madame mademoiselle "
-    "señor señora señorita"
+    "señor señora señorita "
+    "hhj dott dott.ssa dottssa dr.ssa sig sig.ra sig.na signor signore signora signorina "
+    "avv avv.to avvocato avvocata ing geom rag prof.ssa"
 )
 # Greetings: a name follows, or a word that is not one ("Dear Team").
 GREETINGS = _folded(
     "dear hi hello hallo liebe lieber cher chère beste geachte hola estimado estimada "
-    "querido querida"
+    "querido querida ciao caro cara gentile gentilissimo gentilissima egregio egregia"
 )
 # Role words: a name may follow them ("the witness Okafor", "mein Nachbar Kaya", "mon voisin
 # Lefèvre", "mijn buurman Jansen", "mi vecino Ruiz"), and in German they are capitalised.
@@ -114,7 +116,17 @@ ROLES = _folded(
     "testigo testigos vecino vecina médico médica doctor doctora abogado abogada letrado "
     "letrada hijo hija niño niña marido esposa esposo hermano hermana madre padre "
     "compañero compañera amigo amiga arrendador arrendadora casero casera inquilino "
-    "inquilina empleador jefe jefa policía llamado llamada saludos atentamente"
+    "inquilina empleador jefe jefa policía llamado llamada saludos atentamente "
+    "testimone testimoni vicino vicina medico dottore dottoressa figlio figlia bambino "
+    "bambina marito moglie fratello sorella madre padre collega amico amica proprietario "
+    "proprietaria locatore conduttore inquilino datore capo chiamato chiamata saluti "
+    "osservanza cordialmente "
+    # Judges and the bench, and the other side's counsel, in every language.
+    "presidente président présidente vorsitzende vorsitzender voorzitter president "
+    "magistrada magistrado magistrato giudice cancelliere greffier greffière griffier "
+    "controparte wederpartij contrario contraria adverse adverso adversa "
+    # Closings before the signature: "Yours faithfully,", "mes salutations distinguées."
+    "faithfully truly respectfully distinguées distingués hochachtungsvoll"
 )
 # Words that make a run something other than a person: legal forms, companies', courts' and
 # institutions' words, streets, statutes.
@@ -171,7 +183,12 @@ INSTITUTIONS = _folded(
     "verzekering straat laan plein gracht kade singel wet wetboek "
     "sl s.l. s.a. slu sau sociedad grupo fundación universidad clínica colegio "
     "juzgado juzgados audiencia supremo corte estatuto constitucional ayuntamiento banco seguros "
-    "calle avenida plaza paseo camino carretera ronda ley decreto código"
+    "calle avenida plaza paseo camino carretera ronda ley decreto código "
+    "srl s.r.l. spa s.p.a. tribunale corte appello cassazione procura pace prefettura "
+    "questura comune regione provincia ministero ufficio agenzia entrate banca "
+    "assicurazioni ospedale clinica scuola università studio consulenze arredamenti "
+    "costruzioni trasporti ristorazione immobiliare farmacia officina legge codice "
+    "costituzione"
 )
 # Capitalised words that are never a name here: sentence openers, pronouns, articles, months,
 # weekdays and feasts, nationalities, and the words of places' names.
@@ -221,7 +238,11 @@ COMMON = _folded(
     "el la los las un una unos unas yo nosotros usted ustedes mi mis nuestro nuestra "
     "pero y o si sí no ayer mañana hoy después antes desde hasta "
     "enero febrero marzo junio agosto septiembre setiembre octubre "
-    "noviembre diciembre lunes martes miércoles jueves viernes sábado"
+    "noviembre diciembre lunes martes miércoles jueves viernes sábado "
+    "il lo gli i le uno una di da con su per tra fra del della dei delle al alla ai nel "
+    "nella sul sulla ma se che non io noi voi lui lei loro mio mia nostro nostra suo sua "
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre "
+    "lunedì martedì mercoledì giovedì venerdì sabato domenica natale pasqua ferragosto"
 )
 # Words that alone are a town, a brand or a statute more often than a person ("in Florence",
 # "a Mercedes", "the Sherman"), though they are also names ("Florence Hunt", "Mercedes Ruiz").
@@ -244,7 +265,8 @@ BRANDS = _folded(
     "benz citroën peugeot renault opel lidl aldi tesco sainsbury's mcdonald's kpmg pwc "
     "accenture deloitte barclays hilfiger gabbana steagall sarbanes oxley hartley dodd "
     "fargo walmart volkswagen vw bmw audi toyota honda nissan ikea zara heijn "
-    "compostela henares tenerife keynes oetker"
+    "compostela henares tenerife keynes oetker philips benetton carrefour ferrero "
+    "heineken siemens"
 )
 # Brands made of two names: "Louis Vuitton" is caught by its brand word, these by their pair.
 BRAND_PAIRS = _pairs(
@@ -289,6 +311,65 @@ SURNAMES_TOO = _folded(
     "justice lord doctor baron"
 )
 
+# Words of legal documents, headings, departments and offices, which title case capitalises
+# ("Mutual Non-Disclosure Agreement", "Data Protection Officer", "Allgemeine
+# Geschäftsbedingungen"): like the common words of the gazetteer, never the words of a name
+# that no list holds.
+HEADINGS = _folded(
+    "agreement agreements contract contracts mutual non disclosure nondisclosure "
+    "confidentiality confidential terms conditions policy privacy notice notices statement "
+    "particulars defence defense reply appeal application deed lease licence license "
+    "memorandum understanding addendum amendment recitals definitions interpretation "
+    "termination liability indemnity warranty warranties payment fees governing dispute "
+    "resolution arbitration force majeure assignment severability entire waiver counterparts "
+    "signatures parties background purpose obligations term data protection officer processing "
+    "controller processor security social employment settlement release power declaration "
+    "affidavit summons complaint petition motion response share purchase supply loan guarantee "
+    "shareholders minutes board directors meeting annual report receipt proposal letter "
+    "engagement retainer heads standard standards template draft final executive summary "
+    "introduction conclusion overview details information confirmation request instructions "
+    "particulars further amended grounds skeleton argument bundle index chronology evidence "
+    "facts issues relief remedies costs damages interest breach negligence nuisance trespass "
+    "tenancy assured shorthold possession eviction dismissal redundancy grievance disciplinary "
+    "procedure hearing tribunal review decision ruling judgment judgement consent deputy chief "
+    "senior junior head legal affairs compliance human resources operations customer support "
+    "sales marketing finance accounts procurement department team staff personnel "
+    "vertrag verträge vereinbarung geheimhaltungsvereinbarung vertraulichkeit allgemeine "
+    "geschäftsbedingungen bedingungen datenschutz datenschutzerklärung datenschutzbeauftragter "
+    "datenschutzbeauftragte erklärung kündigung mietvertrag arbeitsvertrag vollmacht klage "
+    "klageschrift urteil beschluss antrag widerspruch schreiben mitteilung bescheid "
+    "stellungnahme vergleich abmahnung mahnung zahlungserinnerung protokoll gutachten "
+    "sachverhalt begründung anlage einleitung zusammenfassung betreff sozialversicherung "
+    "versicherungsnummer rentenversicherung krankenversicherung sicherheit sozial mitarbeiter "
+    "mitarbeiterin geschäftsführer geschäftsführerin "
+    "contrat accord confidentialité générales conditions protection données déclaration mise "
+    "demeure bail procuration assignation jugement arrêt ordonnance requête conclusions "
+    "courrier objet avenant annexe préambule sécurité sociale sociales responsable délégué "
+    "déléguée traitement politique mentions légales attestation témoignage "
+    "overeenkomst geheimhoudingsovereenkomst algemene voorwaarden verklaring huurovereenkomst "
+    "arbeidsovereenkomst volmacht dagvaarding vonnis beschikking uitspraak ingebrekestelling "
+    "sommatie brief onderwerp bijlage gegevensbescherming privacyverklaring functionaris "
+    "beveiliging sociale "
+    "contrato acuerdo confidencialidad condiciones generales términos protección datos "
+    "declaración demanda sentencia auto poder escrito notificación requerimiento asunto anexo "
+    "seguridad social delegado delegada responsable tratamiento política aviso legal "
+    "contratto accordo riservatezza condizioni generali termini protezione dati dichiarazione "
+    "citazione sentenza ordinanza decreto ricorso procura diffida lettera oggetto allegato "
+    "premesse sicurezza sociale responsabile trattamento informativa "
+    # Whom a greeting addresses when it addresses nobody by name.
+    "sirs madam madams messieurs mesdames damen herren heren dames señores señoras signori "
+    "colleghi colleagues everyone all team zusammen allemaal tutti todos"
+)
+# Endings of the abstract nouns of these languages ("Termination", "Kündigung",
+# "Vertraulichkeit", "Protección", "Cessazione"): an unknown word this long with one of them
+# is a word of a heading far more often than a name no list holds.
+WORD_ENDINGS = tuple(
+    _folded(
+        "tion tions sion sions ment ments ness ity ities ance ances ence ences ship ships ism "
+        "ung ungen heit keit schaft atie cion zione zioni mento menti miento ncia"
+    )
+)
+_SHORTEST_ENDED_WORD = 7
 
 _PARTICLE_WORDS = frozenset(_PARTICLES.split()) | frozenset(_SECOND_PARTICLES.split())
 # Kinds of word that may be part of a name.
@@ -335,6 +416,8 @@ def _kind_of_word(word: str) -> str:
         # "De Vries", "Van Dijk" and "von der Leyen" alike.
         return "particle"
     bare = word.rstrip(".")
+    if bare.endswith(_POSSESSIVES):  # "Ferguson's" is Ferguson
+        bare = bare[:-2]
     key = _key(bare)
     if len(bare) == 1 and word.endswith("."):
         return "initial"  # also "M. Dupont" and "D. Pedro": the title goes with the name
@@ -365,27 +448,51 @@ def _kind_of_word(word: str) -> str:
             return "surname"
     # An unknown word in capitals is an acronym or a heading's word far more often than a
     # name nobody listed ("GDPR", "WITNESS STATEMENT").
-    return "caps" if bare.isupper() and len(bare) > 1 else "other"
+    if bare.isupper() and len(bare) > 1:
+        return "caps"
+    return "common" if _a_word(key) else "other"
+
+
+def _a_word(key: str) -> bool:
+    """Whether a folded word that no list of names holds is a word of the languages ("Social",
+    "Security", "Agreement", "Non-Disclosure", "Kündigung") rather than a name."""
+    words = gazetteer().words
+    return any(
+        part in words
+        or part in HEADINGS
+        or (len(part) >= _SHORTEST_ENDED_WORD and part.endswith(WORD_ENDINGS))
+        for part in key.split("-")
+    )
 
 
 def _in_context(kinds: Sequence[str]) -> list[str]:
     """Kinds settled by the words around: a word that is also a surname is one after a first
     name or a title ("Helen Park", "Thomas Mann", "Herr Richter"), and otherwise what it
-    says ("Hyde Park", "Kind regards"); "y" joins two surnames, not two people."""
+    says ("Hyde Park", "Kind regards"); "y" joins two surnames, not two people. A title that is
+    also a surname stays a title between a title and a name: "Mr Justice Lane"."""
     settled: list[str] = []
     for index, kind in enumerate(kinds):
         word_kind, _, surname = kind.partition("/")
         after_name = settled and settled[-1] in ("first", "title")
+        following = kinds[index + 1] if index + 1 < len(kinds) else ""
         if kind == "conjunction":
-            following = kinds[index + 1] if index + 1 < len(kinds) else ""
             word_kind = "particle" if following in ("surname", "other") else "common"
+        elif (
+            word_kind == "title"
+            and after_name
+            and (following in _NAME_KINDS or following.endswith("/surname"))
+        ):
+            surname = ""
         settled.append("surname" if surname and after_name else word_kind)
     return settled
 
 
+_POSSESSIVES = ("'s", "\u2019s")
+
+
 def _name_end(word: str, end: int) -> int:
     """Where the name in ``word`` (ending at ``end``) ends: before a possessive "'s"."""
-    return end - 2 if word.endswith(("'s", "\u2019s")) else end
+    return end - 2 if word.endswith(_POSSESSIVES) else end
 
 
 # The text before a run read for the words that say what the run is: a title, a role word,
@@ -420,14 +527,19 @@ def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, in
     return cue, start - len(window) + name_start if cue else start
 
 
+# A closing ends a sentence, and the signature follows: "mes salutations distinguées.\nName".
+CLOSINGS = _folded("faithfully truly respectfully sincerely regards distinguées distingués")
+_CUES_BEFORE_A_FULL_STOP = TITLES | CLOSINGS
+
 _CUE_PUNCTUATION = "\"'“”«»()[],:;"
 
 
 @functools.lru_cache(maxsize=1 << 12)
 def _cue_kind(word: str) -> str | None:
     """The kind of cue a word before a run is, if any."""
-    word = word.strip(_CUE_PUNCTUATION)
-    if word.endswith(".") and _key(word[:-1]) not in TITLES:
+    # An elided article or preposition is not the cue: "L'Avv.", "dell'avvocato".
+    word = word.strip(_CUE_PUNCTUATION).rpartition("'")[2].rpartition("\u2019")[2]
+    if word.endswith(".") and _key(word[:-1]) not in _CUES_BEFORE_A_FULL_STOP:
         return None  # the end of a sentence: "my cousin. Claim No. 4"
     key = _key(word.rstrip("."))
     return next((kind for kind, cues in _CUES if key in cues), None)
@@ -477,6 +589,16 @@ def _segments(kinds: Sequence[str]) -> Iterator[tuple[list[int], str | None, boo
             lead += 1
         if lead and kinds[segment[lead]] == "particle":
             lead = 0  # "Van De Vries": the particles lead to a surname
+        if not lead and segment and kinds[segment[0]] == "particle":
+            # "Anwesenheit von Hinnerk Ochsenknecht": particles after a word that is no
+            # name, before two names, are the sentence's.
+            lead = next(at for at, i in enumerate(segment) if kinds[i] != "particle")
+            if not (
+                lead + 1 < len(segment)
+                and kinds[segment[lead + 1]] != "particle"
+                and segment[lead + 1] == segment[lead] + 1
+            ):
+                lead = 0
         segment = segment[lead:]
         if segment:
             after_comma = segment[0] > 0 and kinds[segment[0] - 1] == "comma"
@@ -601,10 +723,16 @@ def _alone_kind(word: str) -> str | None:
 
 
 def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
-    """A capitalised word on its own: a person only after a title or a role word ("meneer
-    Jansen", "my son Lucas")."""
+    """A capitalised word on its own: a person after a title or a role word ("meneer
+    Jansen", "my son Lucas"), after a greeting when a name of the lists or alone on its line
+    ("Hi Lysander,"), or a first name of the lists that no language also uses as a word before
+    what a person does ("when Rachel saw", "bis Swanhild es änderte" aside)."""
     cue, name_start = _cue_before(start, *_window(text, start))
-    if not (cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS)):
+    if not (
+        cue in ("title", "role")
+        or (cue == "greeting" and (kind in _KNOWN_KINDS or text[end : end + 1] in _AFTER_ADDRESS))
+        or (cue is None and kind == "first" and _person_verb_after(text, end))
+    ):
         return []
     word = text[start:end]
     if not _takes_particles(word, kind):
@@ -612,11 +740,37 @@ def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
     return [(name_start, _name_end(word, end))]
 
 
+# What follows a name a greeting addresses: "Hi Lysander,", "Ciao Brunilde\n".
+_AFTER_ADDRESS = frozenset(",:!\n")
+# Verbs of what a person does, in every language, after a first name written alone.
+PERSON_VERBS = _folded(
+    "saw said says told tells wrote asked called phoned rang signed agreed replied confirmed "
+    "explained paid refused knows knew thinks thought hopes wants bought sold left arrived "
+    "sah sagte sagt schrieb rief unterschrieb bestätigte erklärte zahlte wusste kaufte kam "
+    "vit dit écrivit appela signa confirma expliqua paya savait acheta "
+    "zag zei zegt schreef belde tekende bevestigde betaalde wist kocht kwam "
+    "vio dijo dice escribió llamó firmó confirmó explicó pagó sabía compró llegó "
+    "vide disse dice scrisse chiamò firmò confermò spiegò pagò sapeva comprò arrivò"
+)
+
+
+def _person_verb_after(text: str, end: int) -> bool:
+    """Whether the word after ``end`` is a verb of PERSON_VERBS."""
+    if text[end : end + 1] != " ":
+        return False
+    following = text[end + 1 : end + 1 + _LONGEST_VERB].split(None, 1)
+    return bool(following) and following[0] in PERSON_VERBS
+
+
+_LONGEST_VERB = max(map(len, PERSON_VERBS)) + 1
+
+
 # Articles: a run after one names a thing ("die Iris des Auges", "La Cruz Roja ayudó", "the
 # Sherman Act"); people's names take none in writing. Not "a": Spanish puts it before a
 # person ("vi a Rubén Atienza").
 _ARTICLES = _folded(
-    "the an der die das des dem den ein eine einer le la les un une el los las una het een"
+    "the an der die das des dem den ein eine einer le la les un une el los las una het een "
+    "il lo gli uno"
 )
 
 
@@ -771,6 +925,8 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
             # A sentence's first word is capitalised whatever it is: unknown, it is far
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
             settled = ("common", *settled[1:])
+    if settled == ("greeting", "other") and text[end : end + 1] in _AFTER_ADDRESS:
+        return [(start + starts[1], end)]  # "Hi Lysander,": as after a greeting in lowercase
     names = (_cached_names if cacheable else _names)(settled, cue)
     if not (cue and name_start < start and _takes_particles(words[0], settled[0])):
         name_start = start
