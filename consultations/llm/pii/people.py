@@ -90,7 +90,8 @@ TITLES = _folded(
 # Greetings: a name follows, or a word that is not one ("Dear Team").
 GREETINGS = _folded(
     "dear hi hello hallo liebe lieber cher chère beste geachte hola estimado estimada "
-    "querido querida ciao caro cara gentile gentilissimo gentilissima egregio egregia"
+    "querido querida bonjour bonsoir salut hoi hey buongiorno salve ciao caro cara gentile "
+    "gentilissimo gentilissima egregio egregia"
 )
 # Role words: a name may follow them ("the witness Okafor", "mein Nachbar Kaya", "mon voisin
 # Lefèvre", "mijn buurman Jansen", "mi vecino Ruiz"), and in German they are capitalised.
@@ -265,7 +266,7 @@ BRANDS = _folded(
     "benz citroën peugeot renault opel lidl aldi tesco sainsbury's mcdonald's kpmg pwc "
     "accenture deloitte barclays hilfiger gabbana steagall sarbanes oxley hartley dodd "
     "fargo walmart volkswagen vw bmw audi toyota honda nissan ikea zara heijn "
-    "compostela henares tenerife keynes oetker philips benetton carrefour ferrero "
+    "compostela henares tenerife keynes oetker philips benetton carrefour "
     "heineken siemens"
 )
 # Brands made of two names: "Louis Vuitton" is caught by its brand word, these by their pair.
@@ -349,7 +350,8 @@ HEADINGS = _folded(
     "overeenkomst geheimhoudingsovereenkomst algemene voorwaarden verklaring huurovereenkomst "
     "arbeidsovereenkomst volmacht dagvaarding vonnis beschikking uitspraak ingebrekestelling "
     "sommatie brief onderwerp bijlage gegevensbescherming privacyverklaring functionaris "
-    "beveiliging sociale "
+    "beveiliging sociale opdrachtgever opdrachtnemer burgerservicenummer volgens identifiants "
+    "nouvelle nouveau yours "
     "contrato acuerdo confidencialidad condiciones generales términos protección datos "
     "declaración demanda sentencia auto poder escrito notificación requerimiento asunto anexo "
     "seguridad social delegado delegada responsable tratamiento política aviso legal "
@@ -921,7 +923,12 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         cue, name_start = _cue_before(start, window, last_word)
         if cue == "street":
             return []
-        if not cue and settled[0] == "other" and _starts_sentence(text, start):
+        if (
+            not cue
+            and settled[0] == "other"
+            and _starts_sentence(text, start)
+            and not _subject_of_sentence(text, end, settled)
+        ):
             # A sentence's first word is capitalised whatever it is: unknown, it is far
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
             settled = ("common", *settled[1:])
@@ -937,6 +944,17 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         )
         for first, last in names
     ]
+
+
+def _subject_of_sentence(text: str, end: int, kinds: Sequence[str]) -> bool:
+    """Whether a sentence's first words, the first unknown, are a name all the same: two
+    names side by side, then a comma or what a person does ("Klaasje Tuinstra, werkzaam bij",
+    "Lieuwe Noordhoek zag"), not a heading's words before a colon, a number or the line's end
+    ("Neue Anschrift:", "Mutual Non-Disclosure Agreement"), nor a verb and a noun ("Spielt
+    Mietpreisbremse eine Rolle?")."""
+    if len(kinds) < 2 or kinds[1] not in _NAME_KINDS:
+        return False  # "Raccolta da Tina Bassi": a word, then the sentence's particle
+    return text[end : end + 1] == "," or _person_verb_after(text, end)
 
 
 def _tokens(start: int, words: Sequence[str], starts: Sequence[int]) -> list[_Token]:
