@@ -58,6 +58,13 @@ def test_headings_courts_and_companies_are_not_people(text: str) -> None:
         ("Verklaring van Wytse Hiemstra, buurman.", ["Wytse Hiemstra"]),
         ("Done.\nOmbeline Quéméner, who works there, agreed.", ["Ombeline Quéméner"]),
         ("Done. Wytse Hiemstra zag het ongeluk.", ["Wytse Hiemstra"]),
+        ("ZEUGENAUSSAGE von Hauke Oberhuber, aufgenommen am 2. Mai.", ["Hauke Oberhuber"]),
+        ("DÉCLARATION de Sixtine Aubertin, faite le 3 mai.", ["Sixtine Aubertin"]),
+        ("On 2024-03-05, Judge Okafor adjourned.", ["Okafor"]),
+        ("Hoogachtend,\nJelmer Boersma\nadvocaat", ["Jelmer Boersma"]),
+        ("Hij zei dat van Olst de sleutel had.", ["van Olst"]),
+        ("Vimos a de la Fleche en la vista.", ["de la Fleche"]),
+        ("Getekend door van der Veen, Zoë, op maandag.", ["van der Veen, Zoë"]),
     ],
 )
 def test_people_are_found_after_the_cues_of_every_language(text: str, names: list[str]) -> None:
@@ -72,6 +79,8 @@ def test_people_are_found_after_the_cues_of_every_language(text: str, names: lis
         "Hallo Zusammen,\nanbei die Unterlagen.",
         "Raccolta da Roma e da Milano.",
         "We moved to Jackson in May.",
+        "Elle est salariée de Ferrero; lui travaille à Rotterdam aan de Maas.",
+        "Frankfurt an der Oder liegt an der Grenze.",
     ],
 )
 def test_cue_like_words_before_no_name_mask_nothing(text: str) -> None:
@@ -95,3 +104,12 @@ def test_a_party_written_with_a_possessive_keeps_its_placeholder() -> None:
     )
 
     assert result.text == "<PERSON_1>' car was outside <PERSON_2>'s house."
+
+
+def test_a_party_s_own_particles_are_masked_with_its_surname() -> None:
+    result = scrub(
+        "Hij zei dat van Orleans de sloten had; van Orleans, Adam tekende.",
+        known_names=["Adam van Orleans"],
+    )
+
+    assert result.text == "Hij zei dat <PERSON_1> de sloten had; <PERSON_1> tekende."

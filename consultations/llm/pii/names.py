@@ -564,14 +564,9 @@ class Parties:
                     break
                 cursor = before.start()
             else:
-                # Lowercase particles alone are words ("von Müller" is "from Müller"): only
-                # with a capital, a title or initials in front.
-                if cursor < start and (
-                    text[cursor].isupper()
-                    or _title_before(text, cursor)
-                    or _INITIAL_BEFORE.search(text, max(0, cursor - 4), cursor)
-                ):
-                    start = cursor
+                # All the party's particles, as its name writes them: "dat van Orleans zei",
+                # "van der Veen, Zoë" for the party Zoë van der Veen.
+                start = cursor
             if not party.company and first != party.first and _after_initial(text, start):
                 start = _initials_before(text, start, party.initials)
         return start

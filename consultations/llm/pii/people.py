@@ -90,7 +90,7 @@ TITLES = _folded(
 # Greetings: a name follows, or a word that is not one ("Dear Team").
 GREETINGS = _folded(
     "dear hi hello hallo liebe lieber cher chère beste geachte hola estimado estimada "
-    "querido querida bonjour bonsoir salut hoi hey buongiorno salve ciao caro cara gentile "
+    "querido querida bonjour bonsoir salut hoi hey buongiorno salve ciao gentile "
     "gentilissimo gentilissima egregio egregia"
 )
 # Role words: a name may follow them ("the witness Okafor", "mein Nachbar Kaya", "mon voisin
@@ -127,7 +127,7 @@ ROLES = _folded(
     "magistrada magistrado magistrato giudice cancelliere greffier greffière griffier "
     "controparte wederpartij contrario contraria adverse adverso adversa "
     # Closings before the signature: "Yours faithfully,", "mes salutations distinguées."
-    "faithfully truly respectfully distinguées distingués hochachtungsvoll"
+    "faithfully truly respectfully distinguées distingués hochachtungsvoll hoogachtend"
 )
 # Words that make a run something other than a person: legal forms, companies', courts' and
 # institutions' words, streets, statutes.
@@ -511,8 +511,9 @@ def _window(text: str, start: int) -> tuple[str, str]:
 
 def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, int]:
     """A lowercase title, role word or greeting before a run ("meneer", "the witness",
-    "regards,"), and where the name starts: at the particles between them ("mevrouw van
-    der Berg"). ``window`` is the text before ``start``, ``last_word`` its last word."""
+    "regards,"), and where the name starts if the run is one: at the particles before it
+    ("mevrouw van der Berg"). ``window`` is the text before ``start``, ``last_word`` its last
+    word."""
     if last_word not in _PARTICLE_WORDS and last_word.strip(_CUE_PUNCTUATION):
         return _cue_kind(last_word), start  # the common case: the word right before
     words = window.split()
@@ -523,14 +524,14 @@ def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, in
         last -= 1
     while last >= 0 and not words[last].strip(_CUE_PUNCTUATION):
         last -= 1  # "Témoins : Dupont"
-    if last < 0:
-        return None, start
-    cue = _cue_kind(words[last])
-    return cue, start - len(window) + name_start if cue else start
+    name_start += start - len(window)
+    return (_cue_kind(words[last]) if last >= 0 else None), name_start
 
 
 # A closing ends a sentence, and the signature follows: "mes salutations distinguées.\nName".
-CLOSINGS = _folded("faithfully truly respectfully sincerely regards distinguées distingués")
+CLOSINGS = _folded(
+    "faithfully truly respectfully sincerely regards distinguées distingués hoogachtend"
+)
 _CUES_BEFORE_A_FULL_STOP = TITLES | CLOSINGS
 
 _CUE_PUNCTUATION = "\"'“”«»()[],:;"
@@ -576,6 +577,10 @@ def _segments(kinds: Sequence[str]) -> Iterator[tuple[list[int], str | None, boo
     cue: str | None = None
     segment: list[int] = []
     for index, kind in enumerate([*kinds, "end"]):
+        if kind == "particle" and segment and all(kinds[i] == "caps" for i in segment):
+            # "GETUIGENVERKLARING van Elin Höning": a heading's words, then whose it is.
+            segment = []
+            continue
         if kind in _NAME_KINDS or kind == "particle":
             segment.append(index)
             continue
@@ -663,8 +668,9 @@ def _heading_name(text: str, tokens: list[_Token], end: int) -> Span | None:
     return name[0][0], name[-1][1]
 
 
-# A house number or a postcode ("12 ", "20c, ", "89013, "), not a year ("In 2019, Helen").
-_NUMBER_BEFORE = re.compile(r"(?<!\d)(?:\d{1,3}|\d{5,})[a-zA-Z]?,?[ \t]\Z")
+# A house number or a postcode ("12 ", "20c, ", "89013, "), not a year ("In 2019, Helen") nor
+# a date's last part ("on 2015-01-07, Judge Clark").
+_NUMBER_BEFORE = re.compile(r"(?<![\d./-])(?:\d{1,3}|\d{5,})[a-zA-Z]?,?[ \t]\Z")
 _NUMBER_AFTER = re.compile(r",?[ \t]\d")
 
 
@@ -734,12 +740,26 @@ def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
         cue in ("title", "role")
         or (cue == "greeting" and (kind in _KNOWN_KINDS or text[end : end + 1] in _AFTER_ADDRESS))
         or (cue is None and kind == "first" and _person_verb_after(text, end))
+        or (cue is None and name_start < start and _particles_name(text[name_start:start], kind))
     ):
         return []
     word = text[start:end]
     if not _takes_particles(word, kind):
         name_start = start
     return [(name_start, _name_end(word, end))]
+
+
+# Particles that, alone before a capitalised word, make it a surname: Dutch and German ones;
+# "de", "di", "da" are as often "of" before a town ("de Paris", "di Roma").
+_SURNAME_PARTICLES = frozenset({"van", "von", "ten", "ter", "vom", "zu"})
+
+
+def _particles_name(particles: str, kind: str) -> bool:
+    """Whether lowercase particles make the word after them a surname: two ("van der Veen",
+    "de la Fleche"), or one of _SURNAME_PARTICLES ("van Olst"), not "de Ferrero" ("salariée
+    de Ferrero") nor "an der Tauber"."""
+    words = particles.split()
+    return kind in ("surname", "other") and (len(words) > 1 or words[0] in _SURNAME_PARTICLES)
 
 
 # What follows a name a greeting addresses: "Hi Lysander,", "Ciao Brunilde\n".
@@ -778,11 +798,15 @@ _ARTICLES = _folded(
 
 def _after_article(window: str, last_word: str) -> bool:
     """Whether the text before a run (``window``, ending with ``last_word``) ends with an
-    article: the last word within 8 characters."""
+    article: the last word within 8 characters, and no particle before it ("van der Veen",
+    "de la Fleche")."""
     if not last_word:
         return False
     spaces = len(window) - len(window.rstrip())
-    return spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES
+    if not (spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES):
+        return False
+    before = window[: len(window) - spaces - len(last_word)].rsplit(None, 1)
+    return not before or before[-1] not in _PARTICLE_WORDS
 
 
 _ARTICLE_WINDOW = 8
@@ -935,7 +959,12 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
     if settled == ("greeting", "other") and text[end : end + 1] in _AFTER_ADDRESS:
         return [(start + starts[1], end)]  # "Hi Lysander,": as after a greeting in lowercase
     names = (_cached_names if cacheable else _names)(settled, cue)
-    if not (cue and name_start < start and _takes_particles(words[0], settled[0])):
+    if not (
+        name_start < start
+        and _takes_particles(words[0], settled[0])
+        # "van der Veen, Zoë": particles before a surname and its first name
+        and (cue or (names and names[0][0] == 0 and len(words) > 1 and words[1] == ","))
+    ):
         name_start = start
     return [
         (
