@@ -63,6 +63,7 @@ def test_headings_courts_and_companies_are_not_people(text: str) -> None:
         ("On 2024-03-05, Judge Okafor adjourned.", ["Okafor"]),
         ("Hoogachtend,\nJelmer Boersma\nadvocaat", ["Jelmer Boersma"]),
         ("Hij zei dat van Olst de sleutel had.", ["van Olst"]),
+        ("Gestern. Danuta Hendriks, Angestellte von Dr. Oetker, rief an.", ["Danuta Hendriks"]),
         ("Vimos a de la Fleche en la vista.", ["de la Fleche"]),
         ("Getekend door van der Veen, Zoë, op maandag.", ["van der Veen, Zoë"]),
     ],
@@ -81,6 +82,8 @@ def test_people_are_found_after_the_cues_of_every_language(text: str, names: lis
         "We moved to Jackson in May.",
         "Elle est salariée de Ferrero; lui travaille à Rotterdam aan de Maas.",
         "Frankfurt an der Oder liegt an der Grenze.",
+        "Deliver to 12 Webster Islands, Watson Loop, Port Mary.",
+        "The office is on Watson Loop, near Goldman Sachs.",
     ],
 )
 def test_cue_like_words_before_no_name_mask_nothing(text: str) -> None:

@@ -195,6 +195,9 @@ _GENERATORS: dict[str, Make] = {
     "first-names-then-verbs": _repeat("when Anna saw "),
     "words-then-particles-then-names": _repeat("Anwesenheit von Hinnerk Okafor "),
     "other-given-names-before-known-surnames": _repeat("Nancy Smith "),
+    "names-then-brands-after-commas": _repeat("Anna Okafor, Goldman Sachs, "),
+    "headings-then-particles": _repeat("GETUIGENVERKLARING van "),
+    "particles-then-inverted-names": _repeat("van der Veen, Zo\u00eb, "),
     "almost-placeholders": _repeat("<PERSON_"),
     "placeholder-digits": _after("<PERSON_", "1"),
     # Other scripts' look-alikes: what IGNORECASE or \w, \d and \s read as ASCII, or nearly.

@@ -924,7 +924,10 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         kinds = (*kinds[:-1], "institution")
     plan = (_cached_plan if cacheable else _plan)(kinds)
     if brand or plan is None:
-        return []
+        # "Danuta Hendriks, Mitarbeiterin von Dr. Oetker": a company's or a brand's words
+        # after a comma leave the words before it to be read on their own.
+        comma = run.find(",")
+        return _people_in_run(text, start, start + comma) if comma > 0 else []
     settled, cued, cut = plan
     window, last_word = "", None  # read when needed: a run with a title in it needs neither
     if not cued:
