@@ -397,7 +397,12 @@ class Parties:
             # "will", "may", "grace" in lowercase are words, even beside the party's name.
             if (word.word_too and not capitalised) or (
                 (word.given and self._somebody_else(text, end, word))
-                or (word.surname and self._another_given_name(text, start))
+                or (
+                    word.surname
+                    # right after a word of the parties, told without a pattern
+                    and (run is None or start - run.end > 1)
+                    and self._another_given_name(text, start)
+                )
                 or (word.month and _dated(text, start, end))
             ):
                 continue

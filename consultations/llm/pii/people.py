@@ -537,7 +537,7 @@ _CUES_BEFORE_A_FULL_STOP = TITLES | CLOSINGS
 _CUE_PUNCTUATION = "\"'“”«»()[],:;"
 
 
-@functools.lru_cache(maxsize=1 << 12)
+@functools.lru_cache(maxsize=1 << 14)
 def _cue_kind(word: str) -> str | None:
     """The kind of cue a word before a run is, if any."""
     # An elided article or preposition is not the cue: "L'Avv.", "dell'avvocato".
