@@ -1,17 +1,21 @@
 """People the case does not list: witnesses, neighbours, doctors, judges, opposing counsel, a
-child, in English, German, French, Dutch and Spanish.
+child, in English, German, French, Dutch, Spanish and Italian.
 
 One pattern finds each run of capitalised words (with the particles of "van der Berg", "de la
 Cruz", and initials); each run is then read a word at a time with cached set lookups. A run
-names a person when a title or a role word stands before it ("Dr Weber", "Herr Kaya", "the
-witness Okafor", "my son Lucas", "regards, Helen"), when it is two or more name-like words
-that no list calls something else ("Helen Park", "María García López", and names in no list
-at all), when it is initials and a surname ("J. Smith"), "Surname, First", or the name closing
-a heading in capitals. Words that say a run is something else win: a company's, a trade's or
-an institution's word ("Brightline Logistics", "Bäckerei Schulz", "Amtsgericht Köln"), a
-street or a house number, a statute, a brand, a month, a place ("San Francisco", a lone
-"Florence"). A lone first name with no title or role word before it is left alone: too many
-are also towns and words ("Nancy", "Kingston", "Visa", "May").
+names a person when a title, a role word, a greeting or a closing stands before it ("Dr
+Weber", "Sig.ra Rossi", "the witness Okafor", "my son Lucas", "Yours faithfully,\nHelen
+Park"), when it is two or more name-like words that no list calls something else ("Helen
+Park", "María García López", and names in no list at all), when it is initials and a surname
+("J. Smith"), "Surname, First", or the name closing a heading ("WITNESS STATEMENT OF ...",
+"ATTESTATION de ..."). A word that no list of names holds is name-like unless it is a common
+word of the languages or of legal headings ("Social Security", "Mutual Non-Disclosure
+Agreement"): title case is everywhere in legal text. Words that say a run is something else
+win: a company's, a trade's or an institution's word ("Brightline Logistics", "Bäckerei
+Schulz", "Tribunale di Milano"), a street or a house number, a statute, a brand, a month, a
+place ("San Francisco", a lone "Florence"). A lone first name with no cue before it is a
+person only before what a person does ("when Rachel saw"): too many are also towns and words
+("Nancy", "Kingston", "Visa", "May").
 
 Measured by tests/privacy/test_unlisted_people.py, which prints recall per language and the
 share of look-alikes left intact.
