@@ -1,6 +1,9 @@
 """First names and surnames from every locale of Faker's person providers, for the detector
 of people the case does not list (a firm's witnesses, neighbours and doctors come from
-everywhere, not only from the six languages the firm writes in).
+everywhere, not only from the six languages the firm writes in); and the common words of the
+languages the firm writes in, from Faker's lorem and address providers, which tell a
+capitalised word of a heading ("Social Security", "Mutual Agreement") from a name no list
+holds.
 
 Loaded on first use and kept for the process: importing 86 provider modules and folding
 42,000 names costs 0.2-0.5 s and about 15 MB, which a process that never scrubs a name should
@@ -30,6 +33,7 @@ def fold(word: str) -> str:
 class Gazetteer:
     first_names: frozenset[str]
     surnames: frozenset[str]
+    words: frozenset[str]  # common words, folded: names of the lists among them too
 
 
 def _words(values: Iterable[object]) -> set[str]:
@@ -62,4 +66,19 @@ def gazetteer() -> Gazetteer:
                 first |= _words(value)
             elif attribute.startswith("last_names"):
                 last |= _words(value)
-    return Gazetteer(first_names=frozenset(first), surnames=frozenset(last))
+    return Gazetteer(first_names=frozenset(first), surnames=frozenset(last), words=_common_words())
+
+
+# The languages the firm writes in, by the locales of Faker's lorem providers.
+_WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "nl_NL", "nl_BE", "it_IT", "es_ES")
+
+
+def _common_words() -> frozenset[str]:
+    words: set[str] = set()
+    for locale in _WORD_LOCALES:
+        provider = importlib.import_module(f"faker.providers.lorem.{locale}").Provider
+        words |= {fold(word) for word in provider.word_list if word.isalpha()}
+    # And the words that end a street's name ("Webster Islands", "Watson Loop").
+    streets = importlib.import_module("faker.providers.address.en_US").Provider
+    words |= {fold(word) for word in streets.street_suffixes}
+    return frozenset(words)

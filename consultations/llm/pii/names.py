@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from consultations.llm.pii.gazetteer import gazetteer
 from consultations.llm.pii.kinds import Span
 
 
@@ -158,6 +159,7 @@ _PERSON_VERBS = _set(
 )
 _MODALS = _set("will may can")
 _SPACES = frozenset(" \t\u00a0")
+_JOINERS = frozenset("-'\u2019")
 _FIRST = operator.itemgetter(0)  # a hit's start
 _NEXT_WORD = re.compile(r"[ \t\u00a0]{1,3}([^\W\d_][\w'\u2019-]{0,40})(?![\w'\u2019-])")
 _WORD_BEFORE = re.compile(r"(?<![^\W_])([^\W\d_]+)[ \t\u00a0]+\Z")
@@ -293,6 +295,7 @@ class _Word:
     connectors: frozenset[str]  # the particles and connectors of those parties' names
     anchor: bool  # names a party on its own
     given: bool  # a person's name before the surname
+    surname: bool  # only ever a person's surname
     word_too: bool  # also a word ("Will", "Grace"): read in context
     capitalised_too: bool  # a word that is capitalised anyway (nationalities, German nouns)
     month: bool
@@ -347,6 +350,10 @@ class Parties:
                 not party.company and party.words[-1] != owners[p]
                 for p, party in zip(owners, parties, strict=True)
             ),
+            surname=all(
+                not party.company and party.words[-1] == owners[p] and len(party.words) > 1
+                for p, party in zip(owners, parties, strict=True)
+            ),
             word_too=bool(canonical & _WORDS_TOO),
             capitalised_too=bool(canonical & _ALWAYS_CAPITALISED),
             month=bool(canonical & _MONTHS),
@@ -390,6 +397,12 @@ class Parties:
             # "will", "may", "grace" in lowercase are words, even beside the party's name.
             if (word.word_too and not capitalised) or (
                 (word.given and self._somebody_else(text, end, word))
+                or (
+                    word.surname
+                    # right after a word of the parties, told without a pattern
+                    and (run is None or start - run.end > 1)
+                    and self._another_given_name(text, start)
+                )
                 or (word.month and _dated(text, start, end))
             ):
                 continue
@@ -424,7 +437,11 @@ class Parties:
         if text[end : end + 1] not in _SPACES:  # the common case, told without a pattern
             return False
         following = _NEXT_WORD.match(text, end)
-        if following is None or len(name := following[1]) < 2:
+        if following is None:
+            return False
+        # "Helen Carter's", "Helen Williams'"
+        name = following[1].removesuffix("'s").removesuffix("\u2019s").rstrip("'\u2019")
+        if len(name) < 2:
             return False
         folded = _canon(name)
         if folded in word.connectors:
@@ -433,6 +450,24 @@ class Parties:
             return folded in _PARTICLES and _particles_then_name(text, following.end())
         other = self._lookup(name)
         return name[0].isupper() and (other is None or not other.owners.keys() & word.owners.keys())
+
+    def _another_given_name(self, text: str, start: int) -> bool:
+        """A surname directly after a first name that is not the party's: "Nancy Johnson" is
+        not the party Jennifer Johnson (nor "Jennifer Nancy Johnson" another person)."""
+        if text[start - 1 : start] not in _SPACES or not text[start - 2 : start - 1].isalpha():
+            return False  # the common case, told without a pattern
+        before = _WORD_BEFORE.search(text, max(0, start - _WINDOW), start)
+        if (
+            before is None
+            or not before[1][0].isupper()
+            or text[before.start() - 1 : before.start()] in _JOINERS  # "Friedrich-Karl"
+            or self._lookup(before[1])
+        ):
+            return False
+        if _canon(before[1]) not in gazetteer().first_names:
+            return False
+        earlier = _WORD_BEFORE.search(text, max(0, before.start() - _WINDOW), before.start())
+        return earlier is None or self._lookup(earlier[1]) is None
 
     def _strong(self, text: str, start: int, end: int, word: _Word) -> bool:
         """Whether this capitalised word, also a word, alone names its party here."""
@@ -534,14 +569,9 @@ class Parties:
                     break
                 cursor = before.start()
             else:
-                # Lowercase particles alone are words ("von Müller" is "from Müller"): only
-                # with a capital, a title or initials in front.
-                if cursor < start and (
-                    text[cursor].isupper()
-                    or _title_before(text, cursor)
-                    or _INITIAL_BEFORE.search(text, max(0, cursor - 4), cursor)
-                ):
-                    start = cursor
+                # All the party's particles, as its name writes them: "dat van Orleans zei",
+                # "van der Veen, Zoë" for the party Zoë van der Veen.
+                start = cursor
             if not party.company and first != party.first and _after_initial(text, start):
                 start = _initials_before(text, start, party.initials)
         return start

@@ -1,17 +1,21 @@
 """People the case does not list: witnesses, neighbours, doctors, judges, opposing counsel, a
-child, in English, German, French, Dutch and Spanish.
+child, in English, German, French, Dutch, Spanish and Italian.
 
 One pattern finds each run of capitalised words (with the particles of "van der Berg", "de la
 Cruz", and initials); each run is then read a word at a time with cached set lookups. A run
-names a person when a title or a role word stands before it ("Dr Weber", "Herr Kaya", "the
-witness Okafor", "my son Lucas", "regards, Helen"), when it is two or more name-like words
-that no list calls something else ("Helen Park", "María García López", and names in no list
-at all), when it is initials and a surname ("J. Smith"), "Surname, First", or the name closing
-a heading in capitals. Words that say a run is something else win: a company's, a trade's or
-an institution's word ("Brightline Logistics", "Bäckerei Schulz", "Amtsgericht Köln"), a
-street or a house number, a statute, a brand, a month, a place ("San Francisco", a lone
-"Florence"). A lone first name with no title or role word before it is left alone: too many
-are also towns and words ("Nancy", "Kingston", "Visa", "May").
+names a person when a title, a role word, a greeting or a closing stands before it ("Dr
+Weber", "Sig.ra Rossi", "the witness Okafor", "my son Lucas", "Yours faithfully,\nHelen
+Park"), when it is two or more name-like words that no list calls something else ("Helen
+Park", "María García López", and names in no list at all), when it is initials and a surname
+("J. Smith"), "Surname, First", or the name closing a heading ("WITNESS STATEMENT OF ...",
+"ATTESTATION de ..."). A word that no list of names holds is name-like unless it is a common
+word of the languages or of legal headings ("Social Security", "Mutual Non-Disclosure
+Agreement"): title case is everywhere in legal text. Words that say a run is something else
+win: a company's, a trade's or an institution's word ("Brightline Logistics", "Bäckerei
+Schulz", "Tribunale di Milano"), a street or a house number, a statute, a brand, a month, a
+place ("San Francisco", a lone "Florence"). A lone first name with no cue before it is a
+person only before what a person does ("when Rachel saw"): too many are also towns and words
+("Nancy", "Kingston", "Visa", "May").
 
 Measured by tests/privacy/test_unlisted_people.py, which prints recall per language and the
 share of look-alikes left intact.
@@ -83,12 +87,15 @@ TITLES = _folded(
     "mme mlle me maître maitre juge docteur "
     "mevrouw meneer dhr mevr rechter "
     "sr sra srta dña don doña juez jueza heer herrn monsieur madame mademoiselle "
-    "señor señora señorita"
+    "señor señora señorita "
+    "hhj dott dott.ssa dottssa dr.ssa sig sig.ra sig.na signor signore signora signorina "
+    "avv avv.to avvocato avvocata ing geom rag prof.ssa"
 )
 # Greetings: a name follows, or a word that is not one ("Dear Team").
 GREETINGS = _folded(
     "dear hi hello hallo liebe lieber cher chère beste geachte hola estimado estimada "
-    "querido querida"
+    "querido querida bonjour bonsoir salut hoi hey buongiorno salve ciao gentile "
+    "gentilissimo gentilissima egregio egregia"
 )
 # Role words: a name may follow them ("the witness Okafor", "mein Nachbar Kaya", "mon voisin
 # Lefèvre", "mijn buurman Jansen", "mi vecino Ruiz"), and in German they are capitalised.
@@ -114,7 +121,17 @@ ROLES = _folded(
     "testigo testigos vecino vecina médico médica doctor doctora abogado abogada letrado "
     "letrada hijo hija niño niña marido esposa esposo hermano hermana madre padre "
     "compañero compañera amigo amiga arrendador arrendadora casero casera inquilino "
-    "inquilina empleador jefe jefa policía llamado llamada saludos atentamente"
+    "inquilina empleador jefe jefa policía llamado llamada saludos atentamente "
+    "testimone testimoni vicino vicina medico dottore dottoressa figlio figlia bambino "
+    "bambina marito moglie fratello sorella madre padre collega amico amica proprietario "
+    "proprietaria locatore conduttore inquilino datore capo chiamato chiamata saluti "
+    "osservanza cordialmente "
+    # Judges and the bench, and the other side's counsel, in every language.
+    "presidente président présidente vorsitzende vorsitzender voorzitter president "
+    "magistrada magistrado magistrato giudice cancelliere greffier greffière griffier "
+    "controparte wederpartij contrario contraria adverse adverso adversa "
+    # Closings before the signature: "Yours faithfully,", "mes salutations distinguées."
+    "faithfully truly respectfully distinguées distingués hochachtungsvoll hoogachtend"
 )
 # Words that make a run something other than a person: legal forms, companies', courts' and
 # institutions' words, streets, statutes.
@@ -171,7 +188,12 @@ INSTITUTIONS = _folded(
     "verzekering straat laan plein gracht kade singel wet wetboek "
     "sl s.l. s.a. slu sau sociedad grupo fundación universidad clínica colegio "
     "juzgado juzgados audiencia supremo corte estatuto constitucional ayuntamiento banco seguros "
-    "calle avenida plaza paseo camino carretera ronda ley decreto código"
+    "calle avenida plaza paseo camino carretera ronda ley decreto código "
+    "srl s.r.l. spa s.p.a. tribunale corte appello cassazione procura pace prefettura "
+    "questura comune regione provincia ministero ufficio agenzia entrate banca "
+    "assicurazioni ospedale clinica scuola università studio consulenze arredamenti "
+    "costruzioni trasporti ristorazione immobiliare farmacia officina legge codice "
+    "costituzione"
 )
 # Capitalised words that are never a name here: sentence openers, pronouns, articles, months,
 # weekdays and feasts, nationalities, and the words of places' names.
@@ -221,7 +243,11 @@ COMMON = _folded(
     "el la los las un una unos unas yo nosotros usted ustedes mi mis nuestro nuestra "
     "pero y o si sí no ayer mañana hoy después antes desde hasta "
     "enero febrero marzo junio agosto septiembre setiembre octubre "
-    "noviembre diciembre lunes martes miércoles jueves viernes sábado"
+    "noviembre diciembre lunes martes miércoles jueves viernes sábado "
+    "il lo gli i le uno una di da con su per tra fra del della dei delle al alla ai nel "
+    "nella sul sulla ma se che non io noi voi lui lei loro mio mia nostro nostra suo sua "
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre "
+    "lunedì martedì mercoledì giovedì venerdì sabato domenica natale pasqua ferragosto"
 )
 # Words that alone are a town, a brand or a statute more often than a person ("in Florence",
 # "a Mercedes", "the Sherman"), though they are also names ("Florence Hunt", "Mercedes Ruiz").
@@ -244,7 +270,8 @@ BRANDS = _folded(
     "benz citroën peugeot renault opel lidl aldi tesco sainsbury's mcdonald's kpmg pwc "
     "accenture deloitte barclays hilfiger gabbana steagall sarbanes oxley hartley dodd "
     "fargo walmart volkswagen vw bmw audi toyota honda nissan ikea zara heijn "
-    "compostela henares tenerife keynes oetker"
+    "compostela henares tenerife keynes oetker philips benetton carrefour "
+    "heineken siemens"
 )
 # Brands made of two names: "Louis Vuitton" is caught by its brand word, these by their pair.
 BRAND_PAIRS = _pairs(
@@ -289,6 +316,66 @@ SURNAMES_TOO = _folded(
     "justice lord doctor baron"
 )
 
+# Words of legal documents, headings, departments and offices, which title case capitalises
+# ("Mutual Non-Disclosure Agreement", "Data Protection Officer", "Allgemeine
+# Geschäftsbedingungen"): like the common words of the gazetteer, never the words of a name
+# that no list holds.
+HEADINGS = _folded(
+    "agreement agreements contract contracts mutual non disclosure nondisclosure "
+    "confidentiality confidential terms conditions policy privacy notice notices statement "
+    "particulars defence defense reply appeal application deed lease licence license "
+    "memorandum understanding addendum amendment recitals definitions interpretation "
+    "termination liability indemnity warranty warranties payment fees governing dispute "
+    "resolution arbitration force majeure assignment severability entire waiver counterparts "
+    "signatures parties background purpose obligations term data protection officer processing "
+    "controller processor security social employment settlement release power declaration "
+    "affidavit summons complaint petition motion response share purchase supply loan guarantee "
+    "shareholders minutes board directors meeting annual report receipt proposal letter "
+    "engagement retainer heads standard standards template draft final executive summary "
+    "introduction conclusion overview details information confirmation request instructions "
+    "particulars further amended grounds skeleton argument bundle index chronology evidence "
+    "facts issues relief remedies costs damages interest breach negligence nuisance trespass "
+    "tenancy assured shorthold possession eviction dismissal redundancy grievance disciplinary "
+    "procedure hearing tribunal review decision ruling judgment judgement consent deputy chief "
+    "senior junior head legal affairs compliance human resources operations customer support "
+    "sales marketing finance accounts procurement department team staff personnel "
+    "vertrag verträge vereinbarung geheimhaltungsvereinbarung vertraulichkeit allgemeine "
+    "geschäftsbedingungen bedingungen datenschutz datenschutzerklärung datenschutzbeauftragter "
+    "datenschutzbeauftragte erklärung kündigung mietvertrag arbeitsvertrag vollmacht klage "
+    "klageschrift urteil beschluss antrag widerspruch schreiben mitteilung bescheid "
+    "stellungnahme vergleich abmahnung mahnung zahlungserinnerung protokoll gutachten "
+    "sachverhalt begründung anlage einleitung zusammenfassung betreff sozialversicherung "
+    "versicherungsnummer rentenversicherung krankenversicherung sicherheit sozial mitarbeiter "
+    "mitarbeiterin geschäftsführer geschäftsführerin "
+    "contrat accord confidentialité générales conditions protection données déclaration mise "
+    "demeure bail procuration assignation jugement arrêt ordonnance requête conclusions "
+    "courrier objet avenant annexe préambule sécurité sociale sociales responsable délégué "
+    "déléguée traitement politique mentions légales attestation témoignage "
+    "overeenkomst geheimhoudingsovereenkomst algemene voorwaarden verklaring huurovereenkomst "
+    "arbeidsovereenkomst volmacht dagvaarding vonnis beschikking uitspraak ingebrekestelling "
+    "sommatie brief onderwerp bijlage gegevensbescherming privacyverklaring functionaris "
+    "beveiliging sociale opdrachtgever opdrachtnemer burgerservicenummer volgens identifiants "
+    "nouvelle nouveau yours "
+    "contrato acuerdo confidencialidad condiciones generales términos protección datos "
+    "declaración demanda sentencia auto poder escrito notificación requerimiento asunto anexo "
+    "seguridad social delegado delegada responsable tratamiento política aviso legal "
+    "contratto accordo riservatezza condizioni generali termini protezione dati dichiarazione "
+    "citazione sentenza ordinanza decreto ricorso procura diffida lettera oggetto allegato "
+    "premesse sicurezza sociale responsabile trattamento informativa "
+    # Whom a greeting addresses when it addresses nobody by name.
+    "sirs madam madams messieurs mesdames damen herren heren dames señores señoras signori "
+    "colleghi colleagues everyone all team zusammen allemaal tutti todos"
+)
+# Endings of the abstract nouns of these languages ("Termination", "Kündigung",
+# "Vertraulichkeit", "Protección", "Cessazione"): an unknown word this long with one of them
+# is a word of a heading far more often than a name no list holds.
+WORD_ENDINGS = tuple(
+    _folded(
+        "tion tions sion sions ment ments ness ity ities ance ances ence ences ship ships ism "
+        "ung ungen heit keit schaft atie cion zione zioni mento menti miento ncia"
+    )
+)
+_SHORTEST_ENDED_WORD = 7
 
 _PARTICLE_WORDS = frozenset(_PARTICLES.split()) | frozenset(_SECOND_PARTICLES.split())
 # Kinds of word that may be part of a name.
@@ -335,6 +422,8 @@ def _kind_of_word(word: str) -> str:
         # "De Vries", "Van Dijk" and "von der Leyen" alike.
         return "particle"
     bare = word.rstrip(".")
+    if bare.endswith(_POSSESSIVES):  # "Ferguson's" is Ferguson
+        bare = bare[:-2]
     key = _key(bare)
     if len(bare) == 1 and word.endswith("."):
         return "initial"  # also "M. Dupont" and "D. Pedro": the title goes with the name
@@ -365,27 +454,51 @@ def _kind_of_word(word: str) -> str:
             return "surname"
     # An unknown word in capitals is an acronym or a heading's word far more often than a
     # name nobody listed ("GDPR", "WITNESS STATEMENT").
-    return "caps" if bare.isupper() and len(bare) > 1 else "other"
+    if bare.isupper() and len(bare) > 1:
+        return "caps"
+    return "common" if _a_word(key) else "other"
+
+
+def _a_word(key: str) -> bool:
+    """Whether a folded word that no list of names holds is a word of the languages ("Social",
+    "Security", "Agreement", "Non-Disclosure", "Kündigung") rather than a name."""
+    words = gazetteer().words
+    return any(
+        part in words
+        or part in HEADINGS
+        or (len(part) >= _SHORTEST_ENDED_WORD and part.endswith(WORD_ENDINGS))
+        for part in key.split("-")
+    )
 
 
 def _in_context(kinds: Sequence[str]) -> list[str]:
     """Kinds settled by the words around: a word that is also a surname is one after a first
     name or a title ("Helen Park", "Thomas Mann", "Herr Richter"), and otherwise what it
-    says ("Hyde Park", "Kind regards"); "y" joins two surnames, not two people."""
+    says ("Hyde Park", "Kind regards"); "y" joins two surnames, not two people. A title that is
+    also a surname stays a title between a title and a name: "Mr Justice Lane"."""
     settled: list[str] = []
     for index, kind in enumerate(kinds):
         word_kind, _, surname = kind.partition("/")
         after_name = settled and settled[-1] in ("first", "title")
+        following = kinds[index + 1] if index + 1 < len(kinds) else ""
         if kind == "conjunction":
-            following = kinds[index + 1] if index + 1 < len(kinds) else ""
             word_kind = "particle" if following in ("surname", "other") else "common"
+        elif (
+            word_kind == "title"
+            and after_name
+            and (following in _NAME_KINDS or following.endswith("/surname"))
+        ):
+            surname = ""
         settled.append("surname" if surname and after_name else word_kind)
     return settled
 
 
+_POSSESSIVES = ("'s", "\u2019s")
+
+
 def _name_end(word: str, end: int) -> int:
     """Where the name in ``word`` (ending at ``end``) ends: before a possessive "'s"."""
-    return end - 2 if word.endswith(("'s", "\u2019s")) else end
+    return end - 2 if word.endswith(_POSSESSIVES) else end
 
 
 # The text before a run read for the words that say what the run is: a title, a role word,
@@ -402,8 +515,9 @@ def _window(text: str, start: int) -> tuple[str, str]:
 
 def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, int]:
     """A lowercase title, role word or greeting before a run ("meneer", "the witness",
-    "regards,"), and where the name starts: at the particles between them ("mevrouw van
-    der Berg"). ``window`` is the text before ``start``, ``last_word`` its last word."""
+    "regards,"), and where the name starts if the run is one: at the particles before it
+    ("mevrouw van der Berg"). ``window`` is the text before ``start``, ``last_word`` its last
+    word."""
     if last_word not in _PARTICLE_WORDS and last_word.strip(_CUE_PUNCTUATION):
         return _cue_kind(last_word), start  # the common case: the word right before
     words = window.split()
@@ -414,20 +528,25 @@ def _cue_before(start: int, window: str, last_word: str) -> tuple[str | None, in
         last -= 1
     while last >= 0 and not words[last].strip(_CUE_PUNCTUATION):
         last -= 1  # "Témoins : Dupont"
-    if last < 0:
-        return None, start
-    cue = _cue_kind(words[last])
-    return cue, start - len(window) + name_start if cue else start
+    name_start += start - len(window)
+    return (_cue_kind(words[last]) if last >= 0 else None), name_start
 
+
+# A closing ends a sentence, and the signature follows: "mes salutations distinguées.\nName".
+CLOSINGS = _folded(
+    "faithfully truly respectfully sincerely regards distinguées distingués hoogachtend"
+)
+_CUES_BEFORE_A_FULL_STOP = TITLES | CLOSINGS
 
 _CUE_PUNCTUATION = "\"'“”«»()[],:;"
 
 
-@functools.lru_cache(maxsize=1 << 12)
+@functools.lru_cache(maxsize=1 << 14)
 def _cue_kind(word: str) -> str | None:
     """The kind of cue a word before a run is, if any."""
-    word = word.strip(_CUE_PUNCTUATION)
-    if word.endswith(".") and _key(word[:-1]) not in TITLES:
+    # An elided article or preposition is not the cue: "L'Avv.", "dell'avvocato".
+    word = word.strip(_CUE_PUNCTUATION).rpartition("'")[2].rpartition("\u2019")[2]
+    if word.endswith(".") and _key(word[:-1]) not in _CUES_BEFORE_A_FULL_STOP:
         return None  # the end of a sentence: "my cousin. Claim No. 4"
     key = _key(word.rstrip("."))
     return next((kind for kind, cues in _CUES if key in cues), None)
@@ -462,6 +581,10 @@ def _segments(kinds: Sequence[str]) -> Iterator[tuple[list[int], str | None, boo
     cue: str | None = None
     segment: list[int] = []
     for index, kind in enumerate([*kinds, "end"]):
+        if kind == "particle" and segment and all(kinds[i] == "caps" for i in segment):
+            # "GETUIGENVERKLARING van Elin Höning": a heading's words, then whose it is.
+            segment = []
+            continue
         if kind in _NAME_KINDS or kind == "particle":
             segment.append(index)
             continue
@@ -477,6 +600,16 @@ def _segments(kinds: Sequence[str]) -> Iterator[tuple[list[int], str | None, boo
             lead += 1
         if lead and kinds[segment[lead]] == "particle":
             lead = 0  # "Van De Vries": the particles lead to a surname
+        if not lead and segment and kinds[segment[0]] == "particle":
+            # "Anwesenheit von Hinnerk Ochsenknecht": particles after a word that is no
+            # name, before two names, are the sentence's.
+            lead = next(at for at, i in enumerate(segment) if kinds[i] != "particle")
+            if not (
+                lead + 1 < len(segment)
+                and kinds[segment[lead + 1]] != "particle"
+                and segment[lead + 1] == segment[lead] + 1
+            ):
+                lead = 0
         segment = segment[lead:]
         if segment:
             after_comma = segment[0] > 0 and kinds[segment[0] - 1] == "comma"
@@ -539,8 +672,9 @@ def _heading_name(text: str, tokens: list[_Token], end: int) -> Span | None:
     return name[0][0], name[-1][1]
 
 
-# A house number or a postcode ("12 ", "20c, ", "89013, "), not a year ("In 2019, Helen").
-_NUMBER_BEFORE = re.compile(r"(?<!\d)(?:\d{1,3}|\d{5,})[a-zA-Z]?,?[ \t]\Z")
+# A house number or a postcode ("12 ", "20c, ", "89013, "), not a year ("In 2019, Helen") nor
+# a date's last part ("on 2015-01-07, Judge Clark").
+_NUMBER_BEFORE = re.compile(r"(?<![\d./-])(?:\d{1,3}|\d{5,})[a-zA-Z]?,?[ \t]\Z")
 _NUMBER_AFTER = re.compile(r",?[ \t]\d")
 
 
@@ -601,10 +735,17 @@ def _alone_kind(word: str) -> str | None:
 
 
 def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
-    """A capitalised word on its own: a person only after a title or a role word ("meneer
-    Jansen", "my son Lucas")."""
+    """A capitalised word on its own: a person after a title or a role word ("meneer
+    Jansen", "my son Lucas"), after a greeting when a name of the lists or alone on its line
+    ("Hi Lysander,"), or a first name of the lists that no language also uses as a word before
+    what a person does ("when Rachel saw", "bis Swanhild es änderte" aside)."""
     cue, name_start = _cue_before(start, *_window(text, start))
-    if not (cue in ("title", "role") or (cue == "greeting" and kind in _KNOWN_KINDS)):
+    if not (
+        cue in ("title", "role")
+        or (cue == "greeting" and (kind in _KNOWN_KINDS or text[end : end + 1] in _AFTER_ADDRESS))
+        or (cue is None and kind == "first" and _person_verb_after(text, end))
+        or (cue is None and name_start < start and _particles_name(text[name_start:start], kind))
+    ):
         return []
     word = text[start:end]
     if not _takes_particles(word, kind):
@@ -612,21 +753,64 @@ def _person_alone(text: str, start: int, end: int, kind: str) -> list[Span]:
     return [(name_start, _name_end(word, end))]
 
 
+# Particles that, alone before a capitalised word, make it a surname: Dutch and German ones;
+# "de", "di", "da" are as often "of" before a town ("de Paris", "di Roma").
+_SURNAME_PARTICLES = frozenset({"van", "von", "ten", "ter", "vom", "zu"})
+
+
+def _particles_name(particles: str, kind: str) -> bool:
+    """Whether lowercase particles make the word after them a surname: two ("van der Veen",
+    "de la Fleche"), or one of _SURNAME_PARTICLES ("van Olst"), not "de Ferrero" ("salariée
+    de Ferrero") nor "an der Tauber"."""
+    words = particles.split()
+    return kind in ("surname", "other") and (len(words) > 1 or words[0] in _SURNAME_PARTICLES)
+
+
+# What follows a name a greeting addresses: "Hi Lysander,", "Ciao Brunilde\n".
+_AFTER_ADDRESS = frozenset(",:!\n")
+# Verbs of what a person does, in every language, after a first name written alone.
+PERSON_VERBS = _folded(
+    "saw said says told tells wrote asked called phoned rang signed agreed replied confirmed "
+    "explained paid refused knows knew thinks thought hopes wants bought sold left arrived "
+    "sah sagte sagt schrieb rief unterschrieb bestätigte erklärte zahlte wusste kaufte kam "
+    "vit dit écrivit appela signa confirma expliqua paya savait acheta "
+    "zag zei zegt schreef belde tekende bevestigde betaalde wist kocht kwam "
+    "vio dijo dice escribió llamó firmó confirmó explicó pagó sabía compró llegó "
+    "vide disse dice scrisse chiamò firmò confermò spiegò pagò sapeva comprò arrivò"
+)
+
+
+def _person_verb_after(text: str, end: int) -> bool:
+    """Whether the word after ``end`` is a verb of PERSON_VERBS."""
+    if text[end : end + 1] != " ":
+        return False
+    following = text[end + 1 : end + 1 + _LONGEST_VERB].split(None, 1)
+    return bool(following) and following[0] in PERSON_VERBS
+
+
+_LONGEST_VERB = max(map(len, PERSON_VERBS)) + 1
+
+
 # Articles: a run after one names a thing ("die Iris des Auges", "La Cruz Roja ayudó", "the
 # Sherman Act"); people's names take none in writing. Not "a": Spanish puts it before a
 # person ("vi a Rubén Atienza").
 _ARTICLES = _folded(
-    "the an der die das des dem den ein eine einer le la les un une el los las una het een"
+    "the an der die das des dem den ein eine einer le la les un une el los las una het een "
+    "il lo gli uno"
 )
 
 
 def _after_article(window: str, last_word: str) -> bool:
     """Whether the text before a run (``window``, ending with ``last_word``) ends with an
-    article: the last word within 8 characters."""
+    article: the last word within 8 characters, and no particle before it ("van der Veen",
+    "de la Fleche")."""
     if not last_word:
         return False
     spaces = len(window) - len(window.rstrip())
-    return spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES
+    if not (spaces < _ARTICLE_WINDOW and last_word[spaces - _ARTICLE_WINDOW :] in _ARTICLES):
+        return False
+    before = window[: len(window) - spaces - len(last_word)].rsplit(None, 1)
+    return not before or before[-1] not in _PARTICLE_WORDS
 
 
 _ARTICLE_WINDOW = 8
@@ -744,7 +928,10 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         kinds = (*kinds[:-1], "institution")
     plan = (_cached_plan if cacheable else _plan)(kinds)
     if brand or plan is None:
-        return []
+        # "Danuta Hendriks, Mitarbeiterin von Dr. Oetker": a company's or a brand's words
+        # after a comma leave the words before it to be read on their own.
+        comma = run.find(",")
+        return _people_in_run(text, start, start + comma) if comma > 0 else []
     settled, cued, cut = plan
     window, last_word = "", None  # read when needed: a run with a title in it needs neither
     if not cued:
@@ -767,12 +954,24 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         cue, name_start = _cue_before(start, window, last_word)
         if cue == "street":
             return []
-        if not cue and settled[0] == "other" and _starts_sentence(text, start):
+        if (
+            not cue
+            and settled[0] == "other"
+            and _starts_sentence(text, start)
+            and not _subject_of_sentence(text, end, settled)
+        ):
             # A sentence's first word is capitalised whatever it is: unknown, it is far
             # more often a verb or a preposition ("Spielt", "Selon", "Is") than a name.
             settled = ("common", *settled[1:])
+    if settled == ("greeting", "other") and text[end : end + 1] in _AFTER_ADDRESS:
+        return [(start + starts[1], end)]  # "Hi Lysander,": as after a greeting in lowercase
     names = (_cached_names if cacheable else _names)(settled, cue)
-    if not (cue and name_start < start and _takes_particles(words[0], settled[0])):
+    if not (
+        name_start < start
+        and _takes_particles(words[0], settled[0])
+        # "van der Veen, Zoë": particles before a surname and its first name
+        and (cue or (names and names[0][0] == 0 and len(words) > 1 and words[1] == ","))
+    ):
         name_start = start
     return [
         (
@@ -781,6 +980,17 @@ def _people_in_run(text: str, start: int, end: int) -> list[Span]:
         )
         for first, last in names
     ]
+
+
+def _subject_of_sentence(text: str, end: int, kinds: Sequence[str]) -> bool:
+    """Whether a sentence's first words, the first unknown, are a name all the same: two
+    names side by side, then a comma or what a person does ("Klaasje Tuinstra, werkzaam bij",
+    "Lieuwe Noordhoek zag"), not a heading's words before a colon, a number or the line's end
+    ("Neue Anschrift:", "Mutual Non-Disclosure Agreement"), nor a verb and a noun ("Spielt
+    Mietpreisbremse eine Rolle?")."""
+    if len(kinds) < 2 or kinds[1] not in _NAME_KINDS:
+        return False  # "Raccolta da Tina Bassi": a word, then the sentence's particle
+    return text[end : end + 1] == "," or _person_verb_after(text, end)
 
 
 def _tokens(start: int, words: Sequence[str], starts: Sequence[int]) -> list[_Token]:
