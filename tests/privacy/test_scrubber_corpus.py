@@ -34,56 +34,56 @@ from tests.privacy.evaluation import (
 )
 from tests.privacy.generate_corpus import HELD_OUT, LOCALES, faker_names
 
-# (recall, precision) at least, per type. All floors: main as of 5 December 2026, 09:10 UTC.
+# (recall, precision) at least, per type. All floors: main as of 5 December 2026, 10:45 UTC.
 TYPE_FLOORS: dict[EntityType, tuple[float, float]] = {
-    EntityType.API_KEY: (0.689, 1.0),
-    EntityType.CARD_NUMBER: (0.876, 0.923),
+    EntityType.API_KEY: (0.996, 1.0),
+    EntityType.CARD_NUMBER: (1.0, 0.997),
     EntityType.IBAN: (1.0, 1.0),
-    EntityType.NATIONAL_ID: (0.943, 0.998),
-    EntityType.PASSPORT: (0.739, 1.0),
-    EntityType.PASSWORD: (0.662, 1.0),
-    EntityType.SSN: (0.787, 1.0),
-    EntityType.ADDRESS: (0.787, 0.999),
-    EntityType.DOB: (0.832, 1.0),
+    EntityType.NATIONAL_ID: (1.0, 1.0),
+    EntityType.PASSPORT: (1.0, 1.0),
+    EntityType.PASSWORD: (1.0, 1.0),
+    EntityType.SSN: (1.0, 1.0),
+    EntityType.ADDRESS: (0.997, 1.0),
+    EntityType.DOB: (1.0, 1.0),
     EntityType.EMAIL: (1.0, 1.0),
-    EntityType.IP: (0.999, 1.0),
-    EntityType.PERSON: (0.665, 0.957),
-    EntityType.PHONE: (0.753, 0.829),
+    EntityType.IP: (1.0, 1.0),
+    EntityType.PERSON: (0.981, 0.999),
+    EntityType.PHONE: (1.0, 0.999),
 }
 # Recall at least, per group of values.
 GROUP_FLOORS: dict[str, float] = {
-    "all": 0.726,
-    "secrets": 0.755,
-    "identities": 0.718,
-    "names: listed parties": 0.6,
-    "names: nobody listed": 0.787,
-    "names: nobody listed, faker": 0.834,
-    "names: nobody listed, heldout": 0.74,
+    "all": 0.988,
+    "secrets": 0.999,
+    "identities": 0.985,
+    "names: listed parties": 0.986,
+    "names: nobody listed": 0.971,
+    "names: nobody listed, faker": 0.971,
+    "names: nobody listed, heldout": 0.971,
 }
 # (recall, precision, look-alikes kept) at least, per locale.
 LOCALE_FLOORS: dict[str, tuple[float, float, float]] = {
-    "en_US": (0.731, 0.961, 0.998),
-    "en_GB": (0.733, 0.993, 0.997),
-    "de_DE": (0.767, 0.948, 0.982),
-    "fr_FR": (0.769, 0.985, 0.989),
-    "nl_NL": (0.729, 0.98, 0.993),
-    "es_ES": (0.722, 0.99, 0.996),
-    "it_IT": (0.628, 0.926, 0.935),
+    "en_US": (0.994, 0.999, 0.999),
+    "en_GB": (0.994, 0.999, 0.999),
+    "de_DE": (0.969, 0.999, 0.999),
+    "fr_FR": (0.992, 0.999, 0.999),
+    "nl_NL": (0.988, 0.999, 1.0),
+    "es_ES": (0.985, 0.999, 0.999),
+    "it_IT": (0.994, 1.0, 1.0),
 }
 # Share of look-alikes left intact, at least, per kind.
 KEEP_FLOORS: dict[str, float] = {
-    "all": 0.985,
+    "all": 0.999,
     "brand": 1.0,
     "calendar": 1.0,
     "case-reference": 1.0,
-    "checksum": 0.936,
-    "company": 0.986,
-    "court": 0.855,
+    "checksum": 0.999,
+    "company": 0.998,
+    "court": 0.999,
     "event-date": 1.0,
     "invoice-number": 1.0,
     "money": 1.0,
-    "named-statute": 0.908,
-    "place": 1.0,
+    "named-statute": 1.0,
+    "place": 0.998,
     "statute": 1.0,
     "word": 1.0,
 }
