@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from faker.providers.address.en_US import Provider as UsAddresses
 
-from consultations.llm.pii.finders import either, finder, matches, when
+from consultations.llm.pii.finders import either, finder, folded, matches, when
 from consultations.llm.pii.kinds import Finder, Span
-from consultations.llm.pii.secrets import folded
 
 _STREET_SUFFIXES = (
     *("Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Ln", "Boulevard", "Blvd", "Drive"),

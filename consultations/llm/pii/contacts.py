@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import phonenumbers
 from phonenumbers import PhoneMetadata, region_codes_for_country_code
 
-from consultations.llm.pii.finders import either, has_digits
+from consultations.llm.pii.finders import either, folded, has_digits
 from consultations.llm.pii.kinds import Span
-from consultations.llm.pii.secrets import folded
 
 # The characters of an address's local part. Its run ends at the "@" and starts after the last
 # character outside it, found by stripping the run from the text before the "@": a pattern

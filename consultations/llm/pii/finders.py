@@ -57,18 +57,35 @@ def _anchored(
     pattern: re.Pattern[str], text: str, starts: tuple[str, ...]
 ) -> Iterator[re.Match[str]]:
     """What ``pattern.finditer(text)`` finds when each match begins with one of ``starts``."""
-    folded = _facts(text).folded()
-    places: set[int] = set()
-    for word in starts:
-        at = folded.find(word)
-        while at >= 0:
-            places.add(at)
-            at = folded.find(word, at + 1)
+    return matches_at(pattern, text, occurrences(_facts(text).folded(), starts))
+
+
+def occurrences(text: str, literals: tuple[str, ...]) -> list[int]:
+    """Every position, in order, where one of ``literals`` starts (overlapping ones too)."""
+    firsts = list(map(text.find, literals))  # most texts have none: a loop only if one is
+    if max(firsts) == -1:
+        return []
+    found = []
+    for literal, at in zip(literals, firsts, strict=True):
+        while at != -1:
+            found.append(at)
+            at = text.find(literal, at + 1)
+    return sorted(set(found))
+
+
+def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds, given every position where it can match.
+
+    A regex search tries each position of a text in turn, tens of microseconds a kilobyte
+    when the pattern starts with a word, a lookbehind or a common character; the few positions
+    where a rare literal or a number sits are found in a fraction of that. As with finditer,
+    each match resumes the search where it ends.
+    """
     resume = 0
-    for at in sorted(places):
-        if at >= resume and (match := pattern.match(text, at)):
+    for start in starts:
+        if start >= resume and (match := pattern.match(text, start)):
             yield match
-            resume = max(match.end(), at + 1)
+            resume = match.end()
 
 
 # Hints: cheap tests that every text with a match passes.
@@ -97,7 +114,19 @@ def has(*literals: str) -> Hint:
 
 # The letters other than A-Z that an IGNORECASE pattern matches for an ASCII letter.
 FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_FOLDS = tuple((chr(code), ascii) for code, ascii in FOLD_TO_ASCII.items())
 _ANY_DIGIT = re.compile(r"\d")
+
+
+def folded(text: str) -> str:
+    """``text`` in lower case, character for character, as an IGNORECASE pattern reads it:
+    str.lower lengthens only the Turkish dotted capital I, which is folded first. (The few
+    folds are replaced one by one: str.translate costs ten times more on a non-ASCII text.)"""
+    if not text.isascii():
+        for char, ascii in _FOLDS:
+            if char in text:
+                text = text.replace(char, ascii)
+    return text.lower()
 
 
 class _Facts:
@@ -123,15 +152,9 @@ class _Facts:
         self._searched: dict[re.Pattern[str], bool] = {}
 
     def folded(self) -> str:
-        """The text in lower case, with the letters that IGNORECASE reads as ASCII ones made so
-        (str.translate costs ten times str.lower: it runs only when one of them is there).
-        Its indexes are the text's: "\u0130", the one letter str.lower makes two, is made "i"
-        first."""
+        """The text in lower case, as an IGNORECASE pattern reads it (see :func:`folded`)."""
         if self._folded is None:
-            text = self.text
-            if not text.isascii() and any(char in text for char in "\u0130\u0131\u017f\u212a"):
-                text = text.translate(FOLD_TO_ASCII)
-            self._folded = text.lower()
+            self._folded = folded(self.text)
         return self._folded
 
     def has_digits(self, count: int) -> bool:

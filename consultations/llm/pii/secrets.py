@@ -14,10 +14,17 @@ from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 
-from consultations.llm.pii.finders import FOLD_TO_ASCII, either, finder, has, when
+from consultations.llm.pii.finders import (
+    FOLD_TO_ASCII,
+    either,
+    finder,
+    folded,
+    has,
+    matches_at,
+    occurrences,
+    when,
+)
 from consultations.llm.pii.kinds import Detector, EntityType, Finder, Span
-
-_FOLDS = tuple((chr(code), ascii) for code, ascii in FOLD_TO_ASCII.items())
 
 _T = TypeVar("_T")
 
@@ -25,11 +32,10 @@ _T = TypeVar("_T")
 class _PerText(Generic[_T]):
     """``compute(text)``, worked out once for the detectors that read one text in turn.
 
-    The scrubber hands each detector the text the previous one left, the very same string
-    when nothing was masked, so what several read (its lower-case copy, its numbers) is kept
-    for the last text. Each reader is served once: a reader asking again about that text (a
-    detector run twice, as the benchmarks and the linear-time tests do) works it out anew,
-    so that what a detector costs alone is what it reads.
+    The scrubber hands every detector the same text, so what several read (its lower-case
+    copy, its numbers) is kept for the last text. Each reader is served once: a reader asking
+    again about that text (a detector run twice, as the benchmarks and the linear-time tests
+    do) works it out anew, so that what a detector costs alone is what it reads.
     """
 
     def __init__(self, compute: Callable[[str], _T]) -> None:
@@ -46,17 +52,6 @@ class _PerText(Generic[_T]):
         return value
 
 
-def folded(text: str) -> str:
-    """``text`` in lower case, character for character, as an IGNORECASE pattern reads it:
-    str.lower lengthens only the Turkish dotted capital I, which is folded first. (The few
-    folds are replaced one by one: str.translate costs ten times more on a non-ASCII text.)"""
-    if not text.isascii():
-        for char, ascii in _FOLDS:
-            if char in text:
-                text = text.replace(char, ascii)
-    return text.lower()
-
-
 _folded = _PerText(folded)
 
 
@@ -68,34 +63,6 @@ def _folded_has(*words: str) -> Callable[[str], bool]:
         return any(word in lower for word in words)
 
     return test
-
-
-def _occurrences(text: str, literals: tuple[str, ...]) -> list[int]:
-    """Every position, in order, where one of ``literals`` starts (overlapping ones too)."""
-    firsts = list(map(text.find, literals))  # most texts have none: a loop only if one is
-    if max(firsts) == -1:
-        return []
-    found = []
-    for literal, at in zip(literals, firsts, strict=True):
-        while at != -1:
-            found.append(at)
-            at = text.find(literal, at + 1)
-    return sorted(set(found))
-
-
-def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """What ``pattern.finditer(text)`` finds, given every position where it can match.
-
-    A regex search tries each position of a text in turn, tens of microseconds a kilobyte
-    when the pattern starts with a word, a lookbehind or a common character; the few positions
-    where a rare literal or a number sits are found in a fraction of that. As with finditer,
-    each match resumes the search where it ends.
-    """
-    resume = 0
-    for start in starts:
-        if start >= resume and (match := pattern.match(text, start)):
-            yield match
-            resume = match.end()
 
 
 def after_label(
@@ -115,12 +82,12 @@ def after_label(
 
     def find(text: str) -> Iterator[Span]:
         lower = _folded(text, find)
-        candidates = _occurrences(lower, starts)
+        candidates = occurrences(lower, starts)
         if not candidates:
             return iter(())
         spans = []
         consumed = 0
-        for label in _matches_at(labels, lower, candidates):
+        for label in matches_at(labels, lower, candidates):
             if label.start() < consumed:
                 continue
             match = pattern.match(lower, label.start())
@@ -196,12 +163,12 @@ _KEY_STARTS_UNDERSCORED = (
 
 
 def _find_prefixed_keys(text: str) -> Iterator[Span]:
-    starts = _occurrences(text, _KEY_STARTS)
+    starts = occurrences(text, _KEY_STARTS)
     capitals = [match.start() for match in _KEY_CAPITAL_STARTS.finditer(text)]
     if capitals:
         starts = sorted(starts + capitals)
     if "_" in text:
-        starts = sorted(starts + _occurrences(text, _KEY_STARTS_UNDERSCORED))
+        starts = sorted(starts + occurrences(text, _KEY_STARTS_UNDERSCORED))
     if not starts:
         return
     bodies = {
@@ -210,7 +177,7 @@ def _find_prefixed_keys(text: str) -> Iterator[Span]:
     # The three segments of a token, each with its own reader, so each reads forward only.
     jwt = (_RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS), _RunEnds(text, _KEY_CHARS))
     consumed = 0
-    for prefix in _matches_at(_KEY_PREFIX, text, starts):
+    for prefix in matches_at(_KEY_PREFIX, text, starts):
         start, kind = prefix.start(), prefix.lastgroup
         if start < consumed:
             continue
@@ -461,7 +428,7 @@ def _finder_at(
         candidates = starts(text)
         if not candidates:
             return iter(())
-        found = _matches_at(pattern, text, candidates)
+        found = matches_at(pattern, text, candidates)
         return iter([match.span() for match in found if accept is None or accept(match)])
 
     return find
