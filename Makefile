@@ -13,3 +13,4 @@ lint:
 	./scripts/setup --dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	./scripts/api-client check

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -13,7 +18,11 @@ from config.api import StrictSerializer
 
 
 class TokenObtainApi(APIView):
-    """Log in: password, plus the OTP code for staff (and clients who enrolled a device)."""
+    """Log in for a JWT access token and refresh token.
+
+    Send the password, plus the OTP code for staff (and for clients who enrolled a device).
+    Give the access token as `Authorization: Bearer <access>`; trade the refresh token for new
+    tokens at `/api/auth/refresh`."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -38,6 +47,18 @@ class TokenObtainApi(APIView):
             429: OpenApiResponse(description="Too many failed logins; see Retry-After."),
         },
         auth=[],
+        examples=[
+            OpenApiExample(
+                "A client",
+                value={"username": "client@example.com", "password": "your password"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Staff, with the code of their authenticator app",
+                value={"username": "lawyer", "password": "your password", "otp": "123456"},
+                request_only=True,
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -48,8 +69,10 @@ class TokenObtainApi(APIView):
 
 
 class TokenRefreshApi(APIView):
-    """A new access token and a new refresh token; the one presented is spent. Presenting a
-    spent refresh token revokes every refresh token of its login."""
+    """Trade a refresh token for a new access token and a new refresh token.
+
+    The refresh token presented is spent. Presenting a spent refresh token revokes every
+    refresh token of its login."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -81,7 +104,9 @@ class TokenRefreshApi(APIView):
 
 
 class TokenRevokeApi(APIView):
-    """Log out: every refresh token of the login the given one belongs to stops working."""
+    """Log out.
+
+    Every refresh token of the login the given one belongs to stops working."""
 
     # Holding the refresh token is what entitles a caller to end it.
     authentication_classes = ()
@@ -107,6 +132,10 @@ class TokenRevokeApi(APIView):
 
 
 class UserMeApi(APIView):
+    """The caller: their id (the `userId` of the AI requests), name, role and second factor.
+
+    `otpVerified` is true when the token or session passed a second factor."""
+
     @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

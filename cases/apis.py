@@ -98,12 +98,12 @@ class CaseListCreateApi(APIView):
     # Also what tells drf-spectacular that the list is paginated.
     pagination_class = PageNumberPagination
 
-    @extend_schema(
-        operation_id="cases_list",
-        parameters=[CaseFilterSerializer],
-        responses=CaseOutputSerializer(many=True),
-    )
+    @extend_schema(parameters=[CaseFilterSerializer], responses=CaseOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
+        """The cases the caller may see, 25 a page, most recently changed first.
+
+        Clients see their own cases, lawyers the cases assigned to them, admins every case;
+        the filters narrow that list."""
         filters = CaseFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         cases = case_list(user=request.user, **filters.validated_data)
@@ -112,7 +112,6 @@ class CaseListCreateApi(APIView):
         return paginator.get_paginated_response(CaseOutputSerializer(page, many=True).data)
 
     @extend_schema(
-        operation_id="cases_create",
         request=CaseInputSerializer,
         responses={
             201: CaseOutputSerializer,
@@ -120,6 +119,10 @@ class CaseListCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        """Open a case (lawyers and admins).
+
+        The case gets its reference from the server; the client and the lawyers are named by
+        their user ids."""
         if not case_can_create(request.user):
             raise PermissionDenied("Only lawyers and admins open cases.")
         serializer = CaseInputSerializer(data=request.data)
@@ -136,26 +139,26 @@ _UPDATE_RESPONSES = {
 
 
 class CaseRetrieveUpdateApi(APIView):
-    @extend_schema(
-        operation_id="cases_retrieve",
-        responses={200: CaseOutputSerializer, 404: _UPDATE_RESPONSES[404]},
-    )
+    @extend_schema(responses={200: CaseOutputSerializer, 404: _UPDATE_RESPONSES[404]})
     def get(self, request: Request, case_id: int) -> Response:
+        """One case the caller may see.
+
+        Another user's case answers 404, as an unknown id does."""
         case = case_get_visible(user=request.user, case_id=case_id)
         return Response(CaseOutputSerializer(case).data)
 
-    @extend_schema(
-        operation_id="cases_update", request=CaseInputSerializer, responses=_UPDATE_RESPONSES
-    )
+    @extend_schema(request=CaseInputSerializer, responses=_UPDATE_RESPONSES)
     def put(self, request: Request, case_id: int) -> Response:
+        """Change a case's fields, giving at least those a new case needs (its lawyers, admins).
+
+        The optional fields left out keep their values."""
         return self._update(request, case_id, partial=False)
 
-    @extend_schema(
-        operation_id="cases_partial_update",
-        request=CaseInputSerializer,
-        responses=_UPDATE_RESPONSES,
-    )
+    @extend_schema(request=CaseInputSerializer, responses=_UPDATE_RESPONSES)
     def patch(self, request: Request, case_id: int) -> Response:
+        """Change some of a case's fields (its lawyers and admins).
+
+        Only the fields sent change; the others keep their values."""
         return self._update(request, case_id, partial=True)
 
     def _update(self, request: Request, case_id: int, *, partial: bool) -> Response:

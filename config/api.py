@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -71,6 +72,25 @@ class RegistryNameField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class EventNameField(serializers.CharField):
+    """The name of a server-sent event (`event:`; "message" when the event has none), for the
+    schema of an event stream: always `name`."""
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        self.event_name = name
+        super().__init__(**kwargs)
+
+
+class EventDataField(serializers.CharField):
+    """The `data:` of a server-sent event: text that is the JSON of `payload`, a serializer.
+    The schema says so with JSON Schema's contentMediaType and contentSchema, so that a
+    schema-driven client or fuzzer can read and check each event's data."""
+
+    def __init__(self, payload: type[serializers.Serializer], **kwargs: Any) -> None:
+        self.payload = payload
+        super().__init__(**kwargs)
+
+
 @extend_schema_serializer(component_name="Error")
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -96,16 +116,112 @@ _ERRORS = {
 }
 
 
+# The schema's tags, by the path's beginning (the first that matches): one per area of the API.
+# Their descriptions are SPECTACULAR_SETTINGS["TAGS"].
+_TAGS_BY_PATH = (
+    ("/api/auth/", "auth"),
+    ("/api/ai/conversations", "conversations"),
+    ("/api/ai/generate-document", "drafts"),
+    ("/api/ai/document-types", "drafts"),
+    ("/api/ai/drafts", "drafts"),
+    ("/api/ai/", "ai"),
+    ("/api/cases", "cases"),
+    ("/api/admin/", "admin"),
+)
+
+
+def _camel(words: Iterable[str]) -> str:
+    words = [w for word in words for w in word.replace("_", "-").split("-") if w]
+    return "".join([words[0].lower(), *(w[:1].upper() + w[1:] for w in words[1:])])
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """`text` split after its first sentence: a ".", "!" or "?" before whitespace or the end
+    (never inside parentheses or backquotes, as in "(e.g. this)")."""
+    depth, quoted = 0, False
+    for i, char in enumerate(text):
+        if char == "`":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char in ".!?" and not depth and (i + 1 == len(text) or text[i + 1].isspace()):
+            return text[: i + 1], text[i + 1 :].strip()
+    return text.strip(), ""
+
+
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema plus the error responses DRF gives on its own: 400 for input
     that fails validation, 401 without valid credentials, 404 for an unknown id or page, and
     429 on throttled views. A view's `@extend_schema(responses=...)` adds the errors that
     only it raises (403, 409, 503) and may override these descriptions."""
 
+    def get_tags(self) -> list[str]:
+        return next(
+            ([tag] for prefix, tag in _TAGS_BY_PATH if self.path.startswith(prefix)),
+            super().get_tags(),
+        )
+
+    def get_summary(self) -> str | None:
+        """The first sentence of the view's (or its method's) docstring."""
+        summary = _first_sentence(super().get_description() or "")[0]
+        return " ".join(summary.split()) or None
+
+    def get_description(self) -> str | None:
+        """The docstring after its first sentence (the summary); the whole of a docstring
+        that is one sentence, since every operation has a description."""
+        docstring = super().get_description() or ""
+        return _first_sentence(docstring)[1] or docstring or None
+
+    def get_operation_id(self) -> str:
+        """Names that read as calls: `chat`, `generateDocument`, `listCases`, `getCase`,
+        `updateCase`, `invalidateCache`: the verb of the method and the path's words after
+        its area; an action (POST /api/ai/chat, /api/admin/cache/invalidate) is its own verb."""
+        segments = [s for s in self.path.split("/") if s][1:]  # after "api"
+        if segments[:1] in (["ai"], ["auth"], ["admin"]):
+            segments = segments[1:]
+        words = [s for s in segments if not s.startswith("{")]
+        if not words:
+            return super().get_operation_id()
+        method = self.method.lower()
+        on_item = bool(segments) and segments[-1].startswith("{")
+        if on_item:  # GET /api/cases/{id}: getCase
+            words[-1] = words[-1].removesuffix("s")
+            verb = {"get": "get", "put": "replace", "patch": "update", "delete": "delete"}
+            return _camel([verb[method], *words])
+        if method == "get":
+            return _camel(["list" if self._is_list_view() else "get", *words])
+        if method == "post" and hasattr(self.view, "get"):  # POST to a list: createCase
+            return _camel(["create", words[-1].removesuffix("s")])
+        return _camel([words[-1], *words[:-1]])  # an action: chat, login, invalidateCache
+
     def _map_serializer_field(
         self, field: Any, direction: str, bypass_extensions: bool = False
     ) -> dict[str, Any]:
+        if isinstance(field, EventNameField):
+            meta = self._get_serializer_field_meta(field, direction)
+            return {"type": "string", "const": field.event_name, **meta}
+        if isinstance(field, EventDataField):
+            meta = self._get_serializer_field_meta(field, direction)
+            payload = self.resolve_serializer(field.payload, direction)
+            return {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": payload.ref,
+                **meta,
+            }
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and "default" in schema and not field.required:
+            # A default is what the server assumes when the key is left out; generated
+            # clients (openapi-typescript) read `default` on a property as "always present",
+            # which is true of a response and false of a request. Said in words instead.
+            default = json.dumps(schema.pop("default"))
+            schema["description"] = " ".join(
+                filter(None, [schema.get("description", ""), f"Default: `{default}`."])
+            )
         if isinstance(field, RegistryNameField):
             names = [*field.names, *([""] if field.allow_blank else [])]
             return {**schema, "enum": names}
@@ -156,6 +272,29 @@ class AutoSchema(SpectacularAutoSchema):
             }
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+
+def postprocess_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Says `security: []` on the operations that need no token (login, refresh, logout), so
+    that clients and linters do not read a missing `security` as "the default applies"; and
+    writes the `nullable` of schemas that DRF builds itself (the pages of a list) the way
+    OpenAPI 3.1 does, as a "null" type."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("security", [])
+    _nullable_as_type(result)
+    return result
+
+
+def _nullable_as_type(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.pop("nullable", False) and isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        for value in node.values():
+            _nullable_as_type(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_as_type(value)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

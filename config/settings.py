@@ -264,8 +264,47 @@ AI_RATE_LIMITS = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Counsel API",
-    "DESCRIPTION": "Cases and the AI assistant of Counsel. Wire names are camelCase.",
+    "DESCRIPTION": (
+        "Cases and the AI assistant of Counsel. Wire names are camelCase. Log in at "
+        "`/api/auth/login` and send the access token as `Authorization: Bearer <access>`. "
+        "A typed TypeScript client is generated from this schema: `clients/typescript/`."
+    ),
     "VERSION": "1.0.0",
+    # Relative: the API is served from the site that serves this schema.
+    "SERVERS": [{"url": "/", "description": "This Counsel server"}],
+    "CONTACT": {"name": "The Counsel team"},
+    # OpenAPI 3.1: JSON Schema 2020-12, which can say that a server-sent event's data is JSON
+    # of a given schema (contentMediaType, contentSchema), as the chat's stream needs.
+    "OAS_VERSION": "3.1.0",
+    # The firm's own API, not open source (an SPDX reference of its own, as 3.1 allows).
+    "LICENSE": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
+    "TAGS": [
+        {"name": "auth", "description": "Log in and out with JWTs; who the caller is."},
+        {
+            "name": "ai",
+            "description": "The assistant: chat (also streamed), contract analysis, "
+            "and the caller's record of AI exchanges.",
+        },
+        {"name": "conversations", "description": "Chat conversations and their turns."},
+        {
+            "name": "drafts",
+            "description": "Document types, drafting a document (in the request "
+            "or as a job) and a draft's status.",
+        },
+        {
+            "name": "cases",
+            "description": "The cases the caller may see, opened and changed by staff.",
+        },
+        {
+            "name": "admin",
+            "description": "The operator's endpoints: the AI answer cache. Firm "
+            "admins with a second factor only.",
+        },
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.postprocess_schema",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     # The API docs page loads Swagger UI from this site, never from a CDN: a script from
     # elsewhere would run beside staff sessions (and the page works offline).

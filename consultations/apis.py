@@ -14,8 +14,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -29,7 +31,7 @@ from rest_framework.views import APIView
 
 from cases.models import Case
 from cases.selectors import case_get_visible
-from config.api import RegistryNameField, StrictSerializer
+from config.api import EventDataField, EventNameField, RegistryNameField, StrictSerializer
 from config.async_api import AsyncAPIView
 from config.dbpool import db
 from config.errors import PermissionDenied
@@ -154,6 +156,49 @@ class _FindingSerializer(serializers.Serializer):
     suggestion = serializers.CharField(allow_blank=True)
 
 
+# The server-sent events of a streamed chat answer (`_sse_events`), for the schema: each
+# event's name, and its data (JSON text) by the component it holds.
+@extend_schema_serializer(component_name="ChatStreamDelta")
+class _StreamDeltaSerializer(serializers.Serializer):
+    delta = serializers.CharField(help_text="The next piece of the answer, to append.")
+
+
+@extend_schema_serializer(component_name="ChatStreamDone")
+class _StreamDoneSerializer(serializers.Serializer):
+    tokensUsed = serializers.IntegerField(source="tokens_used")
+    cached = serializers.BooleanField()
+
+
+@extend_schema_serializer(component_name="ChatStreamError")
+class _StreamErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the answer stopped; the deltas before it stand.")
+
+
+@extend_schema_serializer(component_name="ChatStreamDeltaEvent")
+class _DeltaEventSerializer(serializers.Serializer):
+    event = EventNameField("message", help_text="No `event:` line: a plain message.")
+    data = EventDataField(_StreamDeltaSerializer)
+
+
+@extend_schema_serializer(component_name="ChatStreamDoneEvent")
+class _DoneEventSerializer(serializers.Serializer):
+    event = EventNameField("done")
+    data = EventDataField(_StreamDoneSerializer)
+
+
+@extend_schema_serializer(component_name="ChatStreamErrorEvent")
+class _ErrorEventSerializer(serializers.Serializer):
+    event = EventNameField("error")
+    data = EventDataField(_StreamErrorSerializer)
+
+
+STREAM_EVENTS = PolymorphicProxySerializer(
+    component_name="ChatStreamEvent",
+    serializers=[_DeltaEventSerializer, _DoneEventSerializer, _ErrorEventSerializer],
+    resource_type_field_name=None,
+)
+
+
 def event_stream_response(stream: ChatStream, headers: dict[str, str]) -> StreamingHttpResponse:
     """A chat stream as server-sent events: `data: {"delta": ...}` as the answer grows, then
     `event: done` with `{"tokensUsed", "cached"}` or `event: error` with `{"detail"}`.
@@ -206,10 +251,21 @@ def _wants_stream(request: HttpRequest | Request) -> bool:
 class ChatApi(AsyncAPIView):
     """Ask the assistant a question, optionally about one of the caller's cases.
 
-    With `Accept: text/event-stream` the answer streams as server-sent events:
-    `data: {"delta": ...}` as it is written, then `event: done` with `{"tokensUsed",
-    "cached"}` or `event: error` with `{"detail"}`; without it the answer is one JSON body.
-    The conversation the question joined is in the X-Conversation-Id header. A streamed
+    `userId` must be the caller's own id (`GET /api/auth/me`). The answer is one JSON body,
+    or a stream of server-sent events (below). The conversation the question joined is in the
+    X-Conversation-Id header; send it back as `context.conversationId` to continue it.
+
+    **Streaming.** With `Accept: text/event-stream` (or `?format=event-stream`) the answer comes
+    as server-sent events, each one or two lines and a blank line:
+
+    - `data: {"delta": "..."}`: the next piece of the answer (`ChatStreamDelta`), any number;
+    - then one of `event: done` and `data: {"tokensUsed": 42, "cached": false}`
+      (`ChatStreamDone`), or `event: error` and `data: {"detail": "..."}` (`ChatStreamError`)
+      when the answer broke off: the deltas sent before it stand.
+
+    The schema of the `text/event-stream` response is that of one event (`ChatStreamEvent`):
+    its name, and its data, JSON text of the component named above. Errors found
+    before the stream starts (400, 403, 404, 429) are JSON bodies, as documented. A streamed
     request ignores Idempotency-Key: a stream cannot be replayed.
     """
 
@@ -252,7 +308,10 @@ class ChatApi(AsyncAPIView):
     @extend_schema(
         request=InputSerializer,
         responses={
-            200: OutputSerializer,
+            (200, "application/json"): OpenApiResponse(OutputSerializer, "The answer."),
+            (200, "text/event-stream"): OpenApiResponse(
+                STREAM_EVENTS, "The answer as server-sent events: deltas, then done or error."
+            ),
             403: OpenApiResponse(description="userId is not the caller's id."),
             404: OpenApiResponse(description="context names a case or conversation not yours."),
             409: REPEATED_RESPONSE,
@@ -260,6 +319,14 @@ class ChatApi(AsyncAPIView):
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, CONVERSATION_HEADER],
+        examples=[
+            OpenApiExample(
+                "A question",
+                # Swagger UI (static/js/swagger-ui-caller.js) puts the caller's own id here.
+                value={"userId": 1, "message": "What should a mutual NDA cover?", "locale": "en"},
+                request_only=True,
+            ),
+        ],
     )
     async def post(self, request: Request) -> Response | StreamingHttpResponse:
         serializer = self.InputSerializer(data=request.data)
@@ -321,7 +388,11 @@ class ChatApi(AsyncAPIView):
 
 
 class AnalyzeApi(AsyncAPIView):
-    """Check contract text against one of the firm's policies."""
+    """Check contract text against one of the firm's policies.
+
+    Answers the policy's findings (each with its clause, severity, evidence and suggestion),
+    the overall risk level and suggestions. `GET /api/ai/document-types` and this schema's
+    enum list the policies."""
 
     parser_classes = (JSONParser,)
     throttle_classes = (AIRateThrottle,)
@@ -353,6 +424,20 @@ class AnalyzeApi(AsyncAPIView):
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER],
+        examples=[
+            OpenApiExample(
+                "An NDA missing clauses",
+                value={
+                    "text": (
+                        "1. The Recipient shall keep the Discloser's information secret in "
+                        "perpetuity. 2. The Recipient's liability under this agreement is "
+                        "unlimited."
+                    ),
+                    "policy": "nda",
+                },
+                request_only=True,
+            )
+        ],
     )
     async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -388,8 +473,9 @@ class _ConsultationSerializer(serializers.Serializer):
 
 
 class ConsultationListApi(ListAPIView):
-    """The caller's own AI exchanges, newest first, 25 a page (on a case, only while the
-    caller may still see it)."""
+    """The caller's own AI exchanges, newest first.
+
+    25 a page; an exchange on a case only while the caller may still see the case."""
 
     @extend_schema_serializer(component_name="Consultation")
     class OutputSerializer(_ConsultationSerializer):
@@ -402,8 +488,10 @@ class ConsultationListApi(ListAPIView):
 
 
 class ConsultationDetailApi(APIView):
-    """One AI exchange with its question and answer: the caller's own, for staff any on a case
-    they may see now, for an admin any. Each opening is recorded as a view, as in the audit."""
+    """One AI exchange with its question and answer.
+
+    The caller's own, for staff any on a case they may see now, for an admin any. Each opening
+    is recorded as a view, as in the audit."""
 
     @extend_schema_serializer(component_name="ConsultationDetail")
     class OutputSerializer(_ConsultationSerializer):
@@ -449,8 +537,9 @@ class _TurnSerializer(serializers.Serializer):
 
 
 class ConversationListApi(ListAPIView):
-    """The caller's conversations with the assistant and, for staff, those on the cases they
-    may see now; most recently active first, 25 a page."""
+    """The caller's conversations with the assistant, most recently active first.
+
+    For staff also those on the cases they may see now; 25 a page."""
 
     @extend_schema_serializer(component_name="Conversation")
     class OutputSerializer(_ConversationSerializer):
@@ -463,7 +552,9 @@ class ConversationListApi(ListAPIView):
 
 
 class ConversationDetailApi(APIView):
-    """One conversation with its turns, oldest first (404 for one the caller may not read)."""
+    """One conversation with its turns, oldest first.
+
+    A conversation the caller may not read answers 404, as an unknown id does."""
 
     @extend_schema_serializer(component_name="ConversationDetail")
     class OutputSerializer(_ConversationSerializer):

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -76,7 +77,12 @@ class _ContextSerializer(StrictSerializer):
 
 
 class DraftGenerateApi(AsyncAPIView):
-    """Draft a document of one of the firm's types from its inputs."""
+    """Draft a document of one of the firm's types from its inputs.
+
+    Drafted in the request (200 with the draft), or as a job with `"async": true` or the header
+    `Prefer: respond-async` (202 with a `statusUrl` to poll). Either way the draft's status URL
+    is in the `Location` header. Each type takes its own inputs: `GET /api/ai/document-types`
+    lists them."""
 
     parser_classes = (JSONParser,)
     throttle_classes = (AIRateThrottle,)
@@ -133,6 +139,14 @@ class DraftGenerateApi(AsyncAPIView):
             503: BUSY_RESPONSE,
         },
         parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER],
+        examples=[
+            OpenApiExample(
+                f"{doc.title} ({name})",
+                value={"type": name, "inputs": dict(doc.example_inputs), "tone": "neutral"},
+                request_only=True,
+            )
+            for name, doc in DOCUMENT_TYPES.items()
+        ],
     )
     async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -184,8 +198,11 @@ def _prefers_async(request: Request) -> bool:
 
 
 class DraftStatusApi(APIView):
-    """A draft job's status, and its result once drafted, for those `drafts_visible_to`
-    lets read it: staff on its case now, its author on no case or while on the case."""
+    """A draft job's status, and its result once drafted.
+
+    Readable by staff on its case now, and by its author when it is on no case or while they
+    may see its case (`drafts_visible_to`). The `statusUrl` of generate-document's 202 and its
+    `Location` header point here."""
 
     @extend_schema_serializer(component_name="DraftStatus")
     class OutputSerializer(serializers.Serializer):
@@ -234,7 +251,10 @@ class _FieldSchemaSerializer(serializers.Serializer):
 
 
 class DocumentTypeListApi(APIView):
-    """The document types that can be drafted, with the inputs each one takes."""
+    """The document types that can be drafted, with the inputs each one takes.
+
+    Each field of a type says its name (the key in generate-document's `inputs`), whether it
+    is required, its type and its bounds."""
 
     @extend_schema_serializer(component_name="DocumentType")
     class OutputSerializer(serializers.Serializer):

@@ -259,3 +259,20 @@ def test_the_api_docs_render_without_violations(watch: Watch) -> None:
     operation.click()
     watch.page.locator(".opblock-body").first.wait_for()
     watch.check()
+
+
+def test_the_api_docs_fill_in_the_callers_own_user_id(
+    watch: Watch, login_as_staff: Callable[..., None]
+) -> None:
+    # A placeholder userId would answer 403 when tried: the example carries the caller's id.
+    lawyer = LawyerFactory.create_batch(3)[-1]  # not the example's id 1
+    assert lawyer.pk != 1
+    login_as_staff(lawyer)
+    watch.goto("/api/docs/")
+    chat = watch.page.locator("#operations-ai-chat")
+    chat.locator(".opblock-summary").click()
+    chat.locator(".try-out__btn").click()
+    body = chat.locator("textarea.body-param__text")
+    body.wait_for()
+    assert f'"userId": {lawyer.pk},' in body.input_value()
+    watch.check()
