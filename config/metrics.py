@@ -69,7 +69,7 @@ HTTP_DURATION = Histogram(
 
 
 def _endpoint(request: HttpRequest) -> str:
-    """The route that served the request ("/api/cases/<int:case_id>/"), so that two case ids
+    """The route that served the request ("/api/cases/<int:case_id>"), so that two case ids
     make one series. A middleware that answered before the URL was resolved (a CORS preflight,
     an HTTPS redirect, a login lockout) is labelled with the route the path would have taken."""
     if request.path_info.startswith(settings.STATIC_URL):

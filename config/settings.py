@@ -272,6 +272,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.camel_case_path_parameters",
+    ],
     # A finding's severity and an analysis's riskLevel are the same three levels.
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "consultations.policies.SEVERITIES",

@@ -165,17 +165,17 @@ def test_requests_for_two_cases_are_one_series_labelled_with_the_route(
 ) -> None:
     first, second = CaseFactory(lawyers=[lawyer]), CaseFactory(lawyers=[lawyer])
     api = api_client_for(lawyer)
-    route = {"endpoint": "/api/cases/<int:case_id>/", "method": "GET", "status": "200"}
+    route = {"endpoint": "/api/cases/<int:case_id>", "method": "GET", "status": "200"}
     before = scrape()
 
-    assert api.get(f"/api/cases/{first.pk}/").status_code == 200
-    assert api.get(f"/api/cases/{second.pk}/").status_code == 200
+    assert api.get(f"/api/cases/{first.pk}").status_code == 200
+    assert api.get(f"/api/cases/{second.pk}").status_code == 200
 
     after = scrape()
     assert delta(before, after, "counsel_http_requests_total", **route) == 2
     endpoints = {dict(labels).get("endpoint") for _, labels in after}
-    assert f"/api/cases/{first.pk}/" not in endpoints
-    assert f"/api/cases/{second.pk}/" not in endpoints
+    assert f"/api/cases/{first.pk}" not in endpoints
+    assert f"/api/cases/{second.pk}" not in endpoints
     duration = "counsel_http_request_duration_seconds_count"
     assert delta(before, after, duration, endpoint=route["endpoint"]) == 2
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Budget, Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import get_document_type
 from tests.factories import ConsultationFactory
 
@@ -61,7 +62,7 @@ def metric(name: str, **labels: str) -> float:
         (ANALYZE, {"text": "The tenant pays.", "policy": "nda"}, "analyze"),
         (
             GENERATE,
-            {"type": "nda", "inputs": dict(get_document_type("nda").example_inputs)},
+            {"type": "nda", "inputs": inputs_on_the_wire(get_document_type("nda").example_inputs)},
             "draft",
         ),
     ],
