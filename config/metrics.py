@@ -2,8 +2,8 @@
 
 Everything about metrics lives here: the metric definitions, what one AI call, one HTTP
 request and one Celery task add to them, the values read at scrape time (readiness, drafts
-waiting) and the restricted exposition view. The README's "On call" section explains the
-alerts built on them (`deploy/prometheus/alerts.yml`).
+waiting) and the restricted exposition view. The "On call" chapter of docs/operations.md
+explains the alerts built on them (`deploy/prometheus/alerts.yml`).
 
 gunicorn and the Celery worker run several processes. With `PROMETHEUS_MULTIPROC_DIR` set in
 the environment before the process starts, prometheus_client keeps every process's values in

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from config.celery import app as celery_app
 from drafting.models import Draft
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, DraftFactory
 from tests.fake_llm import FakeLLM, Reply, Status
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +289,7 @@ def test_drafts_waiting_counts_only_drafts_queued_more_than_five_minutes_ago(
     lawyer: User,
 ) -> None:
     def draft(status: str, minutes_ago: int) -> None:
-        made = Draft.objects.create(author=lawyer, document_type="nda", status=status)
+        made = DraftFactory(author=lawyer, status=status)
         # created_at is set on insert; move it back as if the draft were requested earlier.
         Draft.objects.filter(pk=made.pk).update(
             created_at=timezone.now() - timedelta(minutes=minutes_ago)
