@@ -9,7 +9,6 @@ check` (make lint): regenerated and compared, linted, compiled with `tsc --stric
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -19,7 +18,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from drafting.doctypes import DOCUMENT_TYPES
 from tests.databases import database_url
 from tests.drafting.conftest import (
     _TEST_QUEUE,
@@ -90,7 +88,6 @@ def test_the_typescript_client_does_the_contract_against_the_production_server(
                 # The client that `served` creates.
                 "COUNSEL_USERNAME": "client",
                 "COUNSEL_PASSWORD": "pw-" + "x" * 20,
-                "COUNSEL_DRAFT_INPUTS": json.dumps(dict(DOCUMENT_TYPES["nda"].example_inputs)),
             },
             capture_output=True,
             text=True,

@@ -3,7 +3,7 @@
 // tests/clients/test_typescript_client.py runs it against the production server:
 //
 //     COUNSEL_URL=http://127.0.0.1:8000 COUNSEL_USERNAME=... COUNSEL_PASSWORD=... \
-//     COUNSEL_DRAFT_INPUTS='{"party_a_name": ...}' node dist/scripts/live.js
+//     node dist/scripts/live.js
 //
 // It prints one line per step and exits non-zero at the first surprise.
 import assert from "node:assert/strict";
@@ -17,7 +17,18 @@ function env(name: string): string {
 }
 
 const baseUrl = env("COUNSEL_URL");
-const draftInputs: Record<string, unknown> = JSON.parse(env("COUNSEL_DRAFT_INPUTS"));
+// An NDA's inputs, checked by the compiler against the type's own schema (NdaInputs).
+const ndaInputs: Schemas["NdaInputs"] = {
+  partyAName: "Northwind Analytics Ltd",
+  partyAAddress: "4 Castle Street, Edinburgh EH2 3AH, United Kingdom",
+  partyBName: "Harbour Lane Robotics Inc.",
+  partyBAddress: "200 Park Avenue, Suite 1700, New York, NY 10166, United States",
+  effectiveDate: "2026-12-01",
+  purpose: "evaluating a possible collaboration on warehouse robots",
+  termYears: 2,
+  confidentialityYears: 5,
+  governingLaw: "England and Wales",
+};
 // The tokens the client reports, as an app would keep them (say, in sessionStorage).
 const kept: { tokens: Tokens | null } = { tokens: null };
 const keep = (tokens: Tokens | null): void => {
@@ -53,7 +64,7 @@ assert.ok(conversationId > 0);
 step("chat", { answer: answer.slice(0, 40), tokensUsed: chat.data.tokensUsed });
 
 const refused = await counsel.api.POST("/api/ai/chat", {
-  body: { userId: userId + 1000, message: "Someone else's question." },
+  body: { userId: String(Number(userId) + 1000), message: "Someone else's question." },
 });
 assert.equal(refused.response.status, 403);
 assert.ok(refused.error);
@@ -95,19 +106,22 @@ assert.ok(analysis.data.findings.length > 0);
 step("analyze", { riskLevel, findings: analysis.data.findings.length });
 
 const drafted = await counsel.api.POST("/api/ai/generate-document", {
-  body: { type: "nda", inputs: draftInputs },
+  body: { type: "nda", inputs: ndaInputs },
 });
 assert.ok(drafted.data, `generate: ${drafted.response.status} ${JSON.stringify(drafted.error)}`);
 assert.equal(drafted.response.status, 200);
 assert.ok("draftText" in drafted.data);
 assert.ok(drafted.data.draftText.length > 0);
+const headings = Object.values(drafted.data.sections ?? {}).map((section) => section.heading);
+assert.ok(headings.length > 0);
 step("generate-document", {
   length: drafted.data.draftText.length,
+  headings,
   location: drafted.response.headers.get("Location"),
 });
 
 const job = await counsel.api.POST("/api/ai/generate-document", {
-  body: { type: "nda", inputs: draftInputs, tone: "formal", async: true },
+  body: { type: "nda", inputs: ndaInputs, tone: "formal", async: true },
 });
 assert.ok(job.data, `generate async: ${job.response.status} ${JSON.stringify(job.error)}`);
 assert.equal(job.response.status, 202);

@@ -156,8 +156,8 @@ export class CounselClient {
   ): Promise<Schemas["DraftStatus"]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { data, response } = await this.api.GET("/api/ai/drafts/{draft_id}", {
-        params: { path: { draft_id: draftId } },
+      const { data, response } = await this.api.GET("/api/ai/drafts/{draftId}", {
+        params: { path: { draftId } },
       });
       if (!data) throw await CounselApiError.of(response);
       if (data.status !== "queued" && data.status !== "running") return data;

@@ -121,7 +121,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/ai/consultations/{consultation_id}": {
+    "/api/ai/consultations/{consultationId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -162,7 +162,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/ai/conversations/{conversation_id}": {
+    "/api/ai/conversations/{conversationId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -203,7 +203,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/ai/drafts/{draft_id}": {
+    "/api/ai/drafts/{draftId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -331,7 +331,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/cases/": {
+    "/api/cases": {
         parameters: {
             query?: never;
             header?: never;
@@ -357,7 +357,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/cases/{case_id}/": {
+    "/api/cases/{caseId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -438,8 +438,8 @@ export interface components {
             practiceArea: components["schemas"]["PracticeAreaEnum"];
             status?: components["schemas"]["CaseStatusEnum"];
             description?: string;
-            clientId: number;
-            lawyerIds?: number[];
+            clientId: string | number;
+            lawyerIds?: (string | number)[];
             /** @description One name per line. */
             opposingParties?: string;
         };
@@ -450,8 +450,9 @@ export interface components {
             practiceArea: components["schemas"]["PracticeAreaEnum"];
             status: components["schemas"]["CaseStatusEnum"];
             description: string;
-            clientId: number;
-            readonly lawyerIds: number[];
+            /** @example 4 */
+            clientId: string;
+            readonly lawyerIds: string[];
             /** @description One name per line. */
             opposingParties: string;
             /** Format: date-time */
@@ -461,15 +462,18 @@ export interface components {
         };
         /**
          * @description * `open` - Open
-         *     * `on_hold` - On hold
+         *     * `on-hold` - On hold
          *     * `closed` - Closed
          * @enum {string}
          */
-        CaseStatusEnum: "open" | "on_hold" | "closed";
+        CaseStatusEnum: "open" | "on-hold" | "closed";
+        /** @description Any other key is context from the app the question is asked in (the page, a selection): sent to the model with the question, scrubbed like it, and part of the cache key; at most 2000 characters of JSON and 4 levels deep, this object included. */
         ChatContext: {
             caseId?: number;
             /** @description Continue this conversation of yours (404 if it is not yours, 400 if caseId names another case); without it a new conversation starts. Either way its id comes back in the X-Conversation-Id response header. */
             conversationId?: number;
+        } & {
+            [key: string]: unknown;
         };
         ChatReference: {
             type: string;
@@ -478,7 +482,7 @@ export interface components {
             title: string;
         };
         ChatRequest: {
-            userId: number;
+            userId: string | number;
             message: string;
             context?: components["schemas"]["ChatContext"];
             /** @description Default: `"en"`. */
@@ -487,8 +491,8 @@ export interface components {
         ChatResponse: {
             answer: string;
             references?: components["schemas"]["ChatReference"][];
-            tokensUsed: number;
-            cached: boolean;
+            tokensUsed?: number;
+            cached?: boolean;
         };
         ChatStreamDelta: {
             /** @description The next piece of the answer, to append. */
@@ -546,7 +550,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             promptVersion: string;
-            userId: number;
+            /** @example 4 */
+            userId: string;
             conversationId: number | null;
             /** @description A chat's question as asked, secrets masked; empty for analyze and draft, whose input is not kept. */
             question: string;
@@ -556,7 +561,8 @@ export interface components {
         Conversation: {
             id: number;
             title: string;
-            userId: number;
+            /** @example 4 */
+            userId: string;
             caseId: number | null;
             /** Format: date-time */
             createdAt: string;
@@ -566,7 +572,8 @@ export interface components {
         ConversationDetail: {
             id: number;
             title: string;
-            userId: number;
+            /** @example 4 */
+            userId: string;
             caseId: number | null;
             /** Format: date-time */
             createdAt: string;
@@ -582,6 +589,73 @@ export interface components {
             createdAt: string;
             cached: boolean;
             outcome: components["schemas"]["OutcomeEnum"];
+        };
+        /** @enum {string} */
+        CurrencyEnum: "GBP" | "USD" | "EUR";
+        /**
+         * @description The inputs of a letter before action.
+         * @example {
+         *       "creditorName": "Kestrel Print Solutions Ltd",
+         *       "creditorAddress": "Unit 3, Bridge Industrial Estate, Reading RG2 0QE",
+         *       "debtorName": "Halden Events Limited",
+         *       "debtorAddress": "22 Market Place, Oxford OX1 3EF",
+         *       "letterDate": "2026-11-23",
+         *       "claimBasis": "Under our agreement dated 2 June 2026, we printed and delivered brochures and signage to you for the Oxford Food Festival. You accepted the goods on delivery on 14 August 2026 without complaint. We sent you invoice KPS-4471 on 15 August 2026, payable within 30 days, and reminders on 1 October and 2 November 2026.",
+         *       "amountDue": "8640.00",
+         *       "currency": "GBP",
+         *       "dueDate": "2026-09-14",
+         *       "responseDays": 14,
+         *       "paymentDetails": "By bank transfer to the account shown on invoice KPS-4471, quoting KPS-4471 as the payment reference."
+         *     }
+         */
+        DemandLetterInputs: {
+            /** Sender (creditor) */
+            creditorName: string;
+            /**
+             * Sender's address
+             * @description On one line.
+             */
+            creditorAddress: string;
+            /** Recipient (debtor) */
+            debtorName: string;
+            /**
+             * Recipient's address
+             * @description On one line.
+             */
+            debtorAddress: string;
+            /**
+             * Date of the letter
+             * Format: date
+             */
+            letterDate: string;
+            /**
+             * What the claim arises from
+             * @description The facts: the agreement, the goods or services, the invoice, the breach.
+             */
+            claimBasis: string;
+            /** Amount owed */
+            amountDue: string;
+            /**
+             * Currency
+             * @description The currency of every amount in the document.
+             */
+            currency: components["schemas"]["CurrencyEnum"];
+            /**
+             * Date payment was due
+             * Format: date
+             * @description Leave blank if there was no single due date.
+             */
+            dueDate?: string | null;
+            /**
+             * Days to pay or respond
+             * @description Usually 14; longer for a claim against an individual.
+             */
+            responseDays: number;
+            /**
+             * How to pay
+             * @description Leave blank to ask the recipient to get in touch to arrange payment.
+             */
+            paymentDetails?: string | null;
         };
         DocumentType: {
             type: string;
@@ -619,7 +693,6 @@ export interface components {
             statusUrl: string;
         };
         DraftSection: {
-            number: number;
             heading: string;
             body: string;
         };
@@ -646,18 +719,94 @@ export interface components {
          * @enum {string}
          */
         DraftStatusEnum: "queued" | "running" | "drafted" | "failed" | "approved";
+        /**
+         * @description The inputs of a client engagement letter.
+         * @example {
+         *       "firmName": "Ashdown & Pryce LLP",
+         *       "clientName": "Daniel Okafor",
+         *       "clientAddress": "Flat 2, 61 Redland Road, Bristol BS6 6AG",
+         *       "clientEmail": "daniel.okafor@example.com",
+         *       "matter": "the purchase of 14 Wharf Road, Bristol BS1 4RN",
+         *       "scopeOfWork": "Investigating the seller's title and raising pre-contract enquiries.\nObtaining and reviewing local authority, environmental and drainage searches.\nReviewing your mortgage offer and acting for your lender.\nExchanging contracts, completing the purchase and registering you as owner.",
+         *       "responsibleLawyer": "Priya Raman",
+         *       "feeBasis": "fixed",
+         *       "feeAmount": "1850.00",
+         *       "currency": "GBP",
+         *       "paymentDays": 30,
+         *       "governingLaw": "England and Wales"
+         *     }
+         */
+        EngagementLetterInputs: {
+            /** Firm */
+            firmName: string;
+            /** Client */
+            clientName: string;
+            /**
+             * Client's address
+             * @description On one line.
+             */
+            clientAddress: string;
+            /**
+             * Client's email
+             * Format: email
+             * @description Leave blank to correspond at the address the client gives later.
+             */
+            clientEmail?: string | null;
+            /**
+             * Matter
+             * @description A short description, e.g. the purchase of 14 Wharf Road, Bristol.
+             */
+            matter: string;
+            /**
+             * Scope of work
+             * @description The services the firm will provide, one per line.
+             */
+            scopeOfWork: string;
+            /** Responsible lawyer */
+            responsibleLawyer: string;
+            /**
+             * Fee basis
+             * @description An hourly rate, or a fixed fee for the whole scope of work.
+             */
+            feeBasis: components["schemas"]["FeeBasisEnum"];
+            /**
+             * Hourly rate or fixed fee
+             * @description Excluding tax and expenses.
+             */
+            feeAmount: string;
+            /**
+             * Currency
+             * @description The currency of every amount in the document.
+             */
+            currency: components["schemas"]["CurrencyEnum"];
+            /**
+             * Payment terms (days)
+             * @description Days after an invoice's date within which it must be paid.
+             */
+            paymentDays: number;
+            /**
+             * Governing law
+             * @description The legal system, e.g. England and Wales, or the State of New York.
+             */
+            governingLaw: string;
+        };
         Error: {
             detail: string;
         };
+        /** @enum {string} */
+        FeeBasisEnum: "hourly" | "fixed";
         GenerateDocumentContext: {
             caseId?: number;
         };
-        GenerateDocumentRequest: {
-            type: components["schemas"]["GenerateDocumentRequestTypeEnum"];
+        GenerateDocumentRequest: components["schemas"]["GenerateDocumentRequestNda"] | components["schemas"]["GenerateDocumentRequestEngagementLetter"] | components["schemas"]["GenerateDocumentRequestDemandLetter"] | components["schemas"]["GenerateDocumentRequestOfferLetter"] | components["schemas"]["GenerateDocumentRequestPowerOfAttorney"] | components["schemas"]["GenerateDocumentRequestLeaseNotice"];
+        GenerateDocumentRequestDemandLetter: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "demand-letter";
             /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
-            inputs: {
-                [key: string]: unknown;
-            };
+            inputs: components["schemas"]["DemandLetterInputs"];
             /** @description Default: `"neutral"`. */
             tone?: string;
             /** @description Default: `"en"`. */
@@ -669,17 +818,122 @@ export interface components {
             async?: boolean;
         };
         /** @enum {string} */
-        GenerateDocumentRequestTypeEnum: "nda" | "engagement-letter" | "demand-letter" | "offer-letter" | "power-of-attorney" | "lease-notice";
+        GenerateDocumentRequestDemandLetterTypeEnum: "demand-letter";
+        GenerateDocumentRequestEngagementLetter: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "engagement-letter";
+            /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
+            inputs: components["schemas"]["EngagementLetterInputs"];
+            /** @description Default: `"neutral"`. */
+            tone?: string;
+            /** @description Default: `"en"`. */
+            locale?: string;
+            /** @description The policy the draft is checked against, "" for none. Default: the document type's own. */
+            policy?: components["schemas"]["PolicyEnum"] | components["schemas"]["BlankEnum"];
+            context?: components["schemas"]["GenerateDocumentContext"];
+            /** @description Run as a job, like the header Prefer: respond-async. Default: `false`. */
+            async?: boolean;
+        };
+        /** @enum {string} */
+        GenerateDocumentRequestEngagementLetterTypeEnum: "engagement-letter";
+        GenerateDocumentRequestLeaseNotice: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "lease-notice";
+            /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
+            inputs: components["schemas"]["LeaseNoticeInputs"];
+            /** @description Default: `"neutral"`. */
+            tone?: string;
+            /** @description Default: `"en"`. */
+            locale?: string;
+            /** @description The policy the draft is checked against, "" for none. Default: the document type's own. */
+            policy?: components["schemas"]["PolicyEnum"] | components["schemas"]["BlankEnum"];
+            context?: components["schemas"]["GenerateDocumentContext"];
+            /** @description Run as a job, like the header Prefer: respond-async. Default: `false`. */
+            async?: boolean;
+        };
+        /** @enum {string} */
+        GenerateDocumentRequestLeaseNoticeTypeEnum: "lease-notice";
+        GenerateDocumentRequestNda: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "nda";
+            /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
+            inputs: components["schemas"]["NdaInputs"];
+            /** @description Default: `"neutral"`. */
+            tone?: string;
+            /** @description Default: `"en"`. */
+            locale?: string;
+            /** @description The policy the draft is checked against, "" for none. Default: the document type's own. */
+            policy?: components["schemas"]["PolicyEnum"] | components["schemas"]["BlankEnum"];
+            context?: components["schemas"]["GenerateDocumentContext"];
+            /** @description Run as a job, like the header Prefer: respond-async. Default: `false`. */
+            async?: boolean;
+        };
+        /** @enum {string} */
+        GenerateDocumentRequestNdaTypeEnum: "nda";
+        GenerateDocumentRequestOfferLetter: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "offer-letter";
+            /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
+            inputs: components["schemas"]["OfferLetterInputs"];
+            /** @description Default: `"neutral"`. */
+            tone?: string;
+            /** @description Default: `"en"`. */
+            locale?: string;
+            /** @description The policy the draft is checked against, "" for none. Default: the document type's own. */
+            policy?: components["schemas"]["PolicyEnum"] | components["schemas"]["BlankEnum"];
+            context?: components["schemas"]["GenerateDocumentContext"];
+            /** @description Run as a job, like the header Prefer: respond-async. Default: `false`. */
+            async?: boolean;
+        };
+        /** @enum {string} */
+        GenerateDocumentRequestOfferLetterTypeEnum: "offer-letter";
+        GenerateDocumentRequestPowerOfAttorney: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "power-of-attorney";
+            /** @description The type's fields by name (GET /api/ai/document-types lists them), at most 20000 characters of JSON in all. */
+            inputs: components["schemas"]["PowerOfAttorneyInputs"];
+            /** @description Default: `"neutral"`. */
+            tone?: string;
+            /** @description Default: `"en"`. */
+            locale?: string;
+            /** @description The policy the draft is checked against, "" for none. Default: the document type's own. */
+            policy?: components["schemas"]["PolicyEnum"] | components["schemas"]["BlankEnum"];
+            context?: components["schemas"]["GenerateDocumentContext"];
+            /** @description Run as a job, like the header Prefer: respond-async. Default: `false`. */
+            async?: boolean;
+        };
+        /** @enum {string} */
+        GenerateDocumentRequestPowerOfAttorneyTypeEnum: "power-of-attorney";
         GenerateDocumentResponse: {
             draftText: string;
-            sections: components["schemas"]["DraftSection"][];
+            /** @description The numbered sections by number ("1", "2", ...), in the order of the document: each with its heading and body. */
+            sections?: {
+                [key: string]: components["schemas"]["DraftSection"];
+            };
             /**
              * Format: double
-             * @description From 0 (much to fix) to 1 (nothing found).
+             * @description From 0 (much to fix) to 1 (nothing found); null when not scored.
              */
-            qualityScore: number;
-            warnings: string[];
+            qualityScore?: number | null;
+            warnings?: string[];
         };
+        /** @enum {string} */
+        GivenByEnum: "landlord" | "tenant";
         /**
          * @description * `chat` - Chat
          *     * `analyze` - Analyze
@@ -687,6 +941,71 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "chat" | "analyze" | "draft";
+        /**
+         * @description The inputs of a notice to end a tenancy.
+         * @example {
+         *       "givenBy": "landlord",
+         *       "landlordName": "Greystone Property Holdings Ltd",
+         *       "landlordAddress": "Suite 5, 18 King Street, Manchester M2 4LQ",
+         *       "tenantName": "Oliver Brandt",
+         *       "propertyAddress": "Flat 3, 27 Wilmslow Road, Manchester M14 5TB",
+         *       "tenancyStartDate": "2024-03-01",
+         *       "noticeDate": "2026-11-25",
+         *       "terminationDate": "2027-01-31",
+         *       "rent": "1150.00",
+         *       "rentPeriod": "month",
+         *       "currency": "GBP",
+         *       "reason": "The Landlord intends to sell the Property with vacant possession."
+         *     }
+         */
+        LeaseNoticeInputs: {
+            /** Notice given by */
+            givenBy: components["schemas"]["GivenByEnum"];
+            /** Landlord */
+            landlordName: string;
+            /**
+             * Landlord's address
+             * @description On one line.
+             */
+            landlordAddress: string;
+            /** Tenant */
+            tenantName: string;
+            /**
+             * Property
+             * @description On one line.
+             */
+            propertyAddress: string;
+            /**
+             * Tenancy start date
+             * Format: date
+             */
+            tenancyStartDate: string;
+            /**
+             * Date of the notice
+             * Format: date
+             */
+            noticeDate: string;
+            /**
+             * End date of the tenancy
+             * Format: date
+             * @description The date possession is to be given up; check the minimum notice period.
+             */
+            terminationDate: string;
+            /** Rent */
+            rent: string;
+            /** Rent is paid per */
+            rentPeriod: components["schemas"]["RentPeriodEnum"];
+            /**
+             * Currency
+             * @description The currency of every amount in the document.
+             */
+            currency: components["schemas"]["CurrencyEnum"];
+            /**
+             * Reason
+             * @description Leave blank where no reason need be given.
+             */
+            reason?: string | null;
+        };
         LoginRequest: {
             username: string;
             password: string;
@@ -700,7 +1019,8 @@ export interface components {
             refresh: string;
         };
         Me: {
-            id: number;
+            /** @example 4 */
+            id: string;
             username: string;
             role: string;
             firstName: string;
@@ -708,6 +1028,140 @@ export interface components {
             /** Format: email */
             email: string;
             otpVerified: boolean;
+        };
+        /**
+         * @description The inputs of a mutual non-disclosure agreement.
+         * @example {
+         *       "partyAName": "Northwind Analytics Ltd",
+         *       "partyAAddress": "4 Castle Street, Edinburgh EH2 3AH, United Kingdom",
+         *       "partyBName": "Harbour Lane Robotics Inc.",
+         *       "partyBAddress": "200 Park Avenue, Suite 1700, New York, NY 10166, United States",
+         *       "effectiveDate": "2026-12-01",
+         *       "purpose": "evaluating a possible collaboration to integrate Harbour Lane Robotics Inc.'s warehouse robots with Northwind Analytics Ltd's demand-forecasting software",
+         *       "termYears": 2,
+         *       "confidentialityYears": 5,
+         *       "governingLaw": "England and Wales",
+         *       "jurisdiction": "the courts of England and Wales"
+         *     }
+         */
+        NdaInputs: {
+            /**
+             * First party
+             * @description Full legal name.
+             */
+            partyAName: string;
+            /**
+             * First party's address
+             * @description On one line.
+             */
+            partyAAddress: string;
+            /**
+             * Second party
+             * @description Full legal name.
+             */
+            partyBName: string;
+            /**
+             * Second party's address
+             * @description On one line.
+             */
+            partyBAddress: string;
+            /**
+             * Effective date
+             * Format: date
+             */
+            effectiveDate: string;
+            /**
+             * Purpose
+             * @description What the information is exchanged for, e.g. evaluating a joint venture.
+             */
+            purpose: string;
+            /**
+             * Term (years)
+             * @description How long the agreement lasts.
+             */
+            termYears: number;
+            /**
+             * Confidentiality period (years)
+             * @description How long the duty of confidence lasts after the agreement ends.
+             */
+            confidentialityYears: number;
+            /**
+             * Governing law
+             * @description The legal system, e.g. England and Wales, or the State of New York.
+             */
+            governingLaw: string;
+            /**
+             * Courts
+             * @description Courts with exclusive jurisdiction, e.g. the courts of England and Wales. Leave blank to say nothing about courts.
+             */
+            jurisdiction?: string | null;
+        };
+        /**
+         * @description The inputs of a employment offer letter.
+         * @example {
+         *       "companyName": "Fenwick Marine Systems Ltd",
+         *       "candidateName": "Amara Lindqvist",
+         *       "position": "Senior Mechanical Engineer",
+         *       "reportingTo": "Tom Ashby, Head of Engineering",
+         *       "workLocation": "the Company's office at 9 Quayside, Newcastle upon Tyne NE1 3DE",
+         *       "startDate": "2027-01-11",
+         *       "salary": "62500.00",
+         *       "currency": "GBP",
+         *       "hoursPerWeek": 37,
+         *       "noticePeriodWeeks": 8,
+         *       "probationMonths": 6,
+         *       "benefits": "Private medical insurance for you and your dependants.\nLife assurance of four times your annual salary.\nA car allowance of £4,800 a year, paid monthly with your salary."
+         *     }
+         */
+        OfferLetterInputs: {
+            /** Employer */
+            companyName: string;
+            /** Candidate */
+            candidateName: string;
+            /** Job title */
+            position: string;
+            /**
+             * Reports to
+             * @description A name and job title, e.g. Tom Ashby, Head of Engineering.
+             */
+            reportingTo: string;
+            /**
+             * Place of work
+             * @description An address, or e.g. home, with travel to the Company's offices.
+             */
+            workLocation: string;
+            /**
+             * Start date
+             * Format: date
+             */
+            startDate: string;
+            /**
+             * Annual salary
+             * @description Gross, per year.
+             */
+            salary: string;
+            /**
+             * Currency
+             * @description The currency of every amount in the document.
+             */
+            currency: components["schemas"]["CurrencyEnum"];
+            /** Hours per week */
+            hoursPerWeek: number;
+            /**
+             * Notice period (weeks)
+             * @description Notice either side after any probation.
+             */
+            noticePeriodWeeks: number;
+            /**
+             * Probation (months)
+             * @description Leave blank for no probationary period.
+             */
+            probationMonths?: number | null;
+            /**
+             * Other benefits
+             * @description One per line, e.g. private medical insurance. Leave blank for none.
+             */
+            benefits?: string | null;
         };
         /**
          * @description * `ok` - OK
@@ -766,13 +1220,81 @@ export interface components {
             practiceArea?: components["schemas"]["PracticeAreaEnum"];
             status?: components["schemas"]["CaseStatusEnum"];
             description?: string;
-            clientId?: number;
-            lawyerIds?: number[];
+            clientId?: string | number;
+            lawyerIds?: (string | number)[];
             /** @description One name per line. */
             opposingParties?: string;
         };
         /** @enum {string} */
         PolicyEnum: "nda" | "employment" | "services-agreement" | "lease";
+        /**
+         * @description The inputs of a power of attorney.
+         * @example {
+         *       "principalName": "Margaret Ellen Cole",
+         *       "principalAddress": "17 Orchard Way, Harrogate HG2 8LP",
+         *       "attorneyName": "Simon James Cole",
+         *       "attorneyAddress": "41 Beech Grove, Leeds LS6 2QT",
+         *       "scope": "limited",
+         *       "purpose": "The sale of the Principal's property at 17 Orchard Way, Harrogate HG2 8LP, including instructing estate agents and solicitors, signing the contract for sale and the transfer deed, and receiving the proceeds of sale and paying them into the Principal's own bank account.",
+         *       "effectiveDate": "2026-12-01",
+         *       "expiryDate": "2027-06-30",
+         *       "restrictions": "The Attorney must not accept an offer for the property below the price the Principal has approved in writing.",
+         *       "governingLaw": "England and Wales"
+         *     }
+         */
+        PowerOfAttorneyInputs: {
+            /**
+             * Principal
+             * @description The person granting the power.
+             */
+            principalName: string;
+            /**
+             * Principal's address
+             * @description On one line.
+             */
+            principalAddress: string;
+            /**
+             * Attorney
+             * @description The person appointed to act.
+             */
+            attorneyName: string;
+            /**
+             * Attorney's address
+             * @description On one line.
+             */
+            attorneyAddress: string;
+            /**
+             * Kind of power
+             * @description General: anything the principal may do by an attorney. Limited: only the matters below.
+             */
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Matters covered
+             * @description What the attorney may act on, e.g. the sale of a named property.
+             */
+            purpose: string;
+            /**
+             * Start date
+             * Format: date
+             */
+            effectiveDate: string;
+            /**
+             * End date
+             * Format: date
+             * @description Leave blank for a power that lasts until revoked.
+             */
+            expiryDate?: string | null;
+            /**
+             * Restrictions
+             * @description Limits on the attorney's authority. Leave blank for none.
+             */
+            restrictions?: string | null;
+            /**
+             * Governing law
+             * @description The legal system, e.g. England and Wales, or the State of New York.
+             */
+            governingLaw: string;
+        };
         /**
          * @description * `corporate` - Corporate
          *     * `employment` - Employment
@@ -791,6 +1313,10 @@ export interface components {
             access: string;
             refresh: string;
         };
+        /** @enum {string} */
+        RentPeriodEnum: "week" | "month" | "quarter" | "year";
+        /** @enum {string} */
+        ScopeEnum: "general" | "limited";
         /**
          * @description * `low` - low
          *     * `medium` - medium
@@ -1143,7 +1669,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                consultation_id: number;
+                consultationId: number;
             };
             cookie?: never;
         };
@@ -1222,7 +1748,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                conversation_id: number;
+                conversationId: number;
             };
             cookie?: never;
         };
@@ -1289,7 +1815,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                draft_id: number;
+                draftId: number;
             };
             cookie?: never;
         };
@@ -1335,7 +1861,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["GenerateDocumentRequest"];
             };
@@ -1623,10 +2149,10 @@ export interface operations {
                 search?: string;
                 /**
                  * @description * `open` - Open
-                 *     * `on_hold` - On hold
+                 *     * `on-hold` - On hold
                  *     * `closed` - Closed
                  */
-                status?: "open" | "on_hold" | "closed" | "";
+                status?: "open" | "on-hold" | "closed" | "";
             };
             header?: never;
             path?: never;
@@ -1732,7 +2258,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                case_id: number;
+                caseId: number;
             };
             cookie?: never;
         };
@@ -1771,7 +2297,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                case_id: number;
+                caseId: number;
             };
             cookie?: never;
         };
@@ -1836,7 +2362,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                case_id: number;
+                caseId: number;
             };
             cookie?: never;
         };
