@@ -2,7 +2,8 @@
 gunicorn with its gunicorn.conf.py, a Celery worker for the draft jobs, and the fake model
 (tests/fake_llm.py) at the network edge. The client's own script (scripts/live.ts, compiled
 with the pinned tsc) logs in, chats (JSON and streamed), analyzes, drafts in the request and
-as a job that it polls to the end, has an expired access token refreshed, and logs out.
+as a job that it polls to the end, has an expired access token refreshed, and logs out. The
+stream reader's own tests (scripts/stream.test.ts) run under `node --test`.
 
 The schema and the generated client are checked apart from this, by `scripts/api-client
 check` (make lint): regenerated and compared, linted, compiled with `tsc --strict`."""
@@ -30,7 +31,6 @@ from tests.faults.servers import served
 
 __all__ = ["_worker_queue", "celery_worker_process"]  # fixtures, used by name
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 CLIENT = Path(settings.BASE_DIR) / "clients" / "typescript"
 NODE_TIMEOUT_S = 120
@@ -43,18 +43,35 @@ MODEL_TEXT = (
 )
 
 
-def _compiled_live_script() -> Path:
+@pytest.fixture(scope="module")
+def compiled() -> Path:
+    """The client and its scripts compiled by the pinned tsc; their folder."""
     tsc = CLIENT / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         pytest.fail(f"{tsc} is missing: run scripts/setup --dev")
-    compiled = subprocess.run(
+    done = subprocess.run(
         [str(tsc), "--project", "."], cwd=CLIENT, capture_output=True, text=True, timeout=120
     )
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    return CLIENT / "dist" / "scripts" / "live.js"
+    assert done.returncode == 0, done.stdout + done.stderr
+    return CLIENT / "dist"
 
 
+def test_the_stream_reader_reads_events_split_anywhere(compiled: Path) -> None:
+    run = subprocess.run(
+        ["node", "--test", str(compiled / "scripts" / "stream.test.js")],
+        cwd=CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "# pass 4" in run.stdout
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
 def test_the_typescript_client_does_the_contract_against_the_production_server(
+    compiled: Path,
     fake_llm: FakeLLM,
     celery_worker_process: Callable[..., WorkerProcess],
     tmp_path: Path,
@@ -68,7 +85,6 @@ def test_the_typescript_client_does_the_contract_against_the_production_server(
         "LLM_DEADLINE_MS": "8000",
         "LLM_BACKOFF_BASE_MS": "10",
     }
-    script = _compiled_live_script()
     celery_worker_process(**model)
     with served(
         database_url=database_url(connection.settings_dict),
@@ -80,7 +96,7 @@ def test_the_typescript_client_does_the_contract_against_the_production_server(
         **model,
     ) as app:
         run = subprocess.run(
-            ["node", str(script)],
+            ["node", str(compiled / "scripts" / "live.js")],
             cwd=CLIENT,
             env={
                 "PATH": os.environ["PATH"],
