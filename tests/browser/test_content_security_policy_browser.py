@@ -15,6 +15,7 @@ from django.db import connections
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from accounts.models import User
+from accounts.services import tokens_for
 from drafting.batches import batch_create_from_csv
 from drafting.models import Draft
 from drafting.services import draft_generate, draft_request
@@ -274,4 +275,24 @@ def test_the_api_docs_fill_in_the_callers_own_user_id(
     body = chat.locator("textarea.body-param__text")
     body.wait_for()
     assert f'"userId": "{lawyer.pk}",' in body.input_value()
+    watch.check()
+
+
+def test_the_api_docs_take_the_user_id_of_the_token_given_to_authorize(watch: Watch) -> None:
+    # No session: the frontend developer pastes an access token from POST /api/auth/login.
+    user = LawyerFactory.create_batch(3)[-1]  # not the example's id 1
+    assert user.pk != 1
+    access = tokens_for(user=user, otp_verified=True)["access"]
+    watch.goto("/api/docs/")
+    watch.page.locator(".btn.authorize").click()
+    jwt = watch.page.locator(".auth-container", has_text="jwtAuth")
+    jwt.locator("input").fill(access)
+    jwt.locator("button.authorize").click()
+    watch.page.locator(".btn-done").first.click()
+    chat = watch.page.locator("#operations-ai-chat")
+    chat.locator(".opblock-summary").click()
+    chat.locator(".try-out__btn").click()
+    body = chat.locator("textarea.body-param__text")
+    body.wait_for()
+    assert f'"userId": "{user.pk}",' in body.input_value()
     watch.check()
