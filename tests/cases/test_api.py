@@ -162,6 +162,26 @@ def test_lawyer_creates_a_case(api_client_for, lawyer):
     assert case.history.latest().history_user == lawyer
 
 
+@pytest.mark.parametrize("as_sent", [str, int])
+def test_user_ids_are_taken_as_numeric_strings_or_numbers(api_client_for, lawyer, as_sent):
+    colleague = LawyerFactory()
+    client = ClientFactory()
+    body = _new_case(clientId=as_sent(client.pk), lawyerIds=[as_sent(colleague.pk)])
+
+    response = api_client_for(lawyer).post(LIST_URL, body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["clientId"] == str(client.pk)
+
+
+@pytest.mark.parametrize("user_id", ["", "04", "4.0", " 4", True, 4.5, "١٢"])
+def test_anything_else_is_no_user_id(api_client_for, lawyer, user_id):
+    response = api_client_for(lawyer).post(LIST_URL, _new_case(clientId=user_id), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["clientId"]
+
+
 def test_create_rejects_unknown_fields(api_client_for, admin_user):
     response = api_client_for(admin_user).post(
         LIST_URL, _new_case(priority="high", client_id=1), format="json"
