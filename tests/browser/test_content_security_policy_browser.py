@@ -261,20 +261,29 @@ def test_the_api_docs_render_without_violations(watch: Watch) -> None:
     watch.check()
 
 
-def test_the_api_docs_fill_in_the_callers_own_user_id(
+def test_the_api_docs_examples_work_with_the_callers_own_user_id(
     watch: Watch, login_as_staff: Callable[..., None]
 ) -> None:
-    # A placeholder userId would answer 403 when tried: the example carries the caller's id.
+    # A placeholder userId would answer 403 when tried: the example carries the caller's id,
+    # and the AI endpoints' examples work as they stand.
     lawyer = LawyerFactory.create_batch(3)[-1]  # not the example's id 1
     assert lawyer.pk != 1
     login_as_staff(lawyer)
     watch.goto("/api/docs/")
-    chat = watch.page.locator("#operations-ai-chat")
-    chat.locator(".opblock-summary").click()
-    chat.locator(".try-out__btn").click()
-    body = chat.locator("textarea.body-param__text")
-    body.wait_for()
-    assert f'"userId": "{lawyer.pk}",' in body.input_value()
+    for operation_id in ("ai-chat", "ai-analyze", "drafts-generateDocument"):
+        operation = watch.page.locator(f"#operations-{operation_id}")
+        operation.locator(".opblock-summary").click()
+        operation.locator(".try-out__btn").click()
+        body = operation.locator("textarea.body-param__text")
+        body.wait_for()
+        if operation_id == "ai-chat":
+            assert f'"userId": "{lawyer.pk}",' in body.input_value()
+        # Tried as it stands, the example is answered.
+        operation.locator(".execute").click()
+        status = operation.locator(".live-responses-table tbody .response-col_status").first
+        status.wait_for()
+        answer = operation.locator(".live-responses-table").inner_text()
+        assert status.inner_text().strip().startswith("200"), (operation_id, answer)
     watch.check()
 
 
