@@ -49,14 +49,20 @@ class TokenObtainApi(APIView):
         },
         auth=[],
         examples=[
+            # The demo firm's (`make run`, cases/management/commands/seed_demo.py), so that
+            # trying it on a demo answers; its password is the published demo default.
             OpenApiExample(
-                "A client",
-                value={"username": "client@example.com", "password": "your password"},
+                "A client of the demo firm",
+                value={"username": "helen.marsh", "password": "counsel-demo-2026"},
                 request_only=True,
             ),
             OpenApiExample(
-                "Staff, with the code of their authenticator app",
-                value={"username": "lawyer", "password": "your password", "otp": "123456"},
+                "A lawyer of the demo firm, with the code of their authenticator app",
+                value={
+                    "username": "amara.okafor",
+                    "password": "counsel-demo-2026",
+                    "otp": "123456",
+                },
                 request_only=True,
             ),
         ],

@@ -438,8 +438,7 @@ class AnalyzeApi(AsyncAPIView):
     """Check contract text against one of the firm's policies.
 
     Answers the policy's findings (each with its clause, severity, evidence and suggestion),
-    the overall risk level and suggestions. `GET /api/ai/document-types` and this schema's
-    enum list the policies."""
+    the overall risk level and suggestions. The `policy` enum lists the firm's policies."""
 
     parser_classes = (JSONParser,)
     throttle_classes = (AIRateThrottle,)

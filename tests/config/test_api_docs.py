@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from consultations.policies import POLICIES
@@ -43,3 +45,16 @@ def test_the_schema_names_the_policies_and_document_types_a_client_may_send() ->
 
     assert _enum(schema, components["AnalyzeRequest"]["properties"]["policy"]) == list(POLICIES)
     assert components["ChatRequest"]["properties"]["message"]["minLength"] == 1
+
+
+@pytest.mark.django_db
+def test_the_login_example_logs_in_the_demo_firms_client() -> None:
+    # Tried in Swagger UI on the demo (`make run`), the first example answers with tokens.
+    call_command("seed_demo", stdout=StringIO())
+    login = _schema()["paths"]["/api/auth/login"]["post"]["requestBody"]["content"]
+    example = next(iter(login["application/json"]["examples"].values()))["value"]
+
+    response = Client().post("/api/auth/login", example, content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"access", "refresh"}

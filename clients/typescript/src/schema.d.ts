@@ -56,8 +56,7 @@ export interface paths {
         /**
          * Check contract text against one of the firm's policies.
          * @description Answers the policy's findings (each with its clause, severity, evidence and suggestion),
-         *     the overall risk level and suggestions. `GET /api/ai/document-types` and this schema's
-         *     enum list the policies.
+         *     the overall risk level and suggestions. The `policy` enum lists the firm's policies.
          */
         post: operations["analyze"];
         delete?: never;
