@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
+from accounts.fields import UserIdField
 from accounts.services import token_refresh, tokens_obtain, tokens_revoke
 from config.api import StrictSerializer
 
@@ -109,7 +110,7 @@ class TokenRevokeApi(APIView):
 class UserMeApi(APIView):
     @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
+        id = UserIdField()
         username = serializers.CharField()
         role = serializers.CharField()
         firstName = serializers.CharField(source="first_name")

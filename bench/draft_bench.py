@@ -93,6 +93,7 @@ from bench.load_bench import (
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
+from drafting.apis import inputs_on_the_wire  # noqa: E402
 from drafting.doctypes.catalogue import NDA  # noqa: E402
 
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -463,7 +464,7 @@ def get_json(url: str, headers: dict[str, str]) -> dict[str, Any]:
 def request_draft(base: str, auth: dict[str, str]) -> tuple[int, str, float]:
     """Ask for one async draft: (draft id, status URL, Unix time the request was sent)."""
     sent = time.time()
-    body = {"type": "nda", "inputs": nda_inputs(), "async": True}
+    body = {"type": "nda", "inputs": inputs_on_the_wire(nda_inputs()), "async": True}
     status, _, text = post_json(f"{base}/api/ai/generate-document", body, auth)
     if status != 202:
         raise BenchError(f"generate-document answered {status}: {text[:500]}")

@@ -7,6 +7,7 @@ from cases import apis
 app_name = "cases-api"
 
 urlpatterns = [
-    path("", apis.CaseListCreateApi.as_view(), name="list"),
-    path("<int:case_id>/", apis.CaseRetrieveUpdateApi.as_view(), name="detail"),
+    # No trailing slash, like every other path of the API.
+    path("cases", apis.CaseListCreateApi.as_view(), name="list"),
+    path("cases/<int:case_id>", apis.CaseRetrieveUpdateApi.as_view(), name="detail"),
 ]

@@ -1,4 +1,4 @@
-"""The cases API (/api/cases/), for the client-facing frontend.
+"""The cases API (/api/cases), for the client-facing frontend.
 
 One view per route rather than per operation, so that the collection and the item keep their
 REST addresses: CaseListCreateApi (GET list, POST create) and CaseRetrieveUpdateApi (GET,
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.fields import UserIdField, UserPrimaryKeyField
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_can_create, case_can_edit, case_get_visible, case_list
@@ -32,7 +33,7 @@ class CaseOutputSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=Case.Status.choices)
     description = serializers.CharField()
-    clientId = serializers.IntegerField(source="client_id")
+    clientId = UserIdField(source="client_id")
     lawyerIds = serializers.SerializerMethodField()
     opposingParties = serializers.CharField(
         source="opposing_parties", help_text="One name per line."
@@ -40,10 +41,10 @@ class CaseOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
-    def get_lawyerIds(self, case: Case) -> list[int]:
+    @extend_schema_field(serializers.ListField(child=UserIdField()))
+    def get_lawyerIds(self, case: Case) -> list[str]:
         # .all() reads the lawyers the selectors prefetched.
-        return [lawyer.pk for lawyer in case.lawyers.all()]
+        return [str(lawyer.pk) for lawyer in case.lawyers.all()]
 
 
 class CaseInputSerializer(StrictSerializer):
@@ -56,12 +57,12 @@ class CaseInputSerializer(StrictSerializer):
     )
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    clientId = serializers.PrimaryKeyRelatedField(
+    clientId = UserPrimaryKeyField(
         source="client",
         queryset=User.objects.filter(role=User.Role.CLIENT),
         error_messages={"does_not_exist": "No client has id {pk_value}."},
     )
-    lawyerIds = serializers.PrimaryKeyRelatedField(
+    lawyerIds = UserPrimaryKeyField(
         source="lawyers",
         many=True,
         required=False,

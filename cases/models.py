@@ -17,7 +17,7 @@ class Case(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
-        ON_HOLD = "on_hold", "On hold"
+        ON_HOLD = "on-hold", "On hold"
         CLOSED = "closed", "Closed"
 
     reference = models.CharField(max_length=20, unique=True, editable=False)

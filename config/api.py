@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -346,6 +347,10 @@ class AutoSchema(SpectacularAutoSchema):
         if isinstance(serializer, StrictSerializer):
             # Undeclared keys are refused (400), not ignored.
             schema["additionalProperties"] = False
+        elif extra_keys := getattr(serializer, "extra_keys", ""):
+            # Undeclared keys are the caller's own, as `extra_keys` says.
+            schema["additionalProperties"] = True
+            schema["description"] = " ".join(filter(None, [schema.get("description"), extra_keys]))
         return schema
 
     def _problem_ref(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
@@ -414,3 +419,30 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         return problem_response(400, TOO_MANY_FIELDS)
     return problem_response(400, "Bad request.")
+
+
+def camel_case(name: str) -> str:
+    """A Python name as the wire spells it: `party_a_name` -> `partyAName`."""
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def camel_case_path_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular's postprocessing hook: path parameters by their wire names, as the
+    bodies spell names (`/api/cases/{caseId}`), while the URL patterns and views keep
+    Python's (`case_id`)."""
+    paths = {}
+    for template, operations in result["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    parameter["name"] = camel_case(parameter["name"])
+        paths[_PATH_PARAMETER.sub(lambda m: "{" + camel_case(m[1]) + "}", template)] = operations
+    result["paths"] = paths
+    return result
+
+
+# The schema's own path templates, never a request's.
+_PATH_PARAMETER = re.compile(r"\{([a-z0-9_]+)\}")

@@ -2,8 +2,8 @@
 
 Everything about metrics lives here: the metric definitions, what one AI call, one HTTP
 request and one Celery task add to them, the values read at scrape time (readiness, drafts
-waiting) and the restricted exposition view. The README's "On call" section explains the
-alerts built on them (`deploy/prometheus/alerts.yml`).
+waiting) and the restricted exposition view. The "On call" chapter of docs/operations.md
+explains the alerts built on them (`deploy/prometheus/alerts.yml`).
 
 gunicorn and the Celery worker run several processes. With `PROMETHEUS_MULTIPROC_DIR` set in
 the environment before the process starts, prometheus_client keeps every process's values in
@@ -69,7 +69,7 @@ HTTP_DURATION = Histogram(
 
 
 def _endpoint(request: HttpRequest) -> str:
-    """The route that served the request ("/api/cases/<int:case_id>/"), so that two case ids
+    """The route that served the request ("/api/cases/<int:case_id>"), so that two case ids
     make one series. A middleware that answered before the URL was resolved (a CORS preflight,
     an HTTPS redirect, a login lockout) is labelled with the route the path would have taken."""
     if request.path_info.startswith(settings.STATIC_URL):

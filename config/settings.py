@@ -3,7 +3,7 @@
 With nothing set, Counsel runs on embedded defaults: SQLite, the local-memory cache, the
 offline AI provider and a filesystem Celery broker, so one machine needs no server at all.
 Production sets DEBUG=False, SECRET_KEY, DATABASE_URL (MySQL/MariaDB), REDIS_URL and
-CELERY_BROKER_URL; the README lists every variable.
+CELERY_BROKER_URL; docs/configuration.md lists every variable.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 OTP_TOTP_ISSUER = "Counsel"
 
-# Failed logins (accounts.lockout; README "Signing in"). Five for one account from one address
+# Failed logins (accounts.lockout; docs/accounts.md). Five for one account from one address
 # lock that pair for 15 minutes, never the account elsewhere nor others at that address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -281,6 +281,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.camel_case_path_parameters",
+    ],
     # A finding's severity and an analysis's riskLevel are the same three levels.
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "consultations.policies.SEVERITIES",

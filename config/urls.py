@@ -23,7 +23,7 @@ urlpatterns = [
     path("assistant/", include("consultations.urls")),
     path("drafting/", include("drafting.urls")),
     path("api/auth/", include("accounts.api_urls")),
-    path("api/cases/", include("cases.api_urls")),
+    path("api/", include("cases.api_urls")),
     path("api/admin/", include("consultations.admin_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # What each problem `type` of the API's errors means (config.problems).

@@ -27,9 +27,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.fields import UserIdField
 from cases.models import Case
 from cases.selectors import case_get_visible
-from config.api import RegistryNameField, StrictSerializer
+from config.api import RegistryNameField, StrictSerializer, TypedSerializer
 from config.async_api import AsyncAPIView
 from config.dbpool import db
 from config.errors import PermissionDenied
@@ -121,8 +122,19 @@ REPEATED_RESPONSE = OpenApiResponse(
 )
 
 
+MAX_EXTRA_CONTEXT_CHARS = 2_000
+MAX_EXTRA_CONTEXT_DEPTH = 4  # the context object itself is the first level
+
+
 @extend_schema_serializer(component_name="ChatContext")
-class _ContextSerializer(StrictSerializer):
+class _ContextSerializer(TypedSerializer):
+    # Not strict: keys beyond these two are the caller's extra context (`extra` once valid).
+    extra_keys = (
+        "Any other key is context from the app the question is asked in (the page, a "
+        "selection): sent to the model with the question, scrubbed like it, and part of the "
+        f"cache key; at most {MAX_EXTRA_CONTEXT_CHARS} characters of JSON and "
+        f"{MAX_EXTRA_CONTEXT_DEPTH} levels deep, this object included."
+    )
     caseId = serializers.IntegerField(source="case_id", min_value=1, required=False)
     conversationId = serializers.IntegerField(
         source="conversation_id",
@@ -134,6 +146,37 @@ class _ContextSerializer(StrictSerializer):
             "back in the X-Conversation-Id response header."
         ),
     )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        extra = {key: item for key, item in data.items() if key not in self.fields}
+        if extra:
+            problem = _extra_context_problem(extra)
+            if problem:
+                raise serializers.ValidationError({"non_field_errors": [problem]})
+            value["extra"] = extra
+        return value
+
+
+def _extra_context_problem(extra: dict[str, Any]) -> str:
+    """Why the extra context cannot be sent to the model ("" when it can): nested deeper than
+    MAX_EXTRA_CONTEXT_DEPTH, holding a NUL, or longer than MAX_EXTRA_CONTEXT_CHARS as JSON.
+    One walk over the parsed body, without recursion."""
+    pending: list[tuple[Any, int]] = [(extra, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_EXTRA_CONTEXT_DEPTH:
+                return f"context nests at most {MAX_EXTRA_CONTEXT_DEPTH} levels deep."
+            if isinstance(item, dict):
+                pending += [(key, depth) for key in item]
+                item = item.values()
+            pending += [(child, depth + 1) for child in item]
+        elif isinstance(item, str) and "\x00" in item:
+            return "context may not contain NUL characters."
+    if len(json.dumps(extra, ensure_ascii=False)) > MAX_EXTRA_CONTEXT_CHARS:
+        return f"Extra context is at most {MAX_EXTRA_CONTEXT_CHARS} characters of JSON."
+    return ""
 
 
 @extend_schema_serializer(component_name="ChatReference")
@@ -228,7 +271,7 @@ class ChatApi(AsyncAPIView):
 
     @extend_schema_serializer(component_name="ChatRequest")
     class InputSerializer(StrictSerializer):
-        userId = serializers.IntegerField(source="user_id")
+        userId = UserIdField(source="user_id")
         message = serializers.CharField(max_length=MAX_MESSAGE_CHARS)
         context = _ContextSerializer(required=False)
         locale = serializers.RegexField(
@@ -239,8 +282,9 @@ class ChatApi(AsyncAPIView):
     class OutputSerializer(serializers.Serializer):
         answer = serializers.CharField()
         references = _ReferenceSerializer(many=True, required=False)
-        tokensUsed = serializers.IntegerField(source="tokens_used")
-        cached = serializers.BooleanField()
+        # Always sent, optional in the contract (`tokensUsed?`, `cached?`).
+        tokensUsed = serializers.IntegerField(source="tokens_used", required=False)
+        cached = serializers.BooleanField(required=False)
 
         def to_representation(self, instance: Any) -> dict[str, Any]:
             data = super().to_representation(instance)
@@ -268,8 +312,9 @@ class ChatApi(AsyncAPIView):
         if data["user_id"] != request.user.pk:
             raise PermissionDenied("userId must be the id of the authenticated user.")
         context = data.get("context", {})
+        extra_context = context.get("extra")
         case, conversation = None, None
-        if context:
+        if "case_id" in context or "conversation_id" in context:
             case, conversation = await db(
                 _chat_context,
                 request,
@@ -286,6 +331,7 @@ class ChatApi(AsyncAPIView):
                 locale=data["locale"],
                 request_id=request_id,
                 endpoint=request.path,
+                extra_context=extra_context,
             )
             return event_stream_response(
                 stream,
@@ -303,6 +349,7 @@ class ChatApi(AsyncAPIView):
                 request_id=request_id,
                 idempotency_key=idempotency_key,
                 endpoint=request.path,
+                extra_context=extra_context,
             )
             joined.append(result.consultation.conversation_id)
             return self.OutputSerializer(result).data, result.consultation
@@ -407,7 +454,7 @@ class ConsultationDetailApi(APIView):
 
     @extend_schema_serializer(component_name="ConsultationDetail")
     class OutputSerializer(_ConsultationSerializer):
-        userId = serializers.IntegerField(source="user_id")
+        userId = UserIdField(source="user_id")
         conversationId = serializers.IntegerField(source="conversation_id", allow_null=True)
         question = serializers.CharField(
             allow_blank=True,
@@ -433,7 +480,7 @@ class ConsultationDetailApi(APIView):
 class _ConversationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    userId = serializers.IntegerField(source="user_id")
+    userId = UserIdField(source="user_id")
     caseId = serializers.IntegerField(source="case_id", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")

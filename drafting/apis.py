@@ -8,13 +8,18 @@ draft's URL is in the `Location` header, since the contract's body has no room f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers
@@ -24,7 +29,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from cases.selectors import case_get_visible
-from config.api import RegistryNameField, StrictSerializer
+from config.api import RegistryNameField, StrictSerializer, camel_case
 from config.async_api import AsyncAPIView
 from config.dbpool import db
 from config.parsers import JSONParser
@@ -39,7 +44,14 @@ from consultations.apis import (
 from consultations.policies import POLICIES
 from consultations.ratelimit import AIRateThrottle
 from consultations.services import IdempotencyInProgress, request_fingerprint
-from drafting.doctypes import DOCUMENT_TYPES, MAX_INPUTS_CHARS
+from drafting.doctypes import (
+    DOCUMENT_TYPES,
+    MAX_INPUTS_CHARS,
+    NON_FIELD_ERRORS,
+    DocumentType,
+    UnknownDocumentType,
+    get_document_type,
+)
 from drafting.doctypes.schema import FIELD_TYPES
 from drafting.models import LOCALE_PATTERN, TONE_PATTERN, Draft
 from drafting.selectors import draft_get_visible
@@ -62,24 +74,146 @@ _LOCATION_HEADER = OpenApiParameter(
 
 @extend_schema_serializer(component_name="DraftSection")
 class _SectionSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
     heading = serializers.CharField()
     body = serializers.CharField(allow_blank=True)
+
+
+@extend_schema_field(
+    serializers.DictField(
+        child=_SectionSerializer(),
+        help_text=(
+            'The numbered sections by number ("1", "2", ...), in the order of the document: '
+            "each with its heading and body."
+        ),
+    )
+)
+class _SectionsField(serializers.Field):
+    """A draft's sections (stored as a list) as the contract's object, by section number;
+    JSON keeps its keys in the document's order."""
+
+    def to_representation(self, sections: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+        return {str(section["number"]): _SectionSerializer(section).data for section in sections}
 
 
 @extend_schema_serializer(component_name="GenerateDocumentResponse")
 class _DraftResultSerializer(serializers.Serializer):
     draftText = serializers.CharField(source="text")
-    sections = _SectionSerializer(many=True)
+    # Always sent; optional in the contract (`sections?`, `qualityScore?`, `warnings?`).
+    sections = _SectionsField(required=False)
     qualityScore = serializers.FloatField(
-        source="quality_score", help_text="From 0 (much to fix) to 1 (nothing found)."
+        source="quality_score",
+        required=False,
+        allow_null=True,
+        help_text="From 0 (much to fix) to 1 (nothing found); null when not scored.",
     )
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 @extend_schema_serializer(component_name="GenerateDocumentContext")
 class _ContextSerializer(StrictSerializer):
     caseId = serializers.IntegerField(source="case_id", min_value=1, required=False)
+
+
+_INPUTS_HELP = (
+    "The type's fields by name (GET /api/ai/document-types lists them), at most "
+    f"{MAX_INPUTS_CHARS} characters of JSON in all."
+)
+
+
+class _DocumentInputsField(serializers.DictField):
+    """A document type's inputs: an object of its fields by wire name. The request serializer
+    reads it; the schema describes it per type (`_DocumentInputsScheme`)."""
+
+    # The type's id, not the type: DRF copies a serializer's fields with their arguments.
+    def __init__(self, *, type_id: str = "", **kwargs: Any) -> None:
+        self.type_id = type_id
+        super().__init__(**kwargs)
+
+
+class _DocumentInputsScheme(OpenApiSerializerFieldExtension):
+    """One component per document type, `<Type>Inputs`, from its fields' JSON schemas."""
+
+    target_class = _DocumentInputsField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        if not self.target.type_id:
+            return {"type": "object", "additionalProperties": True}
+        doc = DOCUMENT_TYPES[self.target.type_id]
+        component = ResolvedComponent(
+            name=f"{_pascal_case(doc.id)}Inputs",
+            type=ResolvedComponent.SCHEMA,
+            object=doc.id,
+            schema={
+                "type": "object",
+                "description": f"The inputs of a {doc.title.lower()}.",
+                "properties": {camel_case(f.name): f.json_schema() for f in doc.fields},
+                "required": [camel_case(f.name) for f in doc.fields if f.required],
+                "additionalProperties": False,
+                "example": inputs_on_the_wire(doc.example_inputs),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class _GenerateDocumentRequestSerializer(StrictSerializer):
+    type = RegistryNameField(names=tuple(DOCUMENT_TYPES))
+    inputs = _DocumentInputsField(help_text=_INPUTS_HELP)
+    tone = serializers.RegexField(TONE_PATTERN, max_length=40, default="neutral")
+    locale = serializers.RegexField(LOCALE_PATTERN, max_length=12, default="en")
+    policy = RegistryNameField(
+        names=tuple(POLICIES),
+        required=False,
+        allow_blank=True,
+        help_text=(
+            'The policy the draft is checked against, "" for none. '
+            "Default: the document type's own."
+        ),
+    )
+    context = _ContextSerializer(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # A Python keyword, so it cannot be declared as a class attribute.
+        fields["async"] = serializers.BooleanField(
+            source="run_async",
+            default=False,
+            help_text="Run as a job, like the header Prefer: respond-async.",
+        )
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            doc = get_document_type(attrs["type"])
+        except UnknownDocumentType:
+            return attrs  # the service answers that, before reading any input
+        return {**attrs, "inputs": _inputs_from_the_wire(doc, attrs["inputs"])}
+
+
+def _pascal_case(identifier: str) -> str:
+    return "".join(word.capitalize() for word in identifier.split("-"))
+
+
+def _request_of_type(doc: DocumentType) -> type[serializers.Serializer]:
+    """The request for one document type, for the schema: its `type`, its own inputs."""
+    name = f"GenerateDocumentRequest{_pascal_case(doc.id)}"
+    serializer = type(
+        name,
+        (_GenerateDocumentRequestSerializer,),
+        {
+            "type": RegistryNameField(names=(doc.id,)),
+            "inputs": _DocumentInputsField(type_id=doc.id, help_text=_INPUTS_HELP),
+        },
+    )
+    return extend_schema_serializer(component_name=name)(serializer)
+
+
+# The request as the schema has it: one shape per document type, told apart by `type`.
+_GENERATE_DOCUMENT_REQUEST = PolymorphicProxySerializer(
+    component_name="GenerateDocumentRequest",
+    serializers={doc.id: _request_of_type(doc) for doc in DOCUMENT_TYPES.values()},
+    resource_type_field_name="type",
+)
 
 
 class DraftGenerateApi(AsyncAPIView):
@@ -89,38 +223,7 @@ class DraftGenerateApi(AsyncAPIView):
     throttle_classes = (AIRateThrottle,)
     rate_scope = "generate-document"
 
-    @extend_schema_serializer(component_name="GenerateDocumentRequest")
-    class InputSerializer(StrictSerializer):
-        type = RegistryNameField(names=tuple(DOCUMENT_TYPES))
-        inputs = serializers.DictField(
-            help_text=(
-                "The type's fields by name (GET /api/ai/document-types lists them), at most "
-                f"{MAX_INPUTS_CHARS} characters of JSON in all."
-            )
-        )
-        tone = serializers.RegexField(TONE_PATTERN, max_length=40, default="neutral")
-        locale = serializers.RegexField(LOCALE_PATTERN, max_length=12, default="en")
-        policy = RegistryNameField(
-            names=tuple(POLICIES),
-            required=False,
-            allow_blank=True,
-            help_text=(
-                'The policy the draft is checked against, "" for none. '
-                "Default: the document type's own."
-            ),
-        )
-        context = _ContextSerializer(required=False)
-
-        def get_fields(self) -> dict[str, serializers.Field]:
-            fields = super().get_fields()
-            # A Python keyword, so it cannot be declared as a class attribute.
-            fields["async"] = serializers.BooleanField(
-                source="run_async",
-                default=False,
-                help_text="Run as a job, like the header Prefer: respond-async.",
-            )
-            return fields
-
+    InputSerializer = _GenerateDocumentRequestSerializer
     OutputSerializer = _DraftResultSerializer
 
     @extend_schema_serializer(component_name="DraftAccepted")
@@ -130,7 +233,7 @@ class DraftGenerateApi(AsyncAPIView):
         statusUrl = serializers.CharField(source="status_url")
 
     @extend_schema(
-        request=InputSerializer,
+        request=_GENERATE_DOCUMENT_REQUEST,
         responses={
             200: OutputSerializer,
             202: AcceptedSerializer,
@@ -171,11 +274,49 @@ class DraftGenerateApi(AsyncAPIView):
                 return Response(self.AcceptedSerializer(accepted).data, status=202, headers=headers)
             draft = await draft_generate(draft_id=draft.pk, request_id=request_id)
         except DraftInvalid as exc:
-            raise serializers.ValidationError(exc.errors) from exc
+            raise serializers.ValidationError(_errors_on_the_wire(exc.errors)) from exc
         if not draft.has_result:
             # A request with the same Idempotency-Key is drafting it right now.
             raise IdempotencyInProgress()
         return Response(self.OutputSerializer(draft).data, headers=headers)
+
+
+def inputs_on_the_wire(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs by the type's Python names (`party_a_name`) as a JSON body names them
+    (`partyAName`)."""
+    return {camel_case(name): value for name, value in inputs.items()}
+
+
+def _inputs_from_the_wire(doc: DocumentType, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON body's inputs by the type's Python names. A key that is none of the type's
+    fields (its Python name included) or a value not of its field's JSON type is a
+    ValidationError, by wire name under "inputs", with whatever else the type finds wrong."""
+    fields = {camel_case(field.name): field for field in doc.fields}
+    named: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in inputs.items():
+        field = fields.get(key)
+        problem = "Unknown field." if field is None else field.json_problem(value)
+        if problem:
+            errors[key] = [problem]
+        else:
+            named[field.name] = value
+    if errors:
+        _, others = doc.validate(named)
+        raise serializers.ValidationError({"inputs": {**_names_on_the_wire(others), **errors}})
+    return named
+
+
+def _errors_on_the_wire(errors: dict[str, Any]) -> dict[str, Any]:
+    """The service's errors with the inputs' by their wire names."""
+    inputs = errors.get("inputs")
+    if not isinstance(inputs, dict):
+        return errors
+    return {**errors, "inputs": _names_on_the_wire(inputs)}
+
+
+def _names_on_the_wire(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name if name == NON_FIELD_ERRORS else camel_case(name): m for name, m in errors.items()}
 
 
 def _draft_requested(*, case_id: int | None, author: User, **request: Any) -> tuple[Draft, bool]:
@@ -253,5 +394,8 @@ class DocumentTypeListApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        schemas = [doc.as_schema() for doc in DOCUMENT_TYPES.values()]
+        schemas = [
+            {**schema, "fields": [{**f, "name": camel_case(f["name"])} for f in schema["fields"]]}
+            for schema in (doc.as_schema() for doc in DOCUMENT_TYPES.values())
+        ]
         return Response(self.OutputSerializer(schemas, many=True).data)

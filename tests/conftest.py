@@ -19,6 +19,26 @@ from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDevi
 # The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the LLM.
 pytest_plugins = ["tests.fake_llm"]
 
+# The suites that start servers, browsers or workers, fuzz, or time growth on large inputs:
+# `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
+SLOW = (
+    "faults/",
+    "browser/",
+    "fuzz/test_openapi.py",
+    "privacy/test_scrubber_corpus.py",
+    "privacy/test_no_secret_leaves.py",
+    "security/test_batch_upload_linear_time.py",
+    "security/test_rules_linear_time.py",
+    "security/test_scrubber_linear_time.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(item.config.rootpath / "tests").as_posix()
+        if where.startswith(SLOW) or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _services_reachable() -> None:

@@ -5,7 +5,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from cases.models import Case
-from consultations.models import Consultation
+from consultations.models import Budget, Consultation, ConsultationView, Conversation
+from drafting.models import Draft
 
 PASSWORD = "correct-horse-battery"
 
@@ -90,3 +91,47 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
     attempts = 1
     outcome = Consultation.Outcome.OK
     request_id = factory.Sequence(lambda n: f"req-{n:04d}")
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    user = factory.SubFactory(ClientFactory)
+    case = None
+    title = factory.Faker("sentence", nb_words=5)
+
+
+class ConsultationViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsultationView
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    viewer = factory.SubFactory(AdminFactory)
+
+
+class BudgetFactory(factory.django.DjangoModelFactory):
+    """A user's monthly budget; give `monthly_tokens` or `monthly_cost_usd`."""
+
+    class Meta:
+        model = Budget
+
+    scope = Budget.Scope.USER
+    user = factory.SubFactory(LawyerFactory)
+
+
+class FirmBudgetFactory(BudgetFactory):
+    scope = Budget.Scope.FIRM
+    user = None
+
+
+class DraftFactory(factory.django.DjangoModelFactory):
+    """A draft row as the drafting services leave it when requested (`queued`); tests that
+    need its text draft it through the services."""
+
+    class Meta:
+        model = Draft
+
+    author = factory.SubFactory(LawyerFactory)
+    document_type = "nda"
+    status = Draft.Status.QUEUED

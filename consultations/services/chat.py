@@ -6,10 +6,12 @@ staff page's stream parks its question here first (`chat_question_park`).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,9 +78,14 @@ def chat_prepare(
     request_id: str,
     idempotency_key: str,
     endpoint: str,
+    extra_context: Mapping[str, Any] | None = None,
 ) -> AICall:
     """The pipeline's first step for a chat question (in a database thread); shared by the
-    answer and the stream. ConversationCaseMismatch when `case` is not the conversation's."""
+    answer and the stream. ConversationCaseMismatch when `case` is not the conversation's.
+
+    `extra_context` is what the caller's app says about where the question was asked (the
+    contract's `context` beyond caseId and conversationId): it reaches the model as a message
+    of the user's before the question, so it passes the gate and is part of the cache key."""
     started = time.monotonic()
     if conversation is None:
         conversation = _conversation_new(user=user, case=case, first_question=message)
@@ -103,6 +110,7 @@ def chat_prepare(
         messages = [
             {"role": "system", "content": prompt.text},
             *_history_messages(conversation=conversation),
+            *_extra_context_messages(extra_context),
             {"role": "user", "content": message},
         ]
         return Ask(
@@ -162,6 +170,14 @@ def _history_messages(*, conversation: Conversation) -> list[dict[str, str]]:
     return history
 
 
+def _extra_context_messages(extra_context: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    if not extra_context:
+        return []
+    # Sorted keys: the same context is the same message, and so the same cache key.
+    context = json.dumps(extra_context, ensure_ascii=False, sort_keys=True)
+    return [{"role": "user", "content": f"Context from the app I am asking in: {context}"}]
+
+
 def chat_result(call: AICall, *, answer: str, consultation: Consultation, hit: bool) -> ChatResult:
     return ChatResult(
         answer=answer,
@@ -183,6 +199,7 @@ async def chat_answer(
     request_id: str,
     idempotency_key: str = "",
     endpoint: str = "",
+    extra_context: Mapping[str, Any] | None = None,
 ) -> ChatResult:
     """The assistant's answer to `message`, about `case` when given (the caller has already
     checked that the user may see it), as the next turn of `conversation` (the caller's own;
@@ -197,6 +214,7 @@ async def chat_answer(
         request_id=request_id,
         idempotency_key=idempotency_key,
         endpoint=endpoint,
+        extra_context=extra_context,
     )
     answered = await call.run()
     return chat_result(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ async def chat_stream(
     locale: str = "en",
     request_id: str,
     endpoint: str = "",
+    extra_context: Mapping[str, Any] | None = None,
 ) -> ChatStream:
     """`chat_answer`'s answer as it is written: its `events` are StreamDeltas, then one
     StreamDone or StreamFailed. Errors of the request itself (a conversation about another
@@ -80,6 +81,7 @@ async def chat_stream(
         locale=locale,
         request_id=request_id,
         endpoint=endpoint,
+        extra_context=extra_context,
     )
     key = call.key()
     cached = await cached_value(key)

@@ -103,6 +103,42 @@ class Field:
             schema["choices"] = list(self.choices)
         return schema
 
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the field's value as a JSON body sends it (`json_problem` holds
+        a value to it; `clean` then does the rest). An optional field may be null."""
+        schema: dict[str, Any] = dict(_JSON_SCHEMAS[self.type])
+        if self.type == "integer":
+            limits = {"minimum": self.min_value, "maximum": self.max_value}
+            schema.update({key: value for key, value in limits.items() if value is not None})
+        elif self.choices:
+            schema["enum"] = list(self.choices)
+        elif self.max_length is not None:
+            schema["maxLength"] = self.max_length
+            if self.required:
+                schema["minLength"] = 1
+        schema["title"] = self.label
+        if self.help_text:
+            schema["description"] = self.help_text
+        if not self.required:
+            schema["nullable"] = True
+        return schema
+
+    def json_problem(self, value: Any) -> str:
+        """Why `value`, as parsed from JSON, is not of the field's JSON type ("" if it is):
+        a JSON body sends whole numbers as numbers, amounts and dates as exact strings
+        ("1250.00", "2026-11-21") and everything else as text. Pages and CSV files, which
+        send text only, skip this."""
+        if value is None and not self.required:
+            return ""
+        if self.type == "integer":
+            return "" if isinstance(value, int) and not isinstance(value, bool) else _NOT_WHOLE
+        if not isinstance(value, str):
+            return _JSON_PROBLEMS.get(self.type, "Enter text.")
+        exact = _JSON_EXACT.get(self.type)
+        if exact is None or exact.fullmatch(value):
+            return ""
+        return _JSON_PROBLEMS.get(self.type, "Enter a single line.")
+
     def clean(self, value: Any) -> Any:
         """The value converted to its Python type; ValidationError says what is wrong.
         ``value`` is not blank: blanks are the caller's business (required or omitted)."""
@@ -142,7 +178,7 @@ def _clean_date(field: Field, value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError("Enter a valid date in the form YYYY-MM-DD.")
+    raise ValidationError(_INVALID_DATE)
 
 
 def _clean_money(field: Field, value: Any) -> Decimal:
@@ -178,7 +214,7 @@ def _clean_integer(field: Field, value: Any) -> int:
     if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("Enter a whole number.")
+        raise ValidationError(_NOT_WHOLE)
     if field.min_value is not None and value < field.min_value:
         raise ValidationError(f"Ensure this value is greater than or equal to {field.min_value}.")
     if field.max_value is not None and value > field.max_value:
@@ -199,6 +235,32 @@ def _clean_choice(field: Field, value: Any) -> str:
         raise ValidationError(f"Select one of: {', '.join(field.choices)}.")
     return value
 
+
+_NOT_WHOLE = "Enter a whole number."
+_INVALID_AMOUNT = 'Enter an amount such as "1250.00": a string, at most two decimals.'
+_INVALID_DATE = "Enter a valid date in the form YYYY-MM-DD."
+# JSON's exact forms of single lines, amounts and dates (the cleaners, for pages and files,
+# also forgive spaces and line ends around them, a sign, leading or trailing zeros).
+_JSON_EXACT = {
+    "string": re.compile(r"[^\r\n]*"),
+    "money": re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?"),
+    "date": _ISO_DATE,
+}
+_JSON_PROBLEMS = {
+    "money": _INVALID_AMOUNT,
+    "date": _INVALID_DATE,
+    "email": "Enter a valid email address.",
+    "choice": "Select one of the choices.",
+}
+_JSON_SCHEMAS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string", "pattern": f"^{_JSON_EXACT['string'].pattern}$"},
+    "text": {"type": "string"},
+    "date": {"type": "string", "format": "date", "pattern": f"^{_ISO_DATE.pattern}$"},
+    "money": {"type": "string", "pattern": f"^{_JSON_EXACT['money'].pattern}$"},
+    "integer": {"type": "integer"},
+    "email": {"type": "string", "format": "email"},
+    "choice": {"type": "string"},
+}
 
 _CLEANERS: dict[str, Callable[[Field, Any], Any]] = {
     "string": _clean_line,

@@ -49,7 +49,7 @@ def test_the_access_token_identifies_the_user_on_me(client_user: User) -> None:
     assert response.status_code == 200
     body = response.json()
     assert set(body) == ME_KEYS
-    assert body["id"] == client_user.pk
+    assert body["id"] == str(client_user.pk)
     assert body["username"] == client_user.username
     assert body["role"] == "client"
     assert body["firstName"] == client_user.first_name

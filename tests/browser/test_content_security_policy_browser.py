@@ -15,11 +15,10 @@ from django.db import connections
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from accounts.models import User
-from consultations.models import Budget
 from drafting.batches import batch_create_from_csv
 from drafting.models import Draft
 from drafting.services import draft_generate, draft_request
-from tests.factories import CaseFactory, ConsultationFactory, LawyerFactory
+from tests.factories import CaseFactory, ConsultationFactory, FirmBudgetFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply
 from tests.security.conftest import NDA, nda_csv
 
@@ -226,7 +225,7 @@ def test_the_admin_and_its_dashboard_work_without_violations(
     watch: Watch, login_as_staff: Callable[[User], None], admin_user: User, lawyer: User
 ) -> None:
     consultation = ConsultationFactory(user=lawyer, latency_ms=120)
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=100)
+    FirmBudgetFactory(monthly_tokens=100)
     case = CaseFactory(lawyers=[lawyer])
     login_as_staff(admin_user)
 

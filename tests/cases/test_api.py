@@ -38,7 +38,7 @@ def _new_case(**overrides) -> dict:
     body = {
         "title": "Trade mark opposition",
         "practiceArea": "ip",
-        "clientId": ClientFactory().pk,
+        "clientId": str(ClientFactory().pk),
         "description": "Opposed on likelihood of confusion.",
         "opposingParties": "Ramani Beverages GmbH\nTheir agent",
     }
@@ -103,8 +103,9 @@ def test_retrieve_returns_the_case_in_camel_case(firm, api_client_for):
     assert body["reference"] == case.reference
     assert body["practiceArea"] == "corporate"
     assert body["status"] == "open"
-    assert body["clientId"] == firm.client_a.pk
-    assert body["lawyerIds"] == [firm.lawyer_b.pk]
+    # User ids are numeric strings, as the contract's userId.
+    assert body["clientId"] == str(firm.client_a.pk)
+    assert body["lawyerIds"] == [str(firm.lawyer_b.pk)]
     assert body["opposingParties"] == case.opposing_parties
     assert body["createdAt"].startswith(str(case.created_at.year))
     assert body["updatedAt"].startswith(str(case.updated_at.year))
@@ -127,7 +128,7 @@ def test_list_searches_and_filters(api_client_for, admin_user):
     CaseFactory(title="Unrelated", status=Case.Status.ON_HOLD)
     api = api_client_for(admin_user)
 
-    response = api.get(LIST_URL, {"search": "harbour", "status": "on_hold"})
+    response = api.get(LIST_URL, {"search": "harbour", "status": "on-hold"})
 
     assert [row["id"] for row in response.json()["results"]] == [wanted.pk]
 
@@ -155,11 +156,31 @@ def test_lawyer_creates_a_case(api_client_for, lawyer):
     assert data["practiceArea"] == "ip"
     assert data["status"] == "open"
     assert data["clientId"] == body["clientId"]
-    assert sorted(data["lawyerIds"]) == sorted([lawyer.pk, colleague.pk])
+    assert sorted(data["lawyerIds"]) == sorted([str(lawyer.pk), str(colleague.pk)])
     assert data["opposingParties"] == "Ramani Beverages GmbH\nTheir agent"
     case = Case.objects.get(pk=data["id"])
     assert case.reference == data["reference"]
     assert case.history.latest().history_user == lawyer
+
+
+@pytest.mark.parametrize("as_sent", [str, int])
+def test_user_ids_are_taken_as_numeric_strings_or_numbers(api_client_for, lawyer, as_sent):
+    colleague = LawyerFactory()
+    client = ClientFactory()
+    body = _new_case(clientId=as_sent(client.pk), lawyerIds=[as_sent(colleague.pk)])
+
+    response = api_client_for(lawyer).post(LIST_URL, body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["clientId"] == str(client.pk)
+
+
+@pytest.mark.parametrize("user_id", ["", "04", "4.0", " 4", True, 4.5, "١٢"])
+def test_anything_else_is_no_user_id(api_client_for, lawyer, user_id):
+    response = api_client_for(lawyer).post(LIST_URL, _new_case(clientId=user_id), format="json")
+
+    assert response.status_code == 400
+    assert list(field_errors_of(response)) == ["clientId"]
 
 
 def test_create_rejects_unknown_fields(api_client_for, admin_user):
@@ -207,18 +228,18 @@ def test_create_requires_title_practice_area_and_client(api_client_for, admin_us
 def test_assigned_lawyer_patches_a_case_and_history_records_them(firm, api_client_for):
     response = api_client_for(firm.lawyer_b).patch(
         _detail_url(firm.case_ab),
-        {"status": "on_hold", "lawyerIds": [firm.lawyer_a.pk, firm.lawyer_b.pk]},
+        {"status": "on-hold", "lawyerIds": [firm.lawyer_a.pk, firm.lawyer_b.pk]},
         format="json",
     )
     assert response.status_code == 200
     data = response.json()
     assert set(data) == CASE_KEYS
-    assert data["status"] == "on_hold"
-    assert sorted(data["lawyerIds"]) == sorted([firm.lawyer_a.pk, firm.lawyer_b.pk])
+    assert data["status"] == "on-hold"
+    assert sorted(data["lawyerIds"]) == sorted([str(firm.lawyer_a.pk), str(firm.lawyer_b.pk)])
     assert data["title"] == firm.case_ab.title
     latest = Case.objects.get(pk=firm.case_ab.pk).history.latest()
     assert latest.history_user == firm.lawyer_b
-    assert latest.status == "on_hold"
+    assert latest.status == "on-hold"
 
 
 def test_put_replaces_the_editable_fields(firm, api_client_for):
@@ -256,11 +277,11 @@ def test_patch_rejects_unknown_fields(firm, api_client_for):
 
 
 def test_openapi_schema_describes_the_cases_api_in_camel_case():
-    patterns = [path("api/cases/", include("cases.api_urls"))]
+    patterns = [path("api/", include("cases.api_urls"))]
     schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
 
-    collection = schema["paths"]["/api/cases/"]
-    item = schema["paths"]["/api/cases/{case_id}/"]
+    collection = schema["paths"]["/api/cases"]
+    item = schema["paths"]["/api/cases/{caseId}"]
     assert set(collection) == {"get", "post"}
     assert set(item) == {"get", "put", "patch"}
     assert {p["name"] for p in collection["get"]["parameters"]} >= {"search", "status", "page"}

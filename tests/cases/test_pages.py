@@ -181,7 +181,7 @@ def test_status_and_practice_area_filters_narrow_the_list(page_client_for, admin
     CaseFactory(status=Case.Status.OPEN, practice_area=Case.PracticeArea.FAMILY)
     page = page_client_for(admin_user)
 
-    response = page.get(reverse("cases:list"), {"status": "on_hold", "practice_area": "family"})
+    response = page.get(reverse("cases:list"), {"status": "on-hold", "practice_area": "family"})
 
     assert _references(response) == {held.reference}
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 RULES_DIR = Path(settings.BASE_DIR) / "deploy" / "prometheus"
 RULES = RULES_DIR / "alerts.yml"
-README = Path(settings.BASE_DIR) / "README.md"
+RUNBOOK = Path(settings.BASE_DIR) / "docs" / "operations.md"
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 # What each kind of family adds to its name in the exposition.
 SUFFIXES = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
@@ -28,8 +28,8 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 def readme_anchors() -> set[str]:
-    """GitHub's anchors of the README's headings ("#### LLMErrorRate" -> "llmerrorrate")."""
-    headings = re.findall(r"^#+ (.+)$", README.read_text(), flags=re.MULTILINE)
+    """GitHub's anchors of the runbook's headings ("#### LLMErrorRate" -> "llmerrorrate")."""
+    headings = re.findall(r"^#+ (.+)$", RUNBOOK.read_text(), flags=re.MULTILINE)
     return {re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-") for heading in headings}
 
 
@@ -53,8 +53,8 @@ def test_every_alert_has_an_expression_a_duration_a_severity_and_a_runbook() -> 
         assert annotations["summary"].strip(), rule["alert"]
         assert annotations["description"].strip(), rule["alert"]
         page, _, anchor = annotations["runbook_url"].partition("#")
-        assert page == "README.md", rule["alert"]
-        # Each alert's runbook is a heading of the README's "On call" section.
+        assert page == "docs/operations.md", rule["alert"]
+        # Each alert's runbook is a heading of the "On call" chapter of docs/operations.md.
         assert anchor == rule["alert"].lower(), rule["alert"]
         assert anchor in anchors, rule["alert"]
 

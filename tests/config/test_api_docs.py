@@ -33,9 +33,13 @@ def _enum(schema: dict, prop: dict) -> list[str]:
 def test_the_schema_names_the_policies_and_document_types_a_client_may_send() -> None:
     schema = _schema()
     components = schema["components"]["schemas"]
-    generate = components["GenerateDocumentRequest"]["properties"]
+    # One request shape per document type, told apart by `type`.
+    mapping = components["GenerateDocumentRequest"]["discriminator"]["mapping"]
+    assert list(mapping) == list(DOCUMENT_TYPES)
+    for type_id, reference in mapping.items():
+        generate = components[reference.rsplit("/", 1)[1]]["properties"]
+        assert _enum(schema, generate["type"]) == [type_id]
+        assert _enum(schema, generate["policy"]) == [*POLICIES, ""]
 
     assert _enum(schema, components["AnalyzeRequest"]["properties"]["policy"]) == list(POLICIES)
-    assert _enum(schema, generate["type"]) == list(DOCUMENT_TYPES)
-    assert _enum(schema, generate["policy"]) == [*POLICIES, ""]
     assert components["ChatRequest"]["properties"]["message"]["minLength"] == 1

@@ -22,7 +22,7 @@ def preflight(client: Client, path: str, origin: str, headers: str) -> object:
     )
 
 
-@pytest.mark.parametrize("path", ["/api/ai/chat", "/api/ai/generate-document", "/api/cases/"])
+@pytest.mark.parametrize("path", ["/api/ai/chat", "/api/ai/generate-document", "/api/cases"])
 def test_preflight_from_the_frontend_allows_the_headers_the_api_needs(
     client: Client, path: str
 ) -> None:
@@ -38,7 +38,7 @@ def test_preflight_from_the_frontend_allows_the_headers_the_api_needs(
 
 
 def test_api_responses_expose_retry_after_to_the_frontend(client: Client) -> None:
-    response = client.get("/api/cases/", HTTP_ORIGIN=FRONTEND)
+    response = client.get("/api/cases", HTTP_ORIGIN=FRONTEND)
 
     assert response.status_code == 401
     assert response["Access-Control-Allow-Origin"] == FRONTEND

@@ -22,7 +22,7 @@ def test_an_unreachable_database_is_a_503_to_retry_on_the_api(
     client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
     with mock.patch("cases.apis.case_list", side_effect=LOST):
-        response = api_client_for(client_user).get("/api/cases/")
+        response = api_client_for(client_user).get("/api/cases")
 
     assert response["Retry-After"] == "5"
     problem = problem_of(response, 503)

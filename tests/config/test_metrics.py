@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from config.celery import app as celery_app
 from drafting.models import Draft
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, DraftFactory
 from tests.fake_llm import FakeLLM, Reply, Status
 
 pytestmark = pytest.mark.django_db
@@ -165,17 +165,17 @@ def test_requests_for_two_cases_are_one_series_labelled_with_the_route(
 ) -> None:
     first, second = CaseFactory(lawyers=[lawyer]), CaseFactory(lawyers=[lawyer])
     api = api_client_for(lawyer)
-    route = {"endpoint": "/api/cases/<int:case_id>/", "method": "GET", "status": "200"}
+    route = {"endpoint": "/api/cases/<int:case_id>", "method": "GET", "status": "200"}
     before = scrape()
 
-    assert api.get(f"/api/cases/{first.pk}/").status_code == 200
-    assert api.get(f"/api/cases/{second.pk}/").status_code == 200
+    assert api.get(f"/api/cases/{first.pk}").status_code == 200
+    assert api.get(f"/api/cases/{second.pk}").status_code == 200
 
     after = scrape()
     assert delta(before, after, "counsel_http_requests_total", **route) == 2
     endpoints = {dict(labels).get("endpoint") for _, labels in after}
-    assert f"/api/cases/{first.pk}/" not in endpoints
-    assert f"/api/cases/{second.pk}/" not in endpoints
+    assert f"/api/cases/{first.pk}" not in endpoints
+    assert f"/api/cases/{second.pk}" not in endpoints
     duration = "counsel_http_request_duration_seconds_count"
     assert delta(before, after, duration, endpoint=route["endpoint"]) == 2
 
@@ -289,7 +289,7 @@ def test_drafts_waiting_counts_only_drafts_queued_more_than_five_minutes_ago(
     lawyer: User,
 ) -> None:
     def draft(status: str, minutes_ago: int) -> None:
-        made = Draft.objects.create(author=lawyer, document_type="nda", status=status)
+        made = DraftFactory(author=lawyer, status=status)
         # created_at is set on insert; move it back as if the draft were requested earlier.
         Draft.objects.filter(pk=made.pk).update(
             created_at=timezone.now() - timedelta(minutes=minutes_ago)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from consultations.models import Consultation, ConsultationView
-from tests.factories import ConsultationFactory
+from tests.factories import AdminFactory, ConsultationFactory, ConsultationViewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -200,8 +200,8 @@ def test_the_consultation_page_lists_who_viewed_it(
     page_client_for: Callable[[User], Client], admin_user: User
 ) -> None:
     consultation = ConsultationFactory()
-    earlier_viewer = User.objects.create(username="auditor", role=User.Role.ADMIN)
-    ConsultationView.objects.create(consultation=consultation, viewer=earlier_viewer)
+    earlier_viewer = AdminFactory(username="auditor")
+    ConsultationViewFactory(consultation=consultation, viewer=earlier_viewer)
 
     html = page_client_for(admin_user).get(change_url(consultation)).content.decode()
 
@@ -220,8 +220,8 @@ def test_opening_a_missing_consultation_records_nothing(admin_page: Client) -> N
 def test_view_log_is_listed_read_only_and_filterable(admin_page: Client, admin_user: User) -> None:
     consultation = ConsultationFactory()
     other = ConsultationFactory()
-    ConsultationView.objects.create(consultation=consultation, viewer=admin_user)
-    ConsultationView.objects.create(consultation=other, viewer=other.user)
+    ConsultationViewFactory(consultation=consultation, viewer=admin_user)
+    ConsultationViewFactory(consultation=other, viewer=other.user)
     changelist = reverse("admin:consultations_consultationview_changelist")
 
     response = admin_page.get(changelist, {"viewer__id__exact": admin_user.pk})

@@ -19,7 +19,7 @@ from consultations.models import Budget, Consultation, Conversation
 from drafting.doctypes import get_document_type
 from drafting.models import Draft
 from drafting.services import draft_generate, draft_request
-from tests.factories import ConsultationFactory, LawyerFactory
+from tests.factories import BudgetFactory, ConsultationFactory, FirmBudgetFactory, LawyerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_user_is_refused_once_their_token_budget_is_spent_and_not_before(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     per_call = tokens_of_one_chat(api_client_for)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=2 * per_call)
+    BudgetFactory(user=lawyer, monthly_tokens=2 * per_call)
 
     first, _ = chat(api_client_for, lawyer, 1)
     second, _ = chat(api_client_for, lawyer, 2)
@@ -78,7 +78,7 @@ def test_a_budget_one_token_short_of_spent_still_answers(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     per_call = tokens_of_one_chat(api_client_for)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=2 * per_call + 1)
+    BudgetFactory(user=lawyer, monthly_tokens=2 * per_call + 1)
 
     statuses = [chat(api_client_for, lawyer, n)[0] for n in range(4)]
 
@@ -90,7 +90,7 @@ def test_firm_budget_counts_every_users_calls(
 ) -> None:
     per_call = tokens_of_one_chat(api_client_for)
     # The measuring call above counts toward the firm too.
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=3 * per_call)
+    FirmBudgetFactory(monthly_tokens=3 * per_call)
     alice, bob = LawyerFactory(), LawyerFactory()
 
     assert chat(api_client_for, alice, 1)[0] == 200
@@ -103,7 +103,7 @@ def test_firm_budget_counts_every_users_calls(
 def test_another_users_budget_does_not_limit_this_user(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
-    Budget.objects.create(scope=Budget.Scope.USER, user=LawyerFactory(), monthly_tokens=1)
+    BudgetFactory(user=LawyerFactory(), monthly_tokens=1)
 
     assert chat(api_client_for, lawyer, 1)[0] == 200
     assert chat(api_client_for, lawyer, 2)[0] == 200
@@ -113,7 +113,7 @@ def test_cache_hits_spend_no_tokens(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     ConsultationFactory(user=lawyer, cache_hit=True, prompt_tokens=10_000, completion_tokens=0)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1000)
+    BudgetFactory(user=lawyer, monthly_tokens=1000)
 
     assert chat(api_client_for, lawyer, 1)[0] == 200
 
@@ -122,7 +122,7 @@ def test_cost_budget_blocks_at_the_limit(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     ConsultationFactory(user=lawyer, cost_estimate=Decimal("0.49"))
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_cost_usd=Decimal("0.50"))
+    BudgetFactory(user=lawyer, monthly_cost_usd=Decimal("0.50"))
 
     assert chat(api_client_for, lawyer, 1)[0] == 200  # offline: costs nothing
     ConsultationFactory(user=lawyer, cost_estimate=Decimal("0.01"))
@@ -136,7 +136,7 @@ def test_last_months_calls_do_not_count(
 ) -> None:
     old = ConsultationFactory(user=lawyer, prompt_tokens=5000)
     Consultation.objects.filter(pk=old.pk).update(created_at=month_start() - timedelta(seconds=1))
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1000)
+    BudgetFactory(user=lawyer, monthly_tokens=1000)
 
     assert chat(api_client_for, lawyer, 1)[0] == 200
 
@@ -145,7 +145,7 @@ def test_analyze_is_refused_too_when_the_budget_is_spent(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     ConsultationFactory(user=lawyer, prompt_tokens=100, completion_tokens=0)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=100)
+    BudgetFactory(user=lawyer, monthly_tokens=100)
 
     response = api_client_for(lawyer).post(
         reverse("ai-api:analyze"), {"text": "The tenant pays.", "policy": "nda"}, format="json"
@@ -162,7 +162,7 @@ def test_a_budget_needs_a_limit_and_a_user_for_the_user_scope(lawyer: User) -> N
 
 
 def test_there_is_one_firm_budget(db: None) -> None:
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=5)
+    FirmBudgetFactory(monthly_tokens=5)
 
     with pytest.raises(ValidationError, match="already a firm budget"):
         Budget(scope=Budget.Scope.FIRM, monthly_tokens=9).full_clean()
@@ -179,7 +179,7 @@ def test_staff_chat_page_says_the_budget_is_spent(
     page_client_for: Callable[[User], Client], lawyer: User
 ) -> None:
     ConsultationFactory(user=lawyer, prompt_tokens=100, completion_tokens=0)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=100)
+    BudgetFactory(user=lawyer, monthly_tokens=100)
 
     response = page_client_for(lawyer).post(
         reverse("consultations:ask"), {"message": "Can I end the lease?"}
@@ -216,7 +216,7 @@ def test_a_draft_job_fails_with_the_budget_message_once_the_budget_is_spent(
     lawyer: User,
 ) -> None:
     ConsultationFactory(user=lawyer, prompt_tokens=10, completion_tokens=0)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=10)
+    BudgetFactory(user=lawyer, monthly_tokens=10)
     draft = draft_request(
         author=lawyer, type_id="nda", inputs=dict(get_document_type("nda").example_inputs)
     )
@@ -232,7 +232,7 @@ def test_a_draft_job_fails_with_the_budget_message_once_the_budget_is_spent(
 def test_a_refused_chat_starts_no_conversation(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1)
+    BudgetFactory(user=lawyer, monthly_tokens=1)
     ConsultationFactory(user=lawyer, prompt_tokens=1, completion_tokens=0)
 
     status, _ = chat(api_client_for, lawyer, 1)
@@ -246,13 +246,13 @@ def test_a_budget_set_or_raised_between_calls_applies_to_the_next_call(
 ) -> None:
     assert chat(api_client_for, lawyer, 1)[0] == 200
 
-    budget = Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1)
+    budget = BudgetFactory(user=lawyer, monthly_tokens=1)
     refused, _ = chat(api_client_for, lawyer, 2)
     budget.monthly_tokens = 1_000_000
     budget.save()
     raised, _ = chat(api_client_for, lawyer, 3)
     budget.delete()
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=1)
+    FirmBudgetFactory(monthly_tokens=1)
     firm_spent, _ = chat(api_client_for, lawyer, 4)
 
     assert (refused, raised, firm_spent) == (429, 200, 429)
@@ -273,6 +273,6 @@ def test_budgets_apply_when_the_cache_is_down(
     api_client_for: Callable[[User], APIClient], lawyer: User
 ) -> None:
     ConsultationFactory(user=lawyer, prompt_tokens=5, completion_tokens=5, cache_hit=False)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=10)
+    BudgetFactory(user=lawyer, monthly_tokens=10)
 
     assert chat(api_client_for, lawyer, 1)[0] == 429

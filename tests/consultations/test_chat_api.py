@@ -38,7 +38,7 @@ def chat(
     headers: dict[str, str] | None = None,
     **fields: Any,
 ) -> Any:
-    body = {"userId": user.pk, "message": message, **fields}
+    body = {"userId": str(user.pk), "message": message, **fields}
     return api.post(CHAT, body, format="json", headers=headers)
 
 
@@ -263,16 +263,73 @@ def test_lawyer_may_chat_about_an_assigned_case_only(
 def test_unknown_fields_are_rejected_with_their_names(
     fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
-    response = chat(
-        api_client_for(client_user),
-        client_user,
-        temperature=2,
-        context={"caseId": 1, "documentId": 4},
-    )
+    response = chat(api_client_for(client_user), client_user, temperature=2, tone="formal")
 
     assert response.status_code == 400
-    assert field_errors_of(response)["temperature"] == ["Unknown field."]
-    assert field_errors_of(response)["context"] == {"documentId": ["Unknown field."]}
+    assert field_errors_of(response) == {
+        "temperature": ["Unknown field."],
+        "tone": ["Unknown field."],
+    }
+    assert fake_llm.requests == []
+
+
+def test_user_id_is_a_numeric_string_and_a_number_is_still_accepted(
+    fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    api = api_client_for(client_user)
+
+    as_text = chat(api, client_user, "First question?")
+    as_number = api.post(
+        CHAT, {"userId": client_user.pk, "message": "Second question?"}, format="json"
+    )
+    padded = chat(api, client_user, userId=f" {client_user.pk}")
+
+    assert as_text.status_code == 200
+    assert as_number.status_code == 200
+    assert padded.status_code == 400
+    assert list(field_errors_of(padded)) == ["userId"]
+
+
+def test_extra_context_reaches_the_model_scrubbed_and_keys_the_cache(
+    fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    api = api_client_for(client_user)
+    context = {"page": "dashboard", "selection": {"text": "Mail helen.carter@example.com"}}
+
+    first = chat(api, client_user, "What should I do next?", context=context)
+    again = chat(api, client_user, "What should I do next?", context=context)
+    elsewhere = chat(api, client_user, "What should I do next?", context={"page": "billing"})
+
+    assert [r.status_code for r in (first, again, elsewhere)] == [200, 200, 200]
+    assert [r.json()["cached"] for r in (first, again, elsewhere)] == [False, True, False]
+    assert len(fake_llm.requests) == 2
+    sent = [m["content"] for m in fake_llm.requests[0].json["messages"]]
+    [told] = [text for text in sent if "dashboard" in text]
+    assert "helen.carter@example.com" not in told
+    assert "<EMAIL_1>" in told
+    assert sent[-1] == "What should I do next?"
+
+
+@pytest.mark.parametrize(
+    ("context", "problem"),
+    [
+        ({"page": {"a": {"b": {"c": {"d": 1}}}}}, "levels deep"),
+        ({"notes": "x" * 2_001}, "characters of JSON"),
+        ({"page": "dash\u0000board"}, "NUL"),
+    ],
+)
+def test_extra_context_is_bounded(
+    context: dict[str, Any],
+    problem: str,
+    fake_llm: FakeLLM,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    response = chat(api_client_for(client_user), client_user, context=context)
+
+    assert response.status_code == 400
+    [message] = field_errors_of(response)["context"]["non_field_errors"]
+    assert problem in message
     assert fake_llm.requests == []
 
 

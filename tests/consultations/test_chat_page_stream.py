@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from consultations.models import Budget, Consultation
-from tests.factories import CaseFactory, ConsultationFactory, LawyerFactory
+from consultations.models import Consultation
+from tests.factories import BudgetFactory, CaseFactory, ConsultationFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply
 from tests.streams import streamed_body
 
@@ -190,7 +190,7 @@ def test_another_users_conversation_cannot_be_continued_from_the_page(
 def test_a_spent_budget_is_said_in_words_and_opens_no_stream(
     page_client_for: Callable[[User], Client], lawyer: User
 ) -> None:
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=1)
+    BudgetFactory(user=lawyer, monthly_tokens=1)
     ConsultationFactory(user=lawyer, prompt_tokens=1, completion_tokens=0)
 
     html = (

@@ -9,7 +9,13 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Consultation, Conversation
-from tests.factories import CaseFactory, ClientFactory, ConsultationFactory, LawyerFactory
+from tests.factories import (
+    CaseFactory,
+    ClientFactory,
+    ConsultationFactory,
+    ConversationFactory,
+    LawyerFactory,
+)
 from tests.fake_llm import FakeLLM, Reply, Status
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +108,7 @@ def test_turns_beyond_the_most_ever_read_are_counted_in_the_note(
     api_client_for: Callable[[User], APIClient],
 ) -> None:
     settings.LLM_HISTORY_TOKEN_BUDGET = 1_000_000
-    conversation = Conversation.objects.create(user=client_user, title="A long one")
+    conversation = ConversationFactory(user=client_user, title="A long one")
     for number in range(52):
         ConsultationFactory(
             user=client_user,

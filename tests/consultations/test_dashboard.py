@@ -16,12 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from consultations.models import Budget, Consultation
+from consultations.models import Consultation
 from tests.factories import (
     AdminFactory,
+    BudgetFactory,
     CaseFactory,
     ClientFactory,
     ConsultationFactory,
+    FirmBudgetFactory,
     LawyerFactory,
 )
 
@@ -238,8 +240,8 @@ def test_dashboard_draws_a_bar_per_day_and_outcome(admin_page: Client, spec: lis
 def test_dashboard_shows_budgets_and_flags_spent_ones(admin_page: Client) -> None:
     lawyer = LawyerFactory(username="spender")
     consultation_on(TODAY, user=lawyer, prompt_tokens=80, completion_tokens=20)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=100)
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=1000)
+    BudgetFactory(user=lawyer, monthly_tokens=100)
+    FirmBudgetFactory(monthly_tokens=1000)
 
     html = admin_page.get(reverse(DASHBOARD)).content.decode()
 

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from consultations.llm.errors import LLMMisconfigured
 from consultations.models import Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft
 from drafting.services import MAX_ATTEMPTS, draft_generate, draft_request, drafts_recover
@@ -35,7 +36,7 @@ ONE_CALL_FAILING = [Status(503)] * 3  # one provider call: the attempt and its t
 
 
 def request_async(api: APIClient, *, headers: dict[str, str] | None = None, **fields: Any) -> Any:
-    body = {"type": "nda", "inputs": dict(NDA.example_inputs), **fields}
+    body = {"type": "nda", "inputs": inputs_on_the_wire(NDA.example_inputs), **fields}
     return api.post(
         GENERATE, body, format="json", headers={"Prefer": "respond-async", **(headers or {})}
     )
@@ -85,7 +86,7 @@ def test_async_true_in_the_body_queues_the_job_too(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     api = api_client_for(client_user)
-    body = {"type": "nda", "inputs": dict(NDA.example_inputs), "async": True}
+    body = {"type": "nda", "inputs": inputs_on_the_wire(NDA.example_inputs), "async": True}
 
     with django_capture_on_commit_callbacks(execute=False) as published:
         response = api.post(GENERATE, body, format="json")

@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from config.api import camel_case
 from consultations.llm.client import OFFLINE_LABEL
 from consultations.models import Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES, MAX_INPUTS_CHARS, find_placeholders
 from drafting.models import Draft
 from tests.drafting.spec import as_written
@@ -51,7 +54,9 @@ def generate(
 ) -> Any:
     if inputs is None:
         inputs = dict(DOCUMENT_TYPES[type_id].example_inputs)
-    body = {"type": type_id, "inputs": inputs, **fields}
+    # The tests name inputs as Python does; the wire, in camelCase.
+    wire = inputs_on_the_wire(inputs) if isinstance(inputs, dict) else inputs
+    body = {"type": type_id, "inputs": wire, **fields}
     return api.post(GENERATE, body, format="json", headers=headers)
 
 
@@ -75,9 +80,10 @@ def test_every_document_type_is_drafted_offline_with_exactly_the_contract_keys(
     assert find_placeholders(text) == []
     for name in inputs:
         assert as_written(doc.fields_by_name[name], inputs[name], inputs) in text, name
-    assert [s["number"] for s in body["sections"]] == list(range(1, len(body["sections"]) + 1))
+    # An object by section number, in the document's order.
+    assert list(body["sections"]) == [str(n) for n in range(1, len(body["sections"]) + 1)]
     assert len(body["sections"]) >= 7
-    assert all(set(s) == {"number", "heading", "body"} and s["heading"] for s in body["sections"])
+    assert all(set(s) == {"heading", "body"} and s["heading"] for s in body["sections"].values())
     assert body["warnings"] == []
     assert body["qualityScore"] == 1.0
     draft = Draft.objects.get()
@@ -201,7 +207,7 @@ def test_each_missing_required_input_is_a_400_naming_it(
     response = generate(api_client_for(client_user), type_id, inputs)
 
     assert response.status_code == 400
-    assert field_errors_of(response) == {"inputs": {name: ["This field is required."]}}
+    assert field_errors_of(response) == {"inputs": {camel_case(name): ["This field is required."]}}
     assert not Draft.objects.exists()
 
 
@@ -216,9 +222,97 @@ def test_invalid_and_unknown_inputs_are_reported_by_name(
     assert field_errors_of(response) == {
         "inputs": {
             "colour": ["Unknown field."],
-            "term_years": ["Ensure this value is less than or equal to 10."],
+            "termYears": ["Ensure this value is less than or equal to 10."],
         }
     }
+
+
+def test_inputs_go_by_their_camel_case_names_and_python_names_are_unknown(
+    client_user: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    inputs = {**inputs_on_the_wire(NDA.example_inputs), "party_a_name": "Northwind Ltd"}
+    del inputs["partyAName"]
+
+    response = api_client_for(client_user).post(
+        GENERATE, {"type": "nda", "inputs": inputs}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert field_errors_of(response) == {
+        "inputs": {"party_a_name": ["Unknown field."], "partyAName": ["This field is required."]}
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("termYears", "2", "Enter a whole number."),
+        ("termYears", True, "Enter a whole number."),
+        ("effectiveDate", " 2026-11-21", "Enter a valid date in the form YYYY-MM-DD."),
+        ("partyAName", "Northwind\nLtd", "Enter a single line."),
+        ("partyAName", 5, "Enter text."),
+    ],
+)
+def test_each_input_comes_in_its_json_type_exactly(
+    name: str,
+    value: Any,
+    message: str,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    inputs = {**inputs_on_the_wire(NDA.example_inputs), name: value}
+
+    response = api_client_for(client_user).post(
+        GENERATE, {"type": "nda", "inputs": inputs}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert field_errors_of(response) == {"inputs": {name: [message]}}
+    assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "accepted"),
+    [
+        ("1250.00", True),
+        ("0", True),
+        (1250, False),
+        ("1250.000", False),
+        ("-5", False),
+        ("01", False),
+    ],
+)
+def test_an_amount_is_a_string_of_at_most_two_decimals(
+    amount: Any, accepted: bool, client_user: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    offer = DOCUMENT_TYPES["offer-letter"]
+    inputs = {**inputs_on_the_wire(offer.example_inputs), "salary": amount}
+
+    response = api_client_for(client_user).post(
+        GENERATE, {"type": "offer-letter", "inputs": inputs}, format="json"
+    )
+
+    assert (response.status_code == 200) is accepted, response.content
+
+
+def test_the_schema_describes_each_document_types_inputs_by_their_wire_names() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    request = components["GenerateDocumentRequest"]
+
+    assert request["discriminator"]["propertyName"] == "type"
+    assert set(request["discriminator"]["mapping"]) == set(DOCUMENT_TYPES)
+    nda = components["NdaInputs"]
+    assert set(nda["properties"]) == {camel_case(f.name) for f in NDA.fields}
+    assert nda["additionalProperties"] is False
+    assert nda["properties"]["termYears"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10,
+        "title": "Term (years)",
+        "description": "How long the agreement lasts.",
+    }
+    assert nda["example"] == inputs_on_the_wire(NDA.example_inputs)
 
 
 def test_an_unknown_document_type_is_a_400_listing_the_known_ones(
@@ -426,11 +520,13 @@ def test_document_types_lists_every_type_with_its_fields(
     assert response.status_code == 200
     body = response.json()
     assert [item["type"] for item in body] == list(DOCUMENT_TYPES)
-    assert body == [doc.as_schema() for doc in DOCUMENT_TYPES.values()]
+    for item, doc in zip(body, DOCUMENT_TYPES.values(), strict=True):
+        # Each field by the name a request gives it.
+        assert [f["name"] for f in item["fields"]] == [camel_case(f.name) for f in doc.fields]
     nda = body[0]
     assert nda["policy"] == "nda"
     assert nda["fields"][0] == {
-        "name": "party_a_name",
+        "name": "partyAName",
         "label": "First party",
         "type": "string",
         "required": True,

@@ -5,6 +5,7 @@ import html
 import pytest
 from django.urls import reverse
 
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import get_document_type
 from drafting.models import Draft
 from tests.problems import problem_of
@@ -24,7 +25,7 @@ def _one_draft_a_minute(settings) -> None:
 
 def test_generate_document_answers_429_past_its_limit(lawyer, api_client_for) -> None:
     api = api_client_for(lawyer)
-    body = {"type": "nda", "inputs": dict(NDA.example_inputs)}
+    body = {"type": "nda", "inputs": inputs_on_the_wire(NDA.example_inputs)}
 
     first = api.post(reverse("drafting-api:generate-document"), body, format="json")
     second = api.post(reverse("drafting-api:generate-document"), body, format="json")

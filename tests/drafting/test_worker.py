@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft
 from tests.drafting.conftest import WorkerProcess
@@ -49,7 +50,7 @@ def _fake_llm_env(fake_llm: FakeLLM, **extra: str) -> dict[str, str]:
 def _request_async(api: APIClient, **inputs: str) -> str:
     response = api.post(
         GENERATE,
-        {"type": "nda", "inputs": {**NDA.example_inputs, **inputs}},
+        {"type": "nda", "inputs": inputs_on_the_wire({**NDA.example_inputs, **inputs})},
         format="json",
         headers={"Prefer": "respond-async"},
     )
@@ -93,7 +94,10 @@ def test_async_draft_is_drafted_by_a_worker_while_the_client_polls(
     result = seen[-1]["result"]
     assert set(result) == {"draftText", "sections", "qualityScore", "warnings"}
     assert "between Northwind Analytics Ltd and Harbour Lane Robotics Inc." in result["draftText"]
-    assert [s["heading"] for s in result["sections"]] == ["Parties", "Confidentiality"]
+    assert {n: s["heading"] for n, s in result["sections"].items()} == {
+        "1": "Parties",
+        "2": "Confidentiality",
+    }
     sent = fake_llm.requests[0].json["messages"][0]["content"]
     assert "Northwind" not in sent
     assert "<PERSON_1>" in sent

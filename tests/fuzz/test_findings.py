@@ -31,7 +31,7 @@ def test_a_case_opened_without_lawyer_ids_has_no_lawyers(
 ) -> None:
     body = {"title": "Lease dispute", "practiceArea": "property", "clientId": client_user.pk}
 
-    response = api_client_for(admin_user).post("/api/cases/", body, format="json")
+    response = api_client_for(admin_user).post("/api/cases", body, format="json")
 
     assert response.status_code == 201, response.content
     assert response.json()["lawyerIds"] == []
@@ -43,11 +43,11 @@ def test_a_blank_case_filter_filters_nothing_as_the_schema_says(
 ) -> None:
     CaseFactory(lawyers=[lawyer], status=Case.Status.CLOSED)
 
-    response = api_client_for(lawyer).get("/api/cases/", {"status": "", "practiceArea": ""})
+    response = api_client_for(lawyer).get("/api/cases", {"status": "", "practiceArea": ""})
 
     assert response.status_code == 200
     assert response.json()["count"] == 1
-    parameters = schema["paths"]["/api/cases/"]["get"]["parameters"]
+    parameters = schema["paths"]["/api/cases"]["get"]["parameters"]
     enums = {p["name"]: p["schema"].get("enum", []) for p in parameters}
     assert "" in enums["status"]
     assert "" in enums["practiceArea"]
@@ -68,7 +68,7 @@ def test_the_format_parameter_of_the_chat_schema_streams_the_answer(
     assert b"event: done" in streamed_body(response)
 
 
-@pytest.mark.parametrize("url", ["/api/cases/abc/", "/api/ai/drafts/-1", "/api/nowhere"])
+@pytest.mark.parametrize("url", ["/api/cases/abc", "/api/ai/drafts/-1", "/api/nowhere"])
 def test_an_api_url_no_route_matches_answers_a_404_problem(url: str, client: Client) -> None:
     response = client.get(url)
 
@@ -96,9 +96,12 @@ def test_the_schema_documents_the_cache_stats_body_the_api_sends(
 def test_the_schema_says_request_bodies_take_no_undeclared_keys(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
 
-    for name in ("ChatRequest", "ChatContext", "AnalyzeRequest", "CaseInput", "LoginRequest"):
+    for name in ("ChatRequest", "AnalyzeRequest", "CaseInput", "LoginRequest", "NdaInputs"):
         assert components[name]["additionalProperties"] is False, name
     assert "additionalProperties" not in components["ChatResponse"]
+    # The contract's `context` is an object: keys beyond caseId and conversationId are the
+    # app's extra context for the model.
+    assert components["ChatContext"]["additionalProperties"] is True
 
 
 def test_every_operation_documents_its_errors_as_problems(schema: dict[str, Any]) -> None:

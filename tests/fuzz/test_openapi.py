@@ -43,6 +43,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import tokens_for
 from consultations.policies import POLICIES
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES
 from tests.factories import PASSWORD, AdminFactory, CaseFactory, ClientFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply
@@ -130,7 +131,10 @@ def callers(fake_llm: FakeLLM, settings: Settings) -> dict[str | None, Caller]:
             format="json",
         )
         assert chat.status_code == 200, chat.content
-        document = {"type": "nda", "inputs": dict(DOCUMENT_TYPES["nda"].example_inputs)}
+        document = {
+            "type": "nda",
+            "inputs": inputs_on_the_wire(DOCUMENT_TYPES["nda"].example_inputs),
+        }
         draft = api.post("/api/ai/generate-document", {**document, "async": True}, format="json")
         assert draft.status_code == 202, draft.content
         conversation_id = int(chat["X-Conversation-Id"])
@@ -138,10 +142,11 @@ def callers(fake_llm: FakeLLM, settings: Settings) -> dict[str | None, Caller]:
             headers=headers,
             known={
                 **common,
-                "userId": st.just(user.pk),
+                "userId": st.just(str(user.pk)),
                 "conversation_id": st.just(conversation_id),
                 "conversationId": st.just(conversation_id),
                 "draft_id": st.just(draft.json()["draftId"]),
+                "draftId": st.just(draft.json()["draftId"]),
             },
         )
     refresh = tokens_for(user=users["client"], otp_verified=False)["refresh"]
@@ -170,7 +175,9 @@ def _steer(case: Case, data: st.DataObject, known: Known) -> None:
             if data.draw(st.booleans()):
                 values[name] = data.draw(known[name])
                 if name == "type" and "inputs" in values:
-                    values["inputs"] = dict(DOCUMENT_TYPES[values["type"]].example_inputs)
+                    values["inputs"] = inputs_on_the_wire(
+                        DOCUMENT_TYPES[values["type"]].example_inputs
+                    )
 
 
 @contextmanager

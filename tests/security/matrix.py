@@ -26,6 +26,7 @@ from accounts.models import User
 from accounts.services import tokens_for
 from cases.models import Case
 from consultations.services import chat_question_park
+from drafting.apis import inputs_on_the_wire
 from tests.factories import PASSWORD
 from tests.security.conftest import NDA, World, nda_csv
 
@@ -125,7 +126,11 @@ def chat_json(world: World, user: User | None) -> dict[str, Any]:
 
 
 def generate_json(world: World, user: User | None) -> dict[str, Any]:
-    return {"type": "nda", "inputs": dict(NDA.example_inputs), "context": {"caseId": world.case.pk}}
+    return {
+        "type": "nda",
+        "inputs": inputs_on_the_wire(NDA.example_inputs),
+        "context": {"caseId": world.case.pk},
+    }
 
 
 def _revise_form(world: World, user: User | None) -> dict[str, Any]:
@@ -289,11 +294,11 @@ MATRIX: tuple[Row, ...] = (
          body=_refresh_json, note="holding the refresh token is the authority"),
     _row("api/auth/me", "GET", _const("/api/auth/me"), EVERYONE_API),
     # --- API: cases -------------------------------------------------------------------------
-    _row("api/cases/", "GET", _const("/api/cases/"), EVERYONE_API),
-    _row("api/cases/", "POST", _const("/api/cases/"),
+    _row("api/cases", "GET", _const("/api/cases"), EVERYONE_API),
+    _row("api/cases", "POST", _const("/api/cases"),
          A(401,    403, 403, 201, 201, 201, 401, 401), body=case_json),
-    _row("api/cases/<int:case_id>/", "GET", _of("cases-api:detail", "case"), CLIENTS_CASE_API),
-    _row("api/cases/<int:case_id>/", "PUT PATCH", _of("cases-api:detail", "case"),
+    _row("api/cases/<int:case_id>", "GET", _of("cases-api:detail", "case"), CLIENTS_CASE_API),
+    _row("api/cases/<int:case_id>", "PUT PATCH", _of("cases-api:detail", "case"),
          A(401,    403, 404, 200, 404, 200, 401, 401), body=case_json,
          note="the client reads their case but may not change it"),
     # --- API: the AI contract ---------------------------------------------------------------

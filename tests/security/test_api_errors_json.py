@@ -133,7 +133,7 @@ def test_too_many_form_fields_is_a_400_in_json(settings: Settings) -> None:
 
 
 def test_a_host_not_allowed_is_a_400_in_json(api: APIClient) -> None:
-    response = api.get("/api/cases/", HTTP_HOST="attacker.example")
+    response = api.get("/api/cases", HTTP_HOST="attacker.example")
 
     assert response.status_code == 400
     assert detail(response) == "Bad request."
@@ -160,7 +160,7 @@ def test_a_wrong_method_is_a_405_in_json_with_its_allow_header(api: APIClient) -
 
 def test_an_unexpected_error_is_a_500_in_json(api: APIClient) -> None:
     with mock.patch("cases.apis.case_list", side_effect=RuntimeError("a bug")):
-        response = api.get("/api/cases/")
+        response = api.get("/api/cases")
 
     assert response.status_code == 500
     assert detail(response) == "A server error occurred."

@@ -25,9 +25,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.llm.client import estimate_tokens
-from consultations.models import Budget, BudgetReservation, Consultation
+from consultations.models import BudgetReservation, Consultation
 from tests.databases import database_url
-from tests.factories import ConsultationFactory, LawyerFactory
+from tests.factories import BudgetFactory, ConsultationFactory, FirmBudgetFactory, LawyerFactory
 from tests.fake_llm import Delay, FakeLLM, Reply, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,7 +73,7 @@ def test_twenty_parallel_chats_with_room_for_one_spend_at_most_one_reservation_m
 ) -> None:
     settings.LLM_RESERVED_OUTPUT_TOKENS = CALL.completion_tokens
     fake_llm.default = Delay(0.3, CALL)  # every call is still in flight when the others start
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=379)
+    BudgetFactory(user=lawyer, monthly_tokens=379)
     spent_before = ConsultationFactory(
         user=lawyer, prompt_tokens=378, completion_tokens=0, cache_hit=False
     )
@@ -102,7 +102,7 @@ def test_the_firm_budget_holds_across_users_in_parallel(
     settings.LLM_RESERVED_OUTPUT_TOKENS = CALL.completion_tokens
     fake_llm.default = Delay(0.3, CALL)
     users = [LawyerFactory() for _ in range(PARALLEL)]
-    Budget.objects.create(scope=Budget.Scope.FIRM, monthly_tokens=100)
+    FirmBudgetFactory(monthly_tokens=100)
     ConsultationFactory(user=users[0], prompt_tokens=99, completion_tokens=0, cache_hit=False)
 
     statuses = chats_in_parallel([(api_client_for(user), user) for user in users])
@@ -120,7 +120,7 @@ def test_a_failed_call_gives_its_reservation_back_at_once(
     settings.LLM_MAX_RETRIES = 0
     fake_llm.script(Status(500))
     fake_llm.default = CALL
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=379)
+    BudgetFactory(user=lawyer, monthly_tokens=379)
     ConsultationFactory(user=lawyer, prompt_tokens=378, completion_tokens=0, cache_hit=False)
     client = api_client_for(lawyer)
 
@@ -140,7 +140,7 @@ def test_the_reservation_counts_the_cost_limit_too(
     settings.LLM_PRICE_PER_MTOK = (1_000_000.0, 1_000_000.0)  # a dollar a token
     settings.LLM_RESERVED_OUTPUT_TOKENS = CALL.completion_tokens
     fake_llm.default = Delay(0.3, CALL)
-    Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_cost_usd=Decimal("1000.00"))
+    BudgetFactory(user=lawyer, monthly_cost_usd=Decimal("1000.00"))
     ConsultationFactory(user=lawyer, cost_estimate=Decimal("999.00"))
     askers = [(api_client_for(lawyer), lawyer) for _ in range(PARALLEL)]
 

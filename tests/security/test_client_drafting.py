@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.errors import NotFound
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft
 from drafting.review import draft_new_version
@@ -32,7 +33,11 @@ def _form(case_id: int | str) -> dict[str, str]:
 
 
 def _api_body(case_id: int) -> dict:
-    return {"type": "nda", "inputs": dict(NDA.example_inputs), "context": {"caseId": case_id}}
+    return {
+        "type": "nda",
+        "inputs": inputs_on_the_wire(NDA.example_inputs),
+        "context": {"caseId": case_id},
+    }
 
 
 def test_a_client_drafts_on_their_own_case_on_the_page_and_reads_it_without_review(

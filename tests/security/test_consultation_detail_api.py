@@ -56,7 +56,7 @@ def test_the_caller_opens_their_own_exchange_in_camel_case_and_it_is_recorded(
     assert response.status_code == 200
     body = response.json()
     assert set(body) == KEYS
-    assert (body["id"], body["userId"], body["caseId"]) == (mine.pk, client_user.pk, case.pk)
+    assert (body["id"], body["userId"], body["caseId"]) == (mine.pk, str(client_user.pk), case.pk)
     assert (body["question"], body["answer"]) == ("Can I sublet?", mine.answer)
     assert list(ConsultationView.objects.values_list("consultation", "viewer")) == [
         (mine.pk, client_user.pk)
@@ -128,7 +128,7 @@ def test_an_unknown_exchange_is_404_and_nothing_is_recorded(
 def test_the_endpoint_is_in_the_openapi_schema(api_client_for: Api, lawyer: User) -> None:
     schema = api_client_for(lawyer).get("/api/schema/", {"format": "json"}).json()
 
-    operation = schema["paths"]["/api/ai/consultations/{consultation_id}"]["get"]
+    operation = schema["paths"]["/api/ai/consultations/{consultationId}"]["get"]
     detail = schema["components"]["schemas"]["ConsultationDetail"]
     assert set(detail["properties"]) == KEYS
     assert {"200", "404"} <= set(operation["responses"])

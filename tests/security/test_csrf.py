@@ -73,12 +73,12 @@ def test_api_on_a_page_session_needs_the_token_and_on_a_jwt_does_not(world: Worl
     before = _counts()
 
     refused = session.post(
-        "/api/cases/", case_json(world, world.lawyer), content_type="application/json"
+        "/api/cases", case_json(world, world.lawyer), content_type="application/json"
     )
     # A bearer token is no ambient credential: a browser never sends it on its own.
     bearer = APIClient(enforce_csrf_checks=True)
     bearer.credentials(HTTP_AUTHORIZATION=world.apis["lawyer"]._credentials["HTTP_AUTHORIZATION"])
-    created = bearer.post("/api/cases/", case_json(world, world.lawyer), format="json")
+    created = bearer.post("/api/cases", case_json(world, world.lawyer), format="json")
 
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]

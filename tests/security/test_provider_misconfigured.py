@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft
 from drafting.services import draft_request
@@ -121,7 +122,7 @@ def test_a_refused_analysis_and_a_refused_draft_are_502_too(
     )
     drafted = api.post(
         reverse("drafting-api:generate-document"),
-        {"type": "nda", "inputs": _nda_inputs()},
+        {"type": "nda", "inputs": inputs_on_the_wire(_nda_inputs())},
         format="json",
     )
 

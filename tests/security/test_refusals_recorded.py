@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from consultations.models import Budget, Consultation
+from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import get_document_type
-from tests.factories import ConsultationFactory
+from tests.factories import BudgetFactory, ConsultationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def one_request_a_minute(settings: Settings) -> None:
 @pytest.fixture
 def spent_budget(lawyer: User) -> Budget:
     ConsultationFactory(user=lawyer, prompt_tokens=10, completion_tokens=0, cache_hit=False)
-    return Budget.objects.create(scope=Budget.Scope.USER, user=lawyer, monthly_tokens=10)
+    return BudgetFactory(user=lawyer, monthly_tokens=10)
 
 
 def refusals(user: User) -> list[tuple[str, str, str, str, str]]:
@@ -61,7 +62,7 @@ def metric(name: str, **labels: str) -> float:
         (ANALYZE, {"text": "The tenant pays.", "policy": "nda"}, "analyze"),
         (
             GENERATE,
-            {"type": "nda", "inputs": dict(get_document_type("nda").example_inputs)},
+            {"type": "nda", "inputs": inputs_on_the_wire(get_document_type("nda").example_inputs)},
             "draft",
         ),
     ],
