@@ -249,7 +249,7 @@ def test_inputs_go_by_their_camel_case_names_and_python_names_are_unknown(
         ("termYears", "2", "Enter a whole number."),
         ("termYears", True, "Enter a whole number."),
         ("effectiveDate", " 2026-11-21", "Enter a valid date in the form YYYY-MM-DD."),
-        ("partyAName", "Northwind\nLtd", "Enter a single line."),
+        ("partyAName", "Northwind\nLtd", "Enter a single line, without control characters."),
         ("partyAName", 5, "Enter text."),
     ],
 )
@@ -352,15 +352,19 @@ def test_unknown_or_invalid_top_level_fields_are_a_400(
     assert not Draft.objects.exists()
 
 
-def test_inputs_larger_than_the_bound_are_refused(
+def test_an_input_longer_than_its_bound_is_refused_before_it_is_trimmed(
     client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
-    inputs = {**NDA.example_inputs, "purpose": "x" * (MAX_INPUTS_CHARS + 1)}
+    # Each field is bounded, so together they stay under MAX_INPUTS_CHARS: the bound a JSON
+    # body meets first is the field's, counted as the schema's maxLength counts.
+    inputs = {**NDA.example_inputs, "purpose": "x" * 990 + " " * (MAX_INPUTS_CHARS + 1)}
 
     response = generate(api_client_for(client_user), "nda", inputs)
 
     assert response.status_code == 400
-    assert "too large" in field_errors_of(response)["inputs"]["non_field_errors"][0]
+    assert field_errors_of(response) == {
+        "inputs": {"purpose": ["Ensure this field has no more than 1000 characters."]}
+    }
 
 
 def test_inputs_must_be_an_object(
