@@ -21,16 +21,19 @@ from django.conf import settings
 from prometheus_client import multiprocess
 from uvicorn_worker import UvicornWorker
 
+from config.serving import HttpToolsProtocol
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 class CounselUvicornWorker(UvicornWorker):
     # The client address is the socket's, as it was under WSGI: Django and the login guard
     # read X-Forwarded-For themselves, behind PROXY_COUNT trusted proxies only. Django does not
-    # speak ASGI's lifespan protocol.
+    # speak ASGI's lifespan protocol. The protocol is uvicorn's httptools one, bounding the
+    # request's head and answering its own refusals as the API's problems (config.serving).
     CONFIG_KWARGS = {
         "loop": "uvloop",
-        "http": "httptools",
+        "http": HttpToolsProtocol,
         "proxy_headers": False,
         "lifespan": "off",
     }

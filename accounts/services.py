@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_login_failed
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django_otp import devices_for_user, match_token
@@ -25,6 +25,7 @@ from accounts.authentication import FAMILY_CLAIM, OTP_CLAIM, SIGNED_OUT
 from accounts.lockout import Lockout, api_login_succeeded, login_lockout
 from accounts.models import User
 from config.errors import DomainError
+from config.problems import problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class OtpInvalid(LoginFailed):
 
 class LoginLocked(DomainError):
     status_code = 429
+    problem = "login-locked"
 
     def __init__(self, lockout: Lockout) -> None:
         super().__init__(lockout.message, headers={"Retry-After": str(lockout.retry_after)})
@@ -88,7 +90,7 @@ def lockout_response(
 
     lockout = login_lockout(request=request, username=get_client_username(request, credentials))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": lockout.message}, status=429)
+        response = problem_response(429, lockout.message, problem=LoginLocked.problem)
     else:
         form = LoginForm(data=request.POST or None)
         form.add_error(None, lockout.message)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,8 +19,9 @@ from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_can_create, case_can_edit, case_get_visible, case_list
 from cases.services import case_create, case_update
-from config.api import StrictSerializer
+from config.api import StrictSerializer, TypedSerializer
 from config.errors import PermissionDenied
+from config.pagination import PageNumberPagination
 
 
 class CaseOutputSerializer(serializers.Serializer):
@@ -78,7 +78,7 @@ class CaseInputSerializer(StrictSerializer):
     )
 
 
-class CaseFilterSerializer(serializers.Serializer):
+class CaseFilterSerializer(TypedSerializer):
     search = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -24,6 +24,8 @@ from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from config.serving import RequestHeadLimits
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -50,7 +52,10 @@ class PinnedSyncThreads:
             self.requests[pinned] -= 1
 
 
-application = PinnedSyncThreads(get_asgi_application(), size=settings.SYNC_THREADS)
+# The head's limits first: a refused request costs no thread.
+application = RequestHeadLimits(
+    PinnedSyncThreads(get_asgi_application(), size=settings.SYNC_THREADS)
+)
 
 # After Django is set up: the scrubber's name lists load with the process, not on a question.
 from consultations.llm.pii import warm_up  # noqa: E402

@@ -223,7 +223,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -265,9 +265,17 @@ AI_RATE_LIMITS = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Counsel API",
     "DESCRIPTION": (
-        "Cases and the AI assistant of Counsel. Wire names are camelCase. Log in at "
-        "`/api/auth/login` and send the access token as `Authorization: Bearer <access>`. "
-        "A typed TypeScript client is generated from this schema: `clients/typescript/`."
+        "Cases and the AI assistant of Counsel. Wire names are camelCase.\n\n"
+        "Every error is a problem (RFC 9457, `application/problem+json`): `type`, `title`, "
+        "`status`, `detail`, and on a 400 `errors`, the refused fields by wire name, nested "
+        "like the request. Branch on `status` and `type`; show `detail`. A 429 or 503 says "
+        "when to retry in `Retry-After`. Limits: a body of 2.5 MB (413), 1,000 form fields or "
+        "query parameters (400), a URL of 8 KiB (414), 100 headers of 32 KiB in all (431); "
+        "the server itself reads at most 64 KiB of request line and headers (431). "
+        "See docs/api.md.\n\n"
+        "Log in at `/api/auth/login` and send the access token as `Authorization: Bearer "
+        "<access>`. A typed TypeScript client is generated from this schema: "
+        "`clients/typescript/`."
     ),
     "VERSION": "1.0.0",
     # Relative: the API is served from the site that serves this schema.

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import health, metrics
+from config import health, metrics, problems
 
 handler400 = "config.api.bad_request"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/", include("cases.api_urls")),
     path("api/admin/", include("consultations.admin_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # What each problem `type` of the API's errors means (config.problems).
+    path("api/problems/<slug:slug>", problems.problem_type_page, name="problem-type"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
     # page runs under the Content-Security-Policy.
     path(

@@ -32,7 +32,13 @@ from rest_framework.views import APIView
 from accounts.fields import UserIdField
 from cases.models import Case
 from cases.selectors import case_get_visible
-from config.api import EventDataField, EventNameField, RegistryNameField, StrictSerializer
+from config.api import (
+    EventDataField,
+    EventNameField,
+    RegistryNameField,
+    StrictSerializer,
+    TypedSerializer,
+)
 from config.async_api import AsyncAPIView
 from config.dbpool import db
 from config.errors import PermissionDenied
@@ -129,7 +135,7 @@ MAX_EXTRA_CONTEXT_DEPTH = 4  # the context object itself is the first level
 
 
 @extend_schema_serializer(component_name="ChatContext")
-class _ContextSerializer(serializers.Serializer):
+class _ContextSerializer(TypedSerializer):
     # Not strict: keys beyond these two are the caller's extra context (`extra` once valid).
     extra_keys = (
         "Any other key is context from the app the question is asked in (the page, a "

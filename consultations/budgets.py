@@ -42,6 +42,7 @@ class BudgetExceeded(DomainError):
     status_code = 429
     default_detail = "Your monthly AI budget is spent; ask an admin to raise it."
     code = "budget"
+    problem = "ai-budget-spent"
 
 
 FIRM_BUDGET_SPENT = "The firm's monthly AI budget is spent; ask an admin to raise it."

@@ -36,6 +36,7 @@ class RateLimited(DomainError):
     status_code = 429
     default_detail = "Too many requests to the AI assistant. Please wait a moment and try again."
     code = "rate_limit"
+    problem = "rate-limited"
 
 
 # What each limited scope calls, for the record of a refused request.

@@ -64,6 +64,13 @@ _PREFER_HEADER = OpenApiParameter(
     required=False,
     description='"respond-async" runs the draft as a job: 202 and a status URL to poll.',
 )
+_LOCATION_HEADER = OpenApiParameter(
+    "Location",
+    location=OpenApiParameter.HEADER,
+    response=[200, 202],
+    required=True,
+    description="The draft's status URL (GET it to poll), relative to the API's origin.",
+)
 
 
 @extend_schema_serializer(component_name="DraftSection")
@@ -241,7 +248,7 @@ class DraftGenerateApi(AsyncAPIView):
             502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
-        parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, _PREFER_HEADER, _LOCATION_HEADER],
         examples=[
             OpenApiExample(
                 f"{doc.title} ({name})",

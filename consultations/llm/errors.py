@@ -20,6 +20,7 @@ class LLMError(DomainError):
     status_code = 503
     default_detail = "The AI is busy right now, please try again."
     code = "unavailable"
+    problem = "ai-unavailable"
 
     def __init__(
         self,
@@ -76,6 +77,7 @@ class LLMMisconfigured(LLMError):
     status_code = 502
     default_detail = "The AI service is misconfigured; an administrator has been told."
     code = "misconfigured"
+    problem = "ai-misconfigured"
 
 
 class LLMBadOutput(LLMError):

@@ -25,10 +25,12 @@ logger = logging.getLogger("counsel.ai")
 class IdempotencyConflict(DomainError):
     status_code = 409
     default_detail = "This Idempotency-Key was already used with a different request."
+    problem = "idempotency-key-reused"
 
 
 class IdempotencyInProgress(DomainError):
     status_code = 409
+    problem = "idempotency-key-in-progress"
     default_detail = (
         "A request with this Idempotency-Key is still being processed; retry in a moment."
     )

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
+from config.api import PYTHON_WHITESPACE
 from drafting.doctypes.text import Section, sections_of, tidy
 
 FIELD_TYPES = frozenset({"string", "text", "date", "money", "integer", "email", "choice"})
@@ -116,6 +117,12 @@ class Field:
             schema["maxLength"] = self.max_length
             if self.required:
                 schema["minLength"] = 1
+        if self.type in _JSON_EXACT:
+            exact = _NOT_BLANK.get(self.type) if self.required else None
+            schema["pattern"] = f"^{exact or _JSON_EXACT[self.type]}$"
+        elif not self.required and self.type in {"email", "choice"}:
+            # Left blank, an optional field is left out, whatever its form.
+            schema = {"anyOf": [schema, {"type": "string", "pattern": _BLANK}]}
         schema["title"] = self.label
         if self.help_text:
             schema["description"] = self.help_text
@@ -131,13 +138,16 @@ class Field:
         if value is None and not self.required:
             return ""
         if self.type == "integer":
-            return "" if isinstance(value, int) and not isinstance(value, bool) else _NOT_WHOLE
+            return "" if _is_whole_number(value) else _NOT_WHOLE
         if not isinstance(value, str):
-            return _JSON_PROBLEMS.get(self.type, "Enter text.")
-        exact = _JSON_EXACT.get(self.type)
-        if exact is None or exact.fullmatch(value):
-            return ""
-        return _JSON_PROBLEMS.get(self.type, "Enter a single line.")
+            return "Enter text." if self.type in {"string", "text"} else _JSON_PROBLEMS[self.type]
+        exact = _JSON_EXACT_RE.get(self.type)
+        if exact is not None and not exact.match(value):
+            return _JSON_PROBLEMS[self.type]
+        if self.max_length is not None and len(value) > self.max_length:
+            # Before the cleaners trim it, as the schema's maxLength counts.
+            return f"Ensure this field has no more than {self.max_length} characters."
+        return ""
 
     def clean(self, value: Any) -> Any:
         """The value converted to its Python type; ValidationError says what is wrong.
@@ -210,8 +220,16 @@ def _clean_money(field: Field, value: Any) -> Decimal:
     return amount.quantize(_CENT)
 
 
+def _is_whole_number(value: Any) -> bool:
+    """A whole number as JSON has it: 2 and 2.0 alike (JSON Schema's "integer")."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _clean_integer(field: Field, value: Any) -> int:
-    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+    written = isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip())
+    if written or (isinstance(value, float) and value.is_integer()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(_NOT_WHOLE)
@@ -239,24 +257,40 @@ def _clean_choice(field: Field, value: Any) -> str:
 _NOT_WHOLE = "Enter a whole number."
 _INVALID_AMOUNT = 'Enter an amount such as "1250.00": a string, at most two decimals.'
 _INVALID_DATE = "Enter a valid date in the form YYYY-MM-DD."
-# JSON's exact forms of single lines, amounts and dates (the cleaners, for pages and files,
-# also forgive spaces and line ends around them, a sign, leading or trailing zeros).
+# JSON's exact forms (the cleaners, for pages and files, also forgive spaces, line ends and
+# control characters around a value, a sign, leading or trailing zeros). Each is written as
+# both Python and ECMA-262 read it, and a backtracking engine matches each character one way.
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 _JSON_EXACT = {
-    "string": re.compile(r"[^\r\n]*"),
-    "money": re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?"),
-    "date": _ISO_DATE,
+    "string": f"[^\\r\\n{_CONTROLS}]*",
+    "text": f"[^{_CONTROLS}]*",
+    "money": r"(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?",
+    "date": _ISO_DATE.pattern,
 }
+# Read as a JSON Schema validator in Python reads the schema's pattern: its "$" also takes
+# one line end before the end, which the cleaners trim anyway (an ECMA-262 client is stricter).
+_JSON_EXACT_RE = {kind: re.compile(f"^{pattern}$") for kind, pattern in _JSON_EXACT.items()}
+# A required text with something besides spaces: the spaces its form allows, one character
+# that is neither a space nor refused, then anything it allows.
+_SPACES = r"\t \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_BLANK = {
+    "string": f"[{_SPACES}]*[^{PYTHON_WHITESPACE}{_CONTROLS}]{_JSON_EXACT['string']}",
+    "text": f"[{_SPACES}\\r\\n]*[^{PYTHON_WHITESPACE}{_CONTROLS}]{_JSON_EXACT['text']}",
+}
+_BLANK = f"^[{PYTHON_WHITESPACE}]*$"
 _JSON_PROBLEMS = {
+    "string": "Enter a single line, without control characters.",
+    "text": "Remove the control characters.",
     "money": _INVALID_AMOUNT,
     "date": _INVALID_DATE,
     "email": "Enter a valid email address.",
     "choice": "Select one of the choices.",
 }
 _JSON_SCHEMAS: dict[str, dict[str, Any]] = {
-    "string": {"type": "string", "pattern": f"^{_JSON_EXACT['string'].pattern}$"},
+    "string": {"type": "string"},
     "text": {"type": "string"},
-    "date": {"type": "string", "format": "date", "pattern": f"^{_ISO_DATE.pattern}$"},
-    "money": {"type": "string", "pattern": f"^{_JSON_EXACT['money'].pattern}$"},
+    "date": {"type": "string", "format": "date"},
+    "money": {"type": "string"},
     "integer": {"type": "integer"},
     "email": {"type": "string", "format": "email"},
     "choice": {"type": "string"},

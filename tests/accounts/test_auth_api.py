@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from accounts.services import backup_codes_generate, tokens_for
 from tests.factories import PASSWORD, TOTPDeviceFactory
+from tests.problems import detail_of, field_errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -63,21 +64,21 @@ def test_unknown_fields_are_rejected_with_a_field_error(client_user: User) -> No
     )
 
     assert response.status_code == 400
-    assert response.json() == {"remember": ["Unknown field."]}
+    assert field_errors_of(response) == {"remember": ["Unknown field."]}
 
 
 def test_missing_fields_are_field_errors() -> None:
     response = post(LOGIN, {})
 
     assert response.status_code == 400
-    assert set(response.json()) == {"username", "password"}
+    assert set(field_errors_of(response)) == {"username", "password"}
 
 
 def test_bad_credentials_get_401_with_a_detail(client_user: User) -> None:
     response = post(LOGIN, {"username": client_user.username, "password": "wrong"})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid username or password."}
+    assert detail_of(response) == "Invalid username or password."
 
 
 def test_staff_without_a_code_get_401_asking_for_it(lawyer: User) -> None:
@@ -117,9 +118,9 @@ def test_staff_without_an_enrolled_device_are_refused(lawyer: User) -> None:
     response = post(LOGIN, {"username": lawyer.username, "password": PASSWORD, "otp": "123456"})
 
     assert response.status_code == 403
-    assert response.json() == {
-        "detail": "Enrol two-factor authentication in Counsel before using the API."
-    }
+    assert detail_of(response) == (
+        "Enrol two-factor authentication in Counsel before using the API."
+    )
 
 
 def test_refresh_gives_a_new_working_access_token_and_a_new_refresh_token(lawyer: User) -> None:

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import PASSWORD, TOTPDeviceFactory
+from tests.problems import detail_of
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_api_login_is_locked_after_five_wrong_passwords(client_user: User) -> No
     response = api_login(client_user.username, PASSWORD)
 
     assert response.status_code == 429
-    assert response.json() == {"detail": LOCKED}
+    assert detail_of(response) == LOCKED
     assert response.headers["Retry-After"] == "900"
 
 
@@ -62,4 +63,4 @@ def test_wrong_codes_count_as_failed_logins(lawyer: User) -> None:
     response = api_login(lawyer.username, PASSWORD, otp=f"{totp(device.bin_key):06d}")
 
     assert response.status_code == 429
-    assert response.json() == {"detail": LOCKED}
+    assert detail_of(response) == LOCKED

@@ -128,7 +128,7 @@ def browser_context(
     # As live_server's thread does, the server's threads give their connections back: they are
     # config.asgi's, shared with every later test that calls the application in this process,
     # and one without database access must find none open there.
-    for thread in application.executors:
+    for thread in application.app.executors:  # inside RequestHeadLimits
         thread.submit(connections.close_all).result()
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from cases.models import Case
 from tests.cases.conftest import ALL_CASES, VISIBILITY
 from tests.factories import CaseFactory, ClientFactory, LawyerFactory
+from tests.problems import detail_of, field_errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_another_users_case_is_a_404_to_read_and_to_change(firm, api_client_for,
         assert api.get(_detail_url(case)).status_code == 404, name
         response = api.patch(_detail_url(case), {"title": "Taken"}, format="json")
         assert response.status_code == 404, name
-        assert response.json() == {"detail": "Case not found."}
+        assert detail_of(response) == "Case not found."
     for name in visible:
         assert api.get(_detail_url(getattr(firm, name))).status_code == 200, name
 
@@ -79,7 +80,7 @@ def test_clients_cannot_open_cases_403(firm, api_client_for):
         LIST_URL, _new_case(clientId=firm.client_a.pk), format="json"
     )
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only lawyers and admins open cases."}
+    assert detail_of(response) == "Only lawyers and admins open cases."
     assert Case.objects.count() == 3
 
 
@@ -135,7 +136,7 @@ def test_list_searches_and_filters(api_client_for, admin_user):
 def test_list_rejects_an_unknown_status(api_client_for, admin_user):
     response = api_client_for(admin_user).get(LIST_URL, {"status": "lost"})
     assert response.status_code == 400
-    assert set(response.json()) == {"status"}
+    assert set(field_errors_of(response)) == {"status"}
 
 
 # --- create and update ----------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_anything_else_is_no_user_id(api_client_for, lawyer, user_id):
     response = api_client_for(lawyer).post(LIST_URL, _new_case(clientId=user_id), format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["clientId"]
+    assert list(field_errors_of(response)) == ["clientId"]
 
 
 def test_create_rejects_unknown_fields(api_client_for, admin_user):
@@ -187,7 +188,10 @@ def test_create_rejects_unknown_fields(api_client_for, admin_user):
         LIST_URL, _new_case(priority="high", client_id=1), format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"client_id": ["Unknown field."], "priority": ["Unknown field."]}
+    assert field_errors_of(response) == {
+        "client_id": ["Unknown field."],
+        "priority": ["Unknown field."],
+    }
     assert not Case.objects.exists()
 
 
@@ -195,7 +199,7 @@ def test_reference_is_read_only(firm, api_client_for):
     api = api_client_for(firm.admin_a)
     response = api.post(LIST_URL, _new_case(reference="CN-1999-0001"), format="json")
     assert response.status_code == 400
-    assert response.json() == {"reference": ["This field is read-only."]}
+    assert field_errors_of(response) == {"reference": ["This field is read-only."]}
 
     response = api.patch(_detail_url(firm.case_a), {"reference": "CN-1999-0001"}, format="json")
     assert response.status_code == 400
@@ -209,7 +213,7 @@ def test_create_checks_the_client_and_lawyers_roles(firm, api_client_for):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {
+    assert field_errors_of(response) == {
         "clientId": [f"No client has id {firm.lawyer_a.pk}."],
         "lawyerIds": [f"No lawyer has id {firm.client_a.pk}."],
     }
@@ -218,7 +222,7 @@ def test_create_checks_the_client_and_lawyers_roles(firm, api_client_for):
 def test_create_requires_title_practice_area_and_client(api_client_for, admin_user):
     response = api_client_for(admin_user).post(LIST_URL, {}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"title", "practiceArea", "clientId"}
+    assert set(field_errors_of(response)) == {"title", "practiceArea", "clientId"}
 
 
 def test_assigned_lawyer_patches_a_case_and_history_records_them(firm, api_client_for):
@@ -258,7 +262,7 @@ def test_put_needs_the_required_fields(firm, api_client_for):
         _detail_url(firm.case_a), {"status": "closed"}, format="json"
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"title", "practiceArea", "clientId"}
+    assert set(field_errors_of(response)) == {"title", "practiceArea", "clientId"}
 
 
 def test_patch_rejects_unknown_fields(firm, api_client_for):
@@ -266,7 +270,7 @@ def test_patch_rejects_unknown_fields(firm, api_client_for):
         _detail_url(firm.case_a), {"practice_area": "family"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"practice_area": ["Unknown field."]}
+    assert field_errors_of(response) == {"practice_area": ["Unknown field."]}
 
 
 # --- schema ---------------------------------------------------------------------------------

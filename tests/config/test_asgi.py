@@ -107,9 +107,14 @@ def test_a_static_file_is_served_whole_with_whitenoises_headers() -> None:
     assert headers["content-length"] == str(len(body))
 
 
-def test_an_unknown_api_url_answers_the_apis_json_error() -> None:
+def test_an_unknown_api_url_answers_the_apis_problem() -> None:
     status, headers, body = asyncio.run(_get("/api/no-such-thing"))
 
     assert status == 404
-    assert headers["content-type"] == "application/json"
-    assert json.loads(body) == {"detail": "Not found."}
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Not found.",
+    }

@@ -13,11 +13,17 @@ from consultations.llm.client import OFFLINE_LABEL
 from consultations.models import Consultation
 from consultations.policies import POLICIES, get_policy, suggestions_for
 from tests.fake_llm import FakeLLM, Reply, Status
+from tests.problems import field_errors_of
 
 pytestmark = pytest.mark.django_db
 
 ANALYZE = reverse("ai-api:analyze")
-BUSY = {"detail": "The AI is busy right now, please try again."}
+BUSY = {
+    "type": "/api/problems/ai-unavailable",
+    "title": "AI unavailable",
+    "status": 503,
+    "detail": "The AI is busy right now, please try again.",
+}
 FINDING_KEYS = {"rule", "clause", "severity", "evidence", "message", "suggestion"}
 
 RISKY = (
@@ -170,6 +176,7 @@ def test_analysis_with_the_llm_down_is_503_and_recorded(
     response = analyze(api_client_for(client_user), {"text": RISKY, "policy": "nda"})
 
     assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json() == BUSY
     row = Consultation.objects.get()
     assert (row.outcome, row.attempts, row.policy) == ("failed", 3, "nda")
@@ -181,7 +188,7 @@ def test_an_unknown_policy_is_a_field_error_naming_the_known_ones(
     response = analyze(api_client_for(client_user), {"text": RISKY, "policy": "franchise"})
 
     assert response.status_code == 400
-    [message] = response.json()["policy"]
+    [message] = field_errors_of(response)["policy"]
     assert all(name in message for name in POLICIES)
     assert fake_llm.requests == []
 
@@ -218,7 +225,7 @@ def test_invalid_analysis_input_is_a_field_error(
     response = analyze(api_client_for(client_user), body)
 
     assert response.status_code == 400
-    assert set(response.json()) == fields
+    assert set(field_errors_of(response)) == fields
     assert fake_llm.requests == []
 
 

@@ -28,6 +28,16 @@ USER_SPENT = "Your monthly AI budget is spent; ask an admin to raise it."
 FIRM_SPENT = "The firm's monthly AI budget is spent; ask an admin to raise it."
 
 
+def spent(detail: str) -> dict[str, object]:
+    """The problem a spent budget answers."""
+    return {
+        "type": "/api/problems/ai-budget-spent",
+        "title": "AI budget spent",
+        "status": 429,
+        "detail": detail,
+    }
+
+
 @pytest.fixture(autouse=True)
 def _offline(settings: Settings) -> None:
     settings.LLM_PROVIDER = "offline"
@@ -59,7 +69,7 @@ def test_user_is_refused_once_their_token_budget_is_spent_and_not_before(
     third, body = chat(api_client_for, lawyer, 3)
 
     assert (first, second, third) == (200, 200, 429)
-    assert body == {"detail": USER_SPENT}
+    assert body == spent(USER_SPENT)
     outcomes = Consultation.objects.filter(user=lawyer).values_list("outcome", flat=True)
     assert sorted(outcomes) == ["ok", "ok", "rejected"]  # the refusal is recorded too
 
@@ -87,7 +97,7 @@ def test_firm_budget_counts_every_users_calls(
     assert chat(api_client_for, bob, 2)[0] == 200
     status, body = chat(api_client_for, alice, 3)
 
-    assert (status, body) == (429, {"detail": FIRM_SPENT})
+    assert (status, body) == (429, spent(FIRM_SPENT))
 
 
 def test_another_users_budget_does_not_limit_this_user(
@@ -118,7 +128,7 @@ def test_cost_budget_blocks_at_the_limit(
     ConsultationFactory(user=lawyer, cost_estimate=Decimal("0.01"))
     status, body = chat(api_client_for, lawyer, 2)
 
-    assert (status, body) == (429, {"detail": USER_SPENT})
+    assert (status, body) == (429, spent(USER_SPENT))
 
 
 def test_last_months_calls_do_not_count(

@@ -20,6 +20,7 @@ from consultations.cache_admin import cached_answer_keys
 from consultations.llm.cache import cache_key, cached_call
 from consultations.models import CacheInvalidation
 from tests.factories import ConsultationFactory
+from tests.problems import field_errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +151,7 @@ def test_invalidation_rejects_an_unknown_kind_or_field(admin_api: APIClient) -> 
     response = admin_api.post(INVALIDATE, {"kind": "poem", "everything": True}, format="json")
 
     assert response.status_code == 400
-    assert set(response.json()) == {"kind", "everything"}
+    assert set(field_errors_of(response)) == {"kind", "everything"}
     assert not CacheInvalidation.objects.exists()
 
 

@@ -17,11 +17,17 @@ from consultations.llm.client import OFFLINE_LABEL
 from consultations.models import Consultation
 from tests.factories import CaseFactory, ClientFactory
 from tests.fake_llm import Delay, FakeLLM, Reply, Status
+from tests.problems import detail_of, field_errors_of
 
 pytestmark = pytest.mark.django_db
 
 CHAT = reverse("ai-api:chat")
-BUSY = {"detail": "The AI is busy right now, please try again."}
+BUSY = {
+    "type": "/api/problems/ai-unavailable",
+    "title": "AI unavailable",
+    "status": 503,
+    "detail": "The AI is busy right now, please try again.",
+}
 
 
 def chat(
@@ -168,6 +174,7 @@ def test_llm_down_answers_503_with_retry_after_and_records_the_failure(
     response = chat(api_client_for(client_user), client_user)
 
     assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json() == BUSY
     assert int(response.headers["Retry-After"]) > 0
     assert len(fake_llm.requests) == 3
@@ -227,7 +234,7 @@ def test_chat_for_another_user_id_is_forbidden(
     response = chat(api_client_for(client_user), other)
 
     assert response.status_code == 403
-    assert set(response.json()) == {"detail"}
+    assert detail_of(response) == "userId must be the id of the authenticated user."
     assert fake_llm.requests == []
     assert not Consultation.objects.exists()
 
@@ -259,7 +266,10 @@ def test_unknown_fields_are_rejected_with_their_names(
     response = chat(api_client_for(client_user), client_user, temperature=2, tone="formal")
 
     assert response.status_code == 400
-    assert response.json() == {"temperature": ["Unknown field."], "tone": ["Unknown field."]}
+    assert field_errors_of(response) == {
+        "temperature": ["Unknown field."],
+        "tone": ["Unknown field."],
+    }
     assert fake_llm.requests == []
 
 
@@ -277,7 +287,7 @@ def test_user_id_is_a_numeric_string_and_a_number_is_still_accepted(
     assert as_text.status_code == 200
     assert as_number.status_code == 200
     assert padded.status_code == 400
-    assert list(padded.json()) == ["userId"]
+    assert list(field_errors_of(padded)) == ["userId"]
 
 
 def test_extra_context_reaches_the_model_scrubbed_and_keys_the_cache(
@@ -318,7 +328,7 @@ def test_extra_context_is_bounded(
     response = chat(api_client_for(client_user), client_user, context=context)
 
     assert response.status_code == 400
-    [message] = response.json()["context"]["non_field_errors"]
+    [message] = field_errors_of(response)["context"]["non_field_errors"]
     assert problem in message
     assert fake_llm.requests == []
 
@@ -345,7 +355,7 @@ def test_invalid_chat_input_is_a_field_error(
     response = api_client_for(client_user).post(CHAT, payload, format="json")
 
     assert response.status_code == 400
-    assert set(response.json()) == {field}
+    assert set(field_errors_of(response)) == {field}
 
 
 def test_chat_needs_an_authenticated_caller(fake_llm: FakeLLM, client_user: User) -> None:

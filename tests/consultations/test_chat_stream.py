@@ -18,6 +18,7 @@ from consultations.llm.client import OFFLINE_LABEL
 from consultations.models import Consultation
 from tests.factories import ClientFactory
 from tests.fake_llm import FakeLLM, Reply, Status
+from tests.problems import detail_of, field_errors_of
 from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +174,7 @@ def test_a_stream_the_client_closes_stops_and_is_recorded_cancelled(
     assert cancelled.answer == "one "
 
 
-def test_a_request_error_before_the_stream_is_plain_json(
+def test_a_request_error_before_the_stream_is_a_problem(
     fake_llm: FakeLLM, client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
     other = ClientFactory()
@@ -187,9 +188,9 @@ def test_a_request_error_before_the_stream_is_plain_json(
     )
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Conversation not found."}
+    assert detail_of(response) == "Conversation not found."
     assert invalid.status_code == 400
-    assert "message" in invalid.json()
+    assert "message" in field_errors_of(invalid)
 
 
 def test_an_offline_stream_comes_in_a_few_labelled_chunks(

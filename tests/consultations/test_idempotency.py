@@ -16,6 +16,7 @@ from accounts.models import User
 from consultations.models import Consultation
 from tests.factories import ClientFactory
 from tests.fake_llm import Delay, FakeLLM, Reply, Status
+from tests.problems import field_errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +161,7 @@ def test_an_oversized_key_is_a_field_error(
     response = post(api_client_for(client_user), CHAT, chat_body(client_user), "k" * 256)
 
     assert response.status_code == 400
-    assert set(response.json()) == {"Idempotency-Key"}
+    assert set(field_errors_of(response)) == {"Idempotency-Key"}
     assert fake_llm.requests == []
 
 

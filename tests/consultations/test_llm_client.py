@@ -430,7 +430,13 @@ def test_llm_error_becomes_503_with_retry_after_at_the_api() -> None:
 
     assert response is not None
     assert response.status_code == 503
-    assert response.data == {"detail": "The AI is busy right now, please try again."}
+    assert response["Content-Type"] == "application/problem+json"
+    assert json.loads(response.content) == {
+        "type": "/api/problems/ai-unavailable",
+        "title": "AI unavailable",
+        "status": 503,
+        "detail": "The AI is busy right now, please try again.",
+    }
     assert response["Retry-After"] == "7"
 
 

@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 
 from consultations import ratelimit
 from consultations.ratelimit import RateLimited
+from tests.problems import problem_of
 
 
 def rate_limit_hit(*, scope: str, user_id: int, address: str) -> None:
@@ -113,7 +114,12 @@ def test_the_chat_api_answers_429_in_the_error_shape_and_counts_cache_hits(
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json()["cached"] is True
     assert third.status_code == 429
-    assert set(third.json()) == {"detail"}
+    assert set(problem_of(third, 429, type="/api/problems/rate-limited")) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+    }
     assert 1 <= int(third["Retry-After"]) <= 60
 
 

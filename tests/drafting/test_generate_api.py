@@ -22,13 +22,19 @@ from drafting.models import Draft
 from tests.drafting.spec import as_written
 from tests.factories import CaseFactory, ClientFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply, Status
+from tests.problems import field_errors_of
 
 pytestmark = pytest.mark.django_db
 
 GENERATE = reverse("drafting-api:generate-document")
 DOCUMENT_TYPE_LIST = reverse("drafting-api:document-types")
 CONTRACT_KEYS = {"draftText", "sections", "qualityScore", "warnings"}
-BUSY = {"detail": "The AI is busy right now, please try again."}
+BUSY = {
+    "type": "/api/problems/ai-unavailable",
+    "title": "AI unavailable",
+    "status": 503,
+    "detail": "The AI is busy right now, please try again.",
+}
 NDA = DOCUMENT_TYPES["nda"]
 REQUIRED_FIELDS = [
     (doc.id, field.name)
@@ -201,7 +207,7 @@ def test_each_missing_required_input_is_a_400_naming_it(
     response = generate(api_client_for(client_user), type_id, inputs)
 
     assert response.status_code == 400
-    assert response.json() == {"inputs": {camel_case(name): ["This field is required."]}}
+    assert field_errors_of(response) == {"inputs": {camel_case(name): ["This field is required."]}}
     assert not Draft.objects.exists()
 
 
@@ -213,7 +219,7 @@ def test_invalid_and_unknown_inputs_are_reported_by_name(
     response = generate(api_client_for(client_user), "nda", inputs)
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert field_errors_of(response) == {
         "inputs": {
             "colour": ["Unknown field."],
             "termYears": ["Ensure this value is less than or equal to 10."],
@@ -232,7 +238,7 @@ def test_inputs_go_by_their_camel_case_names_and_python_names_are_unknown(
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert field_errors_of(response) == {
         "inputs": {"party_a_name": ["Unknown field."], "partyAName": ["This field is required."]}
     }
 
@@ -243,7 +249,7 @@ def test_inputs_go_by_their_camel_case_names_and_python_names_are_unknown(
         ("termYears", "2", "Enter a whole number."),
         ("termYears", True, "Enter a whole number."),
         ("effectiveDate", " 2026-11-21", "Enter a valid date in the form YYYY-MM-DD."),
-        ("partyAName", "Northwind\nLtd", "Enter a single line."),
+        ("partyAName", "Northwind\nLtd", "Enter a single line, without control characters."),
         ("partyAName", 5, "Enter text."),
     ],
 )
@@ -261,7 +267,7 @@ def test_each_input_comes_in_its_json_type_exactly(
     )
 
     assert response.status_code == 400
-    assert response.json() == {"inputs": {name: [message]}}
+    assert field_errors_of(response) == {"inputs": {name: [message]}}
     assert not Draft.objects.exists()
 
 
@@ -315,7 +321,7 @@ def test_an_unknown_document_type_is_a_400_listing_the_known_ones(
     response = generate(api_client_for(client_user), "will", inputs={})
 
     assert response.status_code == 400
-    [message] = response.json()["type"]
+    [message] = field_errors_of(response)["type"]
     assert "'will'" in message
     for type_id in DOCUMENT_TYPES:
         assert type_id in message
@@ -342,19 +348,23 @@ def test_unknown_or_invalid_top_level_fields_are_a_400(
     response = generate(api_client_for(client_user), "nda", **fields)
 
     assert response.status_code == 400
-    assert error_key in response.json()
+    assert error_key in field_errors_of(response)
     assert not Draft.objects.exists()
 
 
-def test_inputs_larger_than_the_bound_are_refused(
+def test_an_input_longer_than_its_bound_is_refused_before_it_is_trimmed(
     client_user: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
-    inputs = {**NDA.example_inputs, "purpose": "x" * (MAX_INPUTS_CHARS + 1)}
+    # Each field is bounded, so together they stay under MAX_INPUTS_CHARS: the bound a JSON
+    # body meets first is the field's, counted as the schema's maxLength counts.
+    inputs = {**NDA.example_inputs, "purpose": "x" * 990 + " " * (MAX_INPUTS_CHARS + 1)}
 
     response = generate(api_client_for(client_user), "nda", inputs)
 
     assert response.status_code == 400
-    assert "too large" in response.json()["inputs"]["non_field_errors"][0]
+    assert field_errors_of(response) == {
+        "inputs": {"purpose": ["Ensure this field has no more than 1000 characters."]}
+    }
 
 
 def test_inputs_must_be_an_object(
@@ -363,7 +373,7 @@ def test_inputs_must_be_an_object(
     response = generate(api_client_for(client_user), "nda", inputs=["Northwind"])  # type: ignore[arg-type]
 
     assert response.status_code == 400
-    assert "inputs" in response.json()
+    assert "inputs" in field_errors_of(response)
 
 
 def test_drafting_needs_a_login() -> None:
@@ -381,6 +391,7 @@ def test_llm_down_answers_503_with_retry_after_and_records_the_failure(
     response = generate(api_client_for(client_user), "nda")
 
     assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json() == BUSY
     assert int(response.headers["Retry-After"]) > 0
     consultation = Consultation.objects.get()

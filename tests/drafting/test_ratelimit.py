@@ -8,6 +8,7 @@ from django.urls import reverse
 from drafting.apis import inputs_on_the_wire
 from drafting.doctypes import get_document_type
 from drafting.models import Draft
+from tests.problems import problem_of
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_generate_document_answers_429_past_its_limit(lawyer, api_client_for) ->
 
     assert first.status_code == 200
     assert second.status_code == 429
-    assert set(second.json()) == {"detail"}
+    problem_of(second, 429, type="/api/problems/rate-limited")
     assert int(second["Retry-After"]) >= 1
     assert Draft.objects.count() == 1
 

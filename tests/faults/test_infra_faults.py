@@ -201,7 +201,12 @@ def test_a_restarted_database_fails_requests_cleanly_and_the_app_recovers_on_its
     database.stop()
     status, body = _ask(live_app)
     assert status == 503
-    assert json.loads(body) == {"detail": "The service is briefly unavailable, please try again."}
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The service is briefly unavailable, please try again.",
+    }
     status, ready = request(live_app.url + "/readyz")
     assert status == 503
     assert json.loads(ready)["down"] == ["database"]

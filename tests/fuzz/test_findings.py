@@ -15,6 +15,7 @@ from accounts.models import User
 from cases.models import Case
 from tests.factories import CaseFactory
 from tests.fake_llm import FakeLLM, Reply
+from tests.problems import detail_of
 from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +69,11 @@ def test_the_format_parameter_of_the_chat_schema_streams_the_answer(
 
 
 @pytest.mark.parametrize("url", ["/api/cases/abc", "/api/ai/drafts/-1", "/api/nowhere"])
-def test_an_api_url_no_route_matches_answers_a_json_404(url: str, client: Client) -> None:
+def test_an_api_url_no_route_matches_answers_a_404_problem(url: str, client: Client) -> None:
     response = client.get(url)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert detail_of(response) == "Not found."
 
 
 def test_a_page_no_route_matches_is_still_the_html_404(client: Client) -> None:
@@ -103,7 +104,7 @@ def test_the_schema_says_request_bodies_take_no_undeclared_keys(schema: dict[str
     assert components["ChatContext"]["additionalProperties"] is True
 
 
-def test_every_operation_documents_its_errors_as_json(schema: dict[str, Any]) -> None:
+def test_every_operation_documents_its_errors_as_problems(schema: dict[str, Any]) -> None:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
@@ -113,4 +114,8 @@ def test_every_operation_documents_its_errors_as_json(schema: dict[str, Any]) ->
                 assert "400" in responses, (method, path)
             for code, response in responses.items():
                 if code >= "400":
-                    assert set(response["content"]) == {"application/json"}, (method, path, code)
+                    assert set(response["content"]) == {"application/problem+json"}, (
+                        method,
+                        path,
+                        code,
+                    )

@@ -338,5 +338,7 @@ MATRIX: tuple[Row, ...] = (
     # --- API: the schema (it describes the contract and holds no data) ----------------------
     _row("api/schema/", "GET", _const("/api/schema/"), SCHEMA),
     _row("api/docs/", "GET", _const("/api/docs/"), SCHEMA),
+    # What the `type` of an error means: public, like the errors themselves.
+    _row("api/problems/<slug:slug>", "GET", _const("/api/problems/validation"), PUBLIC),
 )
 # fmt: on

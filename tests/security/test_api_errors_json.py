@@ -1,5 +1,6 @@
-"""Everything under /api/ answers `{"detail": ...}` JSON, also where Django answers on its own
-(an unknown route, a body too large, too many fields, a host not allowed, a 500), and a body
+"""Everything under /api/ answers a problem (application/problem+json), also where Django
+answers on its own (an unknown route, a body too large, too many fields, a host not allowed,
+a 500), and a body
 nested deep enough to exhaust the parser's recursion is a 400, not an anonymous 500. The
 pages keep their HTML error pages."""
 
@@ -20,6 +21,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.parsers import MAX_JSON_DEPTH, JSONParser
+from tests.problems import field_errors_of, problem_of
 from tests.security.linear_time import MOST_GROWTH, growth
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +41,9 @@ def post_raw(api: APIClient, path: str, body: bytes, content_type: str = "applic
 
 
 def detail(response: Any) -> str:
-    assert response["Content-Type"] == "application/json", response.content[:200]
-    body = response.json()
-    assert list(body) == ["detail"]
+    """The detail of a problem without field errors."""
+    body = problem_of(response, response.status_code)
+    assert set(body) == {"type", "title", "status", "detail"}
     return body["detail"]
 
 
@@ -74,8 +76,7 @@ def test_nesting_within_the_limit_reaches_the_serializer(api: APIClient) -> None
     response = post_raw(api, CHAT, nested)
 
     # The serializer's own complaint: the body is not an object.
-    assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert "non_field_errors" in field_errors_of(response)
 
 
 def _parse(text: str) -> None:
@@ -128,7 +129,7 @@ def test_too_many_form_fields_is_a_400_in_json(settings: Settings) -> None:
     )
 
     assert response.status_code == 400
-    assert detail(response) == "Bad request."
+    assert detail(response) == "The request has too many fields or query parameters."
 
 
 def test_a_host_not_allowed_is_a_400_in_json(api: APIClient) -> None:

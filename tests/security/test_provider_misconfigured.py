@@ -27,7 +27,12 @@ from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
 
-MISCONFIGURED = {"detail": "The AI service is misconfigured; an administrator has been told."}
+MISCONFIGURED = {
+    "type": "/api/problems/ai-misconfigured",
+    "title": "AI misconfigured",
+    "status": 502,
+    "detail": "The AI service is misconfigured; an administrator has been told.",
+}
 QUESTION = "Can my landlord keep the deposit of Priya Raman?"
 REFUSED = Status(
     401,

@@ -68,7 +68,11 @@ const refused = await counsel.api.POST("/api/ai/chat", {
 });
 assert.equal(refused.response.status, 403);
 assert.ok(refused.error);
-step("chat as another user", { status: refused.response.status });
+// Errors are problem details (RFC 9457), typed: branch on status and type, show detail.
+const problem: Schemas["Problem"] | Schemas["ValidationProblem"] = refused.error;
+assert.equal(problem.status, 403);
+assert.equal(refused.response.headers.get("Content-Type"), "application/problem+json");
+step("chat as another user", { status: problem.status, detail: problem.detail });
 
 const stream = await counsel.chatStream({
   userId,

@@ -10,6 +10,10 @@ export type { components, operations, paths } from "./schema.js";
 export { chatStreamEvents, serverSentEvents } from "./stream.js";
 export type { ChatStreamEvent, ServerSentEvent } from "./stream.js";
 
+/** The media types `api` reads: JSON answers and problem details (RFC 9457) for errors; the
+ * chat's event stream is `chatStream`'s. */
+export type JsonMedia = "application/json" | "application/problem+json";
+
 /** The schema's named shapes: `Schemas["ChatRequest"]`, `Schemas["DraftStatus"]`... */
 export type Schemas = components["schemas"];
 
@@ -69,12 +73,13 @@ const AUTH_PATHS = ["/api/auth/login", "/api/auth/refresh", "/api/auth/logout"];
  *     const { data, error } = await counsel.api.POST("/api/ai/chat", { body: { userId, message } });
  *     for await (const event of await counsel.chatStream({ userId, message })) { ... }
  *
- * `api` is openapi-fetch's client, typed by the schema (JSON bodies): every path, parameter
- * and body is checked by the compiler. The access token goes on every request; a 401 refreshes
+ * `api` is openapi-fetch's client, typed by the schema (JSON bodies; `error` is the documented
+ * problem, `Schemas["Problem"]` or `Schemas["ValidationProblem"]`): every path, parameter and
+ * body is checked by the compiler. The access token goes on every request; a 401 refreshes
  * the tokens once and sends the request again.
  */
 export class CounselClient {
-  readonly api: Client<paths, "application/json">;
+  readonly api: Client<paths, JsonMedia>;
   private tokens: Tokens | null;
   private refreshing: Promise<boolean> | null = null;
   private readonly baseUrl: string;
@@ -86,7 +91,7 @@ export class CounselClient {
     this.tokens = options.tokens ?? null;
     this.onTokens = options.onTokens ?? (() => undefined);
     this.baseFetch = options.fetch ?? ((request) => globalThis.fetch(request));
-    this.api = createClient<paths, "application/json">({
+    this.api = createClient<paths, JsonMedia>({
       baseUrl: this.baseUrl,
       fetch: (request) => this.send(request),
     });

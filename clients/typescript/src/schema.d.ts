@@ -747,10 +747,9 @@ export interface components {
             clientAddress: string;
             /**
              * Client's email
-             * Format: email
              * @description Leave blank to correspond at the address the client gives later.
              */
-            clientEmail?: string | null;
+            clientEmail?: string;
             /**
              * Matter
              * @description A short description, e.g. the purchase of 14 Wharf Road, Bristol.
@@ -789,11 +788,24 @@ export interface components {
              */
             governingLaw: string;
         };
-        Error: {
-            detail: string;
-        };
         /** @enum {string} */
         FeeBasisEnum: "hourly" | "fixed";
+        /**
+         * @description The messages of each refused field by its wire name, nested like the request (`{"context": {"caseId": ["..."]}}`; the items of a list by their index); `non_field_errors` for the body as a whole.
+         * @example {
+         *       "message": [
+         *         "This field is required."
+         *       ],
+         *       "context": {
+         *         "caseId": [
+         *           "Unknown."
+         *         ]
+         *       }
+         *     }
+         */
+        FieldErrors: {
+            [key: string]: string[] | components["schemas"]["FieldErrors"];
+        };
         GenerateDocumentContext: {
             caseId?: number;
         };
@@ -1305,6 +1317,27 @@ export interface components {
          * @enum {string}
          */
         PracticeAreaEnum: "corporate" | "employment" | "property" | "litigation" | "family" | "immigration" | "ip";
+        /** @description An error, as RFC 9457 problem details (`application/problem+json`). Branch on `status` and `type`; show `detail` to the user. */
+        Problem: {
+            /**
+             * Format: uri-reference
+             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description Short, the same for every problem of this type and status.
+             * @example Not Found
+             */
+            title: string;
+            /** @example 404 */
+            status: number;
+            /**
+             * @description What went wrong, as a sentence for the user.
+             * @example Not found.
+             */
+            detail: string;
+        };
         RefreshRequest: {
             refresh: string;
         };
@@ -1323,6 +1356,41 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "low" | "medium" | "high";
+        /**
+         * @description A problem whose `errors` (type `/api/problems/validation`) say which fields were refused; without `errors` the body as a whole was refused (not JSON, nested too deep, too many fields).
+         * @example {
+         *       "type": "/api/problems/validation",
+         *       "title": "Invalid request",
+         *       "status": 400,
+         *       "detail": "The request has invalid fields; see errors.",
+         *       "errors": {
+         *         "message": [
+         *           "This field is required."
+         *         ]
+         *       }
+         *     }
+         */
+        ValidationProblem: {
+            /**
+             * Format: uri-reference
+             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description Short, the same for every problem of this type and status.
+             * @example Not Found
+             */
+            title: string;
+            /** @example 404 */
+            status: number;
+            /**
+             * @description What went wrong, as a sentence for the user.
+             * @example Not found.
+             */
+            detail: string;
+            errors?: components["schemas"]["FieldErrors"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1353,15 +1421,13 @@ export interface operations {
                     "application/json": components["schemas"]["CacheInvalidateResponse"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -1370,7 +1436,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Only firm admins who passed a second factor may do this. */
@@ -1379,7 +1445,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1404,15 +1488,13 @@ export interface operations {
                     "application/json": components["schemas"]["CacheStats"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -1421,7 +1503,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Only firm admins who passed a second factor may do this. */
@@ -1430,7 +1512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1453,21 +1535,23 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this exchange in the logs and the audit: the request's own X-Request-ID when it is 8-64 letters, digits or ._:-, else a new one. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyzeResponse"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -1476,7 +1560,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The Idempotency-Key was used for another body, or its request still runs. */
@@ -1485,16 +1569,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests, or a spent AI budget; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. Absent when the monthly AI budget is spent. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI provider refuses the requests (its key, its model): an admin must act. */
@@ -1503,16 +1607,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI is busy; retry after the Retry-After seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1540,6 +1646,10 @@ export interface operations {
                 headers: {
                     /** @description The conversation this question joined (context.conversationId, or a new one). */
                     "X-Conversation-Id"?: number;
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this exchange in the logs and the audit: the request's own X-Request-ID when it is 8-64 letters, digits or ._:-, else a new one. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1547,15 +1657,13 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -1564,7 +1672,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description userId is not the caller's id. */
@@ -1573,7 +1681,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description context names a case or conversation not yours. */
@@ -1582,7 +1690,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The Idempotency-Key was used for another body, or its request still runs. */
@@ -1591,16 +1699,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests, or a spent AI budget; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. Absent when the monthly AI budget is spent. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI provider refuses the requests (its key, its model): an admin must act. */
@@ -1609,16 +1737,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI is busy; retry after the Retry-After seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1626,7 +1756,7 @@ export interface operations {
     listConsultations: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
                 page?: number;
             };
             header?: never;
@@ -1643,13 +1773,22 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedConsultationList"];
                 };
             };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             /** @description No valid credentials (staff: no second factor). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found, or not visible to the caller. */
@@ -1658,7 +1797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1688,7 +1827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such exchange, or not one the caller may see. */
@@ -1697,7 +1836,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1705,7 +1844,7 @@ export interface operations {
     listConversations: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
                 page?: number;
             };
             header?: never;
@@ -1722,13 +1861,22 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedConversationList"];
                 };
             };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             /** @description No valid credentials (staff: no second factor). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found, or not visible to the caller. */
@@ -1737,7 +1885,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1767,7 +1915,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found, or not visible to the caller. */
@@ -1776,7 +1924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1804,7 +1952,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1834,7 +1982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such draft. */
@@ -1843,7 +1991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1868,6 +2016,12 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The draft's status URL (GET it to poll), relative to the API's origin. */
+                    Location: string;
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this exchange in the logs and the audit: the request's own X-Request-ID when it is 8-64 letters, digits or ._:-, else a new one. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1876,21 +2030,25 @@ export interface operations {
             };
             202: {
                 headers: {
+                    /** @description The draft's status URL (GET it to poll), relative to the API's origin. */
+                    Location: string;
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this exchange in the logs and the audit: the request's own X-Request-ID when it is 8-64 letters, digits or ._:-, else a new one. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DraftAccepted"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -1899,7 +2057,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description context.caseId names a case the caller may not see. */
@@ -1908,7 +2066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The Idempotency-Key was used for another body, or its request still runs. */
@@ -1917,16 +2075,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests, or a spent AI budget; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. Absent when the monthly AI budget is spent. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI provider refuses the requests (its key, its model): an admin must act. */
@@ -1935,16 +2113,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The AI is busy; retry after the Retry-After seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1972,15 +2152,13 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Wrong username, password or OTP code. */
@@ -1989,7 +2167,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Staff who have not enrolled two-factor yet. */
@@ -1998,16 +2176,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many failed logins; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. Absent when the monthly AI budget is spent. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2034,15 +2232,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The refresh token is invalid or has expired. */
@@ -2051,7 +2247,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2079,7 +2293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2107,15 +2321,13 @@ export interface operations {
                     "application/json": components["schemas"]["RefreshResponse"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The refresh token is invalid, has expired, or was already used. */
@@ -2124,7 +2336,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2132,7 +2362,7 @@ export interface operations {
     listCases: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
                 page?: number;
                 /**
                  * @description * `corporate` - Corporate
@@ -2167,15 +2397,13 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedCaseOutputList"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -2184,7 +2412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found, or not visible to the caller. */
@@ -2193,7 +2421,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2221,15 +2449,13 @@ export interface operations {
                     "application/json": components["schemas"]["CaseOutput"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -2238,7 +2464,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Clients cannot open cases. */
@@ -2247,7 +2473,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2277,7 +2521,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such case, or not one you may see. */
@@ -2286,7 +2530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2316,15 +2560,13 @@ export interface operations {
                     "application/json": components["schemas"]["CaseOutput"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -2333,7 +2575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The case is visible to you but not yours to change. */
@@ -2342,7 +2584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such case, or not one you may see. */
@@ -2351,7 +2593,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2381,15 +2641,13 @@ export interface operations {
                     "application/json": components["schemas"]["CaseOutput"];
                 };
             };
-            /** @description The request is invalid: field errors by name. */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
@@ -2398,7 +2656,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The case is visible to you but not yours to change. */
@@ -2407,7 +2665,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such case, or not one you may see. */
@@ -2416,7 +2674,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
