@@ -22,6 +22,7 @@ pytest_plugins = ["tests.fake_llm"]
 # The suites that start servers, browsers or workers, fuzz, or time growth on large inputs:
 # `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
 SLOW = (
+    "containers/",
     "faults/",
     "browser/",
     "fuzz/test_openapi.py",
