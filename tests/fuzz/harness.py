@@ -476,23 +476,28 @@ def in_process_schema() -> BaseSchema:
     return schema
 
 
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
 def calls(schema: BaseSchema) -> list[Any]:
-    """(operation, role, mode) for each operation: as each role when it needs credentials,
-    as nobody when it does not; valid and invalid requests."""
+    """(operation, role) for each operation: as each role when it needs credentials, as
+    nobody when it does not."""
     params = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        roles = ROLES if operation.definition.raw.get("security") else (None,)
-        for role in roles:
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                label = f"{operation.label}-{role or 'anonymous'}-{mode.value}"
-                params.append(pytest.param(operation, role, mode, id=label))
+        for role in roles_of(operation):
+            params.append(
+                pytest.param(operation, role, id=f"{operation.label}-{role or 'anonymous'}")
+            )
     return params
+
+
+def roles_of(operation: APIOperation) -> tuple[str | None, ...]:
+    return ROLES if operation.definition.raw.get("security") else (None,)
 
 
 def fuzz_operation(
     operation: APIOperation,
-    mode: GenerationMode,
     caller: Caller,
     *,
     settings: hypothesis.settings,
@@ -501,9 +506,29 @@ def fuzz_operation(
     seed: int | None = None,
     **kwargs: Any,
 ) -> None:
-    """Send `settings.max_examples` generated requests for `operation` (valid ones steered
-    toward the values the server knows), validating each answer with `checks`; `kwargs` go
-    to the transport; `seed` fixes Hypothesis' seed (the settings may derandomize instead)."""
+    """Send `settings.max_examples` valid requests for `operation` (steered toward the values
+    the server knows), then as many invalid ones, validating each answer with `checks`;
+    `kwargs` go to the transport; `seed` fixes Hypothesis' seed (the settings may derandomize
+    instead)."""
+    for mode in MODES:
+        _fuzz_mode(
+            operation,
+            mode,
+            caller,
+            settings,
+            seed,
+            lambda case: checked(tally, case, checks, **kwargs),
+        )
+
+
+def _fuzz_mode(
+    operation: APIOperation,
+    mode: GenerationMode,
+    caller: Caller,
+    settings: hypothesis.settings,
+    seed: int | None,
+    send: Callable[[Case], Any],
+) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
 
     @settings
@@ -512,7 +537,7 @@ def fuzz_operation(
         case = data.draw(strategy)
         if mode is GenerationMode.POSITIVE:
             steer(case, lambda values: data.draw(st.sampled_from(values)), caller.known)
-        checked(tally, case, checks, **kwargs)
+        send(case)
 
     if seed is not None:
         fuzz = hypothesis.seed(seed)(fuzz)

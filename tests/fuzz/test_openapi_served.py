@@ -26,7 +26,7 @@ import schemathesis
 from django.conf import settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from schemathesis import APIOperation, GenerationMode
+from schemathesis import APIOperation
 from schemathesis.schemas import BaseSchema
 
 from tests.fake_llm import FakeLLM, Reply
@@ -184,11 +184,10 @@ def production(
         yield app, schema, by_name
 
 
-@pytest.mark.parametrize(("operation", "role", "mode"), calls(in_process_schema()))
+@pytest.mark.parametrize(("operation", "role"), calls(in_process_schema()))
 def test_the_served_operation_keeps_to_its_schema(
     operation: APIOperation,
     role: str | None,
-    mode: GenerationMode,
     production: tuple[LiveApp, BaseSchema, dict[str | None, Caller]],
     fake_llm_server: FakeLLM,
 ) -> None:
@@ -199,7 +198,6 @@ def test_the_served_operation_keeps_to_its_schema(
     found = Tally()
     fuzz_operation(
         served_operation,
-        mode,
         by_name[role],
         settings=hypothesis_settings(
             max_examples=EXAMPLES,
