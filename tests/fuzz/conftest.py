@@ -50,7 +50,8 @@ def _send(method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[i
         data=None if body is None else json.dumps(body),
         content_type="application/json",
     )
-    return response.status_code, response.headers, response.json()
+    # Whatever the JSON's media type (application/json, application/problem+json).
+    return response.status_code, response.headers, json.loads(response.content or b"null")
 
 
 @pytest.fixture

@@ -116,7 +116,8 @@ def _send(url: str) -> Any:
         response = requests.request(
             method, url + path, json=body, headers=headers, timeout=TIMEOUT_S
         )
-        return response.status_code, response.headers, response.json()
+        # Whatever the JSON's media type (application/json, application/problem+json).
+        return response.status_code, response.headers, json.loads(response.content or b"null")
 
     return send
 
