@@ -276,7 +276,9 @@ def steer(case: Case, choose: Choose, known: Known) -> None:
             if name in ALWAYS_STEERED or choose([False, True]):
                 values[name] = _like(values[name], choose(known[name]))
                 if name == "type" and "inputs" in values:
-                    values["inputs"] = inputs_on_the_wire(DOCUMENT_TYPES[values["type"]].example_inputs)
+                    values["inputs"] = inputs_on_the_wire(
+                        DOCUMENT_TYPES[values["type"]].example_inputs
+                    )
 
 
 # --- The tally ------------------------------------------------------------------------------
