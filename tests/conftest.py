@@ -25,7 +25,7 @@ SLOW = (
     "containers/",
     "faults/",
     "browser/",
-    "fuzz/test_openapi.py",
+    "fuzz/test_openapi",  # the fixed, randomized and served profiles
     "privacy/test_scrubber_corpus.py",
     "privacy/test_no_secret_leaves.py",
     "security/test_batch_upload_linear_time.py",
