@@ -150,7 +150,11 @@ class UserMeApi(APIView):
         role = serializers.CharField()
         firstName = serializers.CharField(source="first_name")
         lastName = serializers.CharField(source="last_name")
-        email = serializers.EmailField()
+        # An account need not have an address (Django's User.email is blank=True): "" then,
+        # which the schema's format "email" would refuse.
+        email = serializers.CharField(
+            allow_blank=True, help_text='Their email address, "" when none is on file.'
+        )
         otpVerified = serializers.BooleanField(source="otp_verified")
 
     @extend_schema(responses=OutputSerializer)

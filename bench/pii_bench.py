@@ -271,10 +271,15 @@ def detector_table(costs: dict[str, dict[str, float]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each timing; best kept")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="Counsel's scrubber only, without Presidio"
+    )
     args = parser.parse_args()
     items = corpus()
     results = {"Counsel Scrubber": counsel(items, args.repeat)}
     try:
+        if args.no_peer:
+            raise BenchError("--no-peer")
         presidio_result = presidio(items, args.repeat)
     except BenchError as error:
         print(f"Presidio skipped: {error}", file=sys.stderr)

@@ -22,9 +22,10 @@ pytest_plugins = ["tests.fake_llm"]
 # The suites that start servers, browsers or workers, fuzz, or time growth on large inputs:
 # `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
 SLOW = (
+    "containers/",
     "faults/",
     "browser/",
-    "fuzz/test_openapi.py",
+    "fuzz/test_openapi",  # the fixed, randomized and served profiles
     "privacy/test_scrubber_corpus.py",
     "privacy/test_no_secret_leaves.py",
     "security/test_batch_upload_linear_time.py",

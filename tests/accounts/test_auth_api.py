@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django_otp.oath import totp
+from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.services import backup_codes_generate, tokens_for
-from tests.factories import PASSWORD, TOTPDeviceFactory
+from tests.factories import PASSWORD, ClientFactory, TOTPDeviceFactory
 from tests.problems import detail_of, field_errors_of
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +194,19 @@ def test_api_login_updates_last_login(client_user: User) -> None:
 
     client_user.refresh_from_db()
     assert client_user.last_login is not None
+
+
+def test_me_of_an_account_without_an_email_keeps_to_the_schema() -> None:
+    """An account need not have an email address; `me` then says "", which the schema allows
+    (a format "email" would not)."""
+    user = ClientFactory(email="")
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    me = schema["components"]["schemas"]["Me"]
+
+    response = bearer(tokens_for(user=user, otp_verified=False)["access"]).get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == ""
+    Draft202012Validator(me, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(
+        response.json()
+    )

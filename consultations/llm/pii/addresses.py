@@ -8,7 +8,15 @@ from collections.abc import Callable, Iterable, Iterator
 
 from faker.providers.address.en_US import Provider as UsAddresses
 
-from consultations.llm.pii.finders import either, finder, folded, matches, when
+from consultations.llm.pii.finders import (
+    either,
+    finder,
+    finder_at,
+    folded_once,
+    matches,
+    numbers,
+    when,
+)
 from consultations.llm.pii.kinds import Finder, Span
 
 _STREET_SUFFIXES = (
@@ -47,8 +55,20 @@ _COURTS = frozenset(
      "Commercial", "Chancery", "Probate", "Juvenile", "Claims", "Municipal", "Admiralty"}
 )  # fmt: skip
 _CITY_STATE_ZIP = re.compile(rf"(?:\b{_CITY},\s*)?\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b")
-# A capital first, then the word boundary before it, so that the regex engine skips to capitals.
+# Tried only before the text's numbers (``_postcode_starts``).
 _POSTCODE = re.compile(rf"[A-Z](?<!\w[A-Z]){_UK_POSTCODE_REST}\b")
+
+
+def _postcode_starts(text: str) -> list[int]:
+    """Where a UK postcode can start: one or two letters before a number ("SW1A 1AA", "M1
+    1AE"), its first digit starting one of the text's numbers."""
+    starts = []
+    for start, _ in numbers(text):
+        if start and text[start - 1].isalpha():
+            if start >= 2 and text[start - 2].isalpha():
+                starts.append(start - 2)
+            starts.append(start - 1)
+    return starts
 
 
 def _is_street_address(match: re.Match[str]) -> bool:
@@ -319,7 +339,7 @@ def _fr_street_anchors(text: str) -> Iterator[Span]:
 
     The kinds are looked for by str.find in the text in lower case, then read as the anchor
     reads them: a pattern of words starting with common letters is slower to scan for."""
-    lowered = folded(text)
+    lowered = folded_once(text)
     places = set()
     for word in _FR_STREET_WORDS_LOWER:
         start = lowered.find(word)
@@ -352,8 +372,10 @@ _STREET_KIND_ANCHOR = re.compile(
 _STATE_ZIP_ANCHOR = re.compile(rf"(?:{_by_first_character(_US_STATES)})\s+\d{{5}}")
 
 
-# What these addresses' postal codes look like, for texts that have none to be passed by.
-_US_UK_ADDRESS_HINT = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
+# The ", " and postal code that end a US or UK address: the address is looked for only in the
+# 160 characters before one (its pattern starts with a lookbehind, which would be tried at
+# every position of the text).
+_US_UK_POSTCODE_ANCHOR = re.compile(rf", (?:{_US_STATE} \d{{5}}|{_UK_POSTCODE}\b|[AFD]PO )")
 
 
 _ANY_DIGIT = re.compile(r"\d")
@@ -387,12 +409,12 @@ def _find_fr_named_streets(text: str) -> Iterator[Span]:
 
 _FIND = either(
     when(matches(_STREET_SUFFIX_AFTER_SPACE), finder(_STREET_ADDRESS, accept=_is_street_address)),
-    when(matches(_US_UK_ADDRESS_HINT), finder(_US_UK_ADDRESS)),
+    _near(_spans(_US_UK_POSTCODE_ANCHOR), (_US_UK_ADDRESS,), before=160, after=20),
     _find_de_nl_addresses,
     _near(_spans(_STREET_KIND_ANCHOR), (_US_UK_STREET_CITY,), before=100, after=40),
     # A city and its state's ZIP code, found from the ZIP code.
     _near(_spans(_STATE_ZIP_ANCHOR), (_CITY_STATE_ZIP,), before=60, after=20),
-    finder(_POSTCODE),
+    finder_at(_POSTCODE, _postcode_starts),
     # Streets found from their kind or ending: with or without a postal code.
     _near(_de_nl_street_anchors, (_DE_NL_STREET_CITY,), before=80, after=120),
     _near(_fr_street_anchors, (_FR_ADDRESS, _FR_STREET_CITY), before=12, after=160),

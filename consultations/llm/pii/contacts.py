@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import phonenumbers
 from phonenumbers import PhoneMetadata, region_codes_for_country_code
 
-from consultations.llm.pii.finders import either, folded, has_digits
+from consultations.llm.pii.finders import either, folded, folded_once, has_digits
 from consultations.llm.pii.kinds import Span
 
 # The characters of an address's local part. Its run ends at the "@" and starts after the last
@@ -138,7 +138,7 @@ def find_dobs(text: str) -> Iterator[Span]:
     further along the same words, which would read them again: that one is tried without a
     place.
     """
-    text = folded(text)
+    text = folded_once(text)
     if not any(part in text for part in _LABEL_PARTS) and not _NE_LABEL.search(text):
         return
     consumed = placeless_until = 0

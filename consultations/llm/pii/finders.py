@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from consultations.llm.pii.kinds import Finder, Span
 
@@ -129,13 +130,18 @@ def folded(text: str) -> str:
     return text.lower()
 
 
+_T = TypeVar("_T")
+
+
 class _Facts:
-    """What hints ask of one text, each worked out when first asked and then kept."""
+    """What hints and detectors ask of one text, each worked out when first asked and then
+    kept."""
 
     __slots__ = (
         "_ascii_digits",
         "_digits",
         "_folded",
+        "_kept",
         "_longest_run",
         "_searched",
         "_words",
@@ -150,6 +156,7 @@ class _Facts:
         self._words: list[str] | None = None
         self._longest_run: int | None = None
         self._searched: dict[re.Pattern[str], bool] = {}
+        self._kept: dict[Callable[[str], Any], Any] = {}
 
     def folded(self) -> str:
         """The text in lower case, as an IGNORECASE pattern reads it (see :func:`folded`)."""
@@ -196,6 +203,11 @@ class _Facts:
             self._searched[pattern] = pattern.search(self.text) is not None
         return self._searched[pattern]
 
+    def kept(self, compute: Callable[[str], _T]) -> _T:
+        if compute not in self._kept:
+            self._kept[compute] = compute(self.text)
+        return self._kept[compute]
+
 
 _scrubbing: ContextVar[_Facts | None] = ContextVar("_scrubbing", default=None)
 
@@ -204,7 +216,13 @@ _scrubbing: ContextVar[_Facts | None] = ContextVar("_scrubbing", default=None)
 def one_text(text: str) -> Iterator[None]:
     """Within this block every hint works out each fact of ``text`` once, however many
     detectors ask: the scrubber runs all of them on this one string. Held per thread and per
-    task, and dropped at the end of the block, so no text outlives its scrub here."""
+    task, and dropped at the end of the block, so no text outlives its scrub here. A block
+    for the text already being read (a detector of several finders, within the scrub's) keeps
+    the facts found so far."""
+    facts = _scrubbing.get()
+    if facts is not None and facts.text is text:
+        yield
+        return
     token = _scrubbing.set(_Facts(text))
     try:
         yield
@@ -216,6 +234,56 @@ def _facts(text: str) -> _Facts:
     """The facts of ``text``: the scrub's, or fresh ones for a detector called on its own."""
     facts = _scrubbing.get()
     return facts if facts is not None and facts.text is text else _Facts(text)
+
+
+def folded_once(text: str) -> str:
+    """``text`` folded as an IGNORECASE pattern reads it (:func:`folded`), once per scrub."""
+    return _facts(text).folded()
+
+
+def per_text(compute: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``compute``, worked out once per scrub for the detectors that read one text in turn
+    (its numbers, say), like the facts the hints ask."""
+    return lambda text: _facts(text).kept(compute)
+
+
+def finder_at(
+    pattern: re.Pattern[str],
+    starts: Callable[[str], list[int]],
+    *,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+) -> Finder:
+    """``finder(pattern, accept=accept)``, given every position where ``pattern`` can match."""
+
+    def find(text: str) -> Iterator[Span]:
+        candidates = starts(text)
+        if not candidates:
+            return iter(())
+        found = matches_at(pattern, text, candidates)
+        return iter([match.span() for match in found if accept is None or accept(match)])
+
+    return find
+
+
+# Numbers: digit groups joined by single spaces, dots or dashes, the shape every IBAN, card and
+# national number has, or ends in after its letters, and a postcode's digits start. Each
+# detector of digits takes its candidates from this one scan rather than running a regex of its
+# own, each of which would be tried at every digit of the text. (Matched with ASCII digits when
+# the text has no others: the engine tests an ASCII class faster; and a lone first digit lets
+# it skip to the next one.)
+_NUMBER = r"\d\d*+(?:[ .\-]\d++)*+"
+_NUMBERS = re.compile(_NUMBER)
+_ASCII_NUMBERS = re.compile(_NUMBER, re.ASCII)
+
+
+def _find_numbers(text: str) -> list[Span]:
+    found = (_ASCII_NUMBERS if text.isascii() else _NUMBERS).finditer(text)
+    return [match.span() for match in found]
+
+
+def numbers(text: str) -> list[Span]:
+    """Where ``text``'s numbers are, found once per scrub."""
+    return _facts(text).kept(_find_numbers)
 
 
 def long_runs(text: str, length: int) -> list[Span]:
@@ -236,10 +304,12 @@ def matches(pattern: re.Pattern[str]) -> Hint:
 
 def either(*finders: Finder) -> Finder:
     """Several finders as one, in text order, so placeholders are numbered as values appear;
-    of two overlapping spans the one starting first (then the longer) wins."""
+    of two overlapping spans the one starting first (then the longer) wins. They share the
+    text's facts, also when the detector runs alone."""
 
     def find(text: str) -> Iterator[Span]:
-        spans = sorted((span for f in finders for span in f(text)), key=lambda s: (s[0], -s[1]))
+        with one_text(text):
+            spans = sorted((span for f in finders for span in f(text)), key=lambda s: (s[0], -s[1]))
         covered = 0
         for start, end in spans:
             if start >= covered:

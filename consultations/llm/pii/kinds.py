@@ -21,6 +21,10 @@ class EntityType(StrEnum):
     DOB = "DOB"
     IP = "IP"
 
+    # Hashed as the string it is (its name is its value, so the hash is Enum's own): in C,
+    # rather than Enum's Python __hash__, for every set and dict the scrubber keys by kind.
+    __hash__ = str.__hash__
+
 
 SECRET_TYPES: frozenset[EntityType] = frozenset(
     {

@@ -327,7 +327,7 @@ class Parties:
         for index, party in enumerate(self._parties):
             for spelling, word in party.spellings.items():
                 owners.setdefault(spelling, {})[index] = word
-        self._words = {spelling: self._word(spelling, of) for spelling, of in owners.items()}
+        self._words = {spelling: self._word(of) for spelling, of in owners.items()}
         self._ascii_keys = {
             spelling.encode(): word for spelling, word in self._words.items() if spelling.isascii()
         }
@@ -338,26 +338,31 @@ class Parties:
         }
         self._projected_keys = frozenset(map(_project, {*self._words, *respelled}))
 
-    def _word(self, spelling: str, owners: dict[int, str]) -> _Word:
-        parties = [self._parties[p] for p in owners]
-        canonical = set(owners.values())
+    def _word(self, owners: dict[int, str]) -> _Word:
+        # One pass over the word's owners (nearly always one): built for every word of every
+        # party each time a case's parties are first seen.
+        connectors: set[str] = set()
+        anchor = given = False
+        surname = True
+        for index, word in owners.items():
+            party = self._parties[index]
+            connectors |= party.connectors
+            anchor = anchor or word in party.anchors
+            last = party.words[-1] == word
+            given = given or (not party.company and not last)
+            surname = surname and not party.company and last and len(party.words) > 1
+        canonical = frozenset(owners.values())
         return _Word(
             owners=owners,
-            words=frozenset(canonical),
-            connectors=frozenset().union(*(party.connectors for party in parties)),
-            anchor=any(owners[p] in self._parties[p].anchors for p in owners),
-            given=any(
-                not party.company and party.words[-1] != owners[p]
-                for p, party in zip(owners, parties, strict=True)
-            ),
-            surname=all(
-                not party.company and party.words[-1] == owners[p] and len(party.words) > 1
-                for p, party in zip(owners, parties, strict=True)
-            ),
-            word_too=bool(canonical & _WORDS_TOO),
-            capitalised_too=bool(canonical & _ALWAYS_CAPITALISED),
-            month=bool(canonical & _MONTHS),
-            plain=not canonical & (_WORDS_TOO | _ALWAYS_CAPITALISED),
+            words=canonical,
+            connectors=frozenset(connectors),
+            anchor=anchor,
+            given=given,
+            surname=surname,
+            word_too=not canonical.isdisjoint(_WORDS_TOO),
+            capitalised_too=not canonical.isdisjoint(_ALWAYS_CAPITALISED),
+            month=not canonical.isdisjoint(_MONTHS),
+            plain=canonical.isdisjoint(_WORDS_TOO) and canonical.isdisjoint(_ALWAYS_CAPITALISED),
         )
 
     def _lookup(self, token: str) -> _Word | None:

@@ -173,6 +173,9 @@ class Scrubber:
         self._parties = known_parties(names)
         self._mapping: dict[str, str] = {}
         self._placeholders: dict[tuple[EntityType, str], str] = {}
+        # A value written again (a name, an e-mail) gets its placeholder without being read
+        # again.
+        self._by_value: dict[tuple[EntityType, str], str] = {}
         self._numbers: Counter[EntityType] = Counter()
         self._counts: Counter[str] = Counter()
 
@@ -191,6 +194,12 @@ class Scrubber:
         self._counts[kind.value] += 1
         if kind in SECRET_TYPES:
             return _secret_token(kind, value)
+        placeholder = self._by_value.get((kind, value))
+        if placeholder is None:
+            placeholder = self._by_value[kind, value] = self._placeholder(kind, value)
+        return placeholder
+
+    def _placeholder(self, kind: EntityType, value: str) -> str:
         # Every form of a party's name ("Helen", "Ms Carter", "CARTER, Helen") is that party,
         # restored as the name the caller gave; other values are keyed by what they say.
         party = None

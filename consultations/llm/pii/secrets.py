@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from stdnum import luhn
 from stdnum.de import idnr
@@ -18,48 +18,23 @@ from consultations.llm.pii.finders import (
     FOLD_TO_ASCII,
     either,
     finder,
-    folded,
+    finder_at,
+    folded_once,
     has,
     matches_at,
+    numbers,
     occurrences,
+    per_text,
     when,
 )
 from consultations.llm.pii.kinds import Detector, EntityType, Finder, Span
-
-_T = TypeVar("_T")
-
-
-class _PerText(Generic[_T]):
-    """``compute(text)``, worked out once for the detectors that read one text in turn.
-
-    The scrubber hands every detector the same text, so what several read (its lower-case
-    copy, its numbers) is kept for the last text. Each reader is served once: a reader asking
-    again about that text (a detector run twice, as the benchmarks and the linear-time tests
-    do) works it out anew, so that what a detector costs alone is what it reads.
-    """
-
-    def __init__(self, compute: Callable[[str], _T]) -> None:
-        self._compute = compute
-        self._last: tuple[str, _T, set[object]] | None = None
-
-    def __call__(self, text: str, reader: object) -> _T:
-        last = self._last
-        if last is not None and last[0] is text and reader not in last[2]:
-            last[2].add(reader)
-            return last[1]
-        value = self._compute(text)
-        self._last = (text, value, {reader})
-        return value
-
-
-_folded = _PerText(folded)
 
 
 def _folded_has(*words: str) -> Callable[[str], bool]:
     """Texts whose folded copy contains one of ``words``."""
 
     def test(text: str) -> bool:
-        lower = _folded(text, test)
+        lower = folded_once(text)
         return any(word in lower for word in words)
 
     return test
@@ -81,7 +56,7 @@ def after_label(
     """
 
     def find(text: str) -> Iterator[Span]:
-        lower = _folded(text, find)
+        lower = folded_once(text)
         candidates = occurrences(lower, starts)
         if not candidates:
             return iter(())
@@ -356,16 +331,6 @@ def _find_url_passwords(text: str) -> Iterator[Span]:
             consumed = match.end()
 
 
-# Numbers: digit groups joined by single spaces, dots or dashes, the shape every IBAN, card and
-# national number has, or ends in after its letters. Each detector of digits takes its
-# candidates from this one scan rather than running a regex of its own, each of which would
-# be tried at every digit of the text. (Matched with ASCII digits when the text has no others:
-# the engine tests an ASCII class faster; and a lone first digit lets it skip to the next one.)
-_NUMBER = r"\d\d*+(?:[ .\-]\d++)*+"
-_NUMBERS = re.compile(_NUMBER)
-_ASCII_NUMBERS = re.compile(_NUMBER, re.ASCII)
-
-
 # The shortest number any format but an IBAN's or a codice fiscale's ends in (a NINO's or a
 # NIR's six digits); those two start theirs right after a letter.
 _LONG_NUMBER = 6
@@ -376,16 +341,15 @@ class _Numbers(NamedTuple):
     long: list[Span]  # the numbers of _LONG_NUMBER characters or more
 
 
-def _find_numbers(text: str) -> _Numbers:
-    found = (_ASCII_NUMBERS if text.isascii() else _NUMBERS).finditer(text)
-    spans = [match.span() for match in found]
+def _sorted_numbers(text: str) -> _Numbers:
+    spans = numbers(text)
     return _Numbers(
         after_letters=[start for start, _ in spans if _after_letters(text, start, 2)],
         long=[span for span in spans if span[1] - span[0] >= _LONG_NUMBER],
     )
 
 
-_numbers = _PerText(_find_numbers)
+_numbers = per_text(_sorted_numbers)
 
 
 def _after_letters(text: str, at: int, count: int) -> bool:
@@ -416,24 +380,6 @@ def _group_starts(text: str, number: Span, shortest: int) -> Iterator[int]:
             yield separator.end()
 
 
-def _finder_at(
-    pattern: re.Pattern[str],
-    starts: Callable[[str], list[int]],
-    *,
-    accept: Callable[[re.Match[str]], bool] | None = None,
-) -> Finder:
-    """``finder(pattern, accept=accept)``, given every position where ``pattern`` can match."""
-
-    def find(text: str) -> Iterator[Span]:
-        candidates = starts(text)
-        if not candidates:
-            return iter(())
-        found = matches_at(pattern, text, candidates)
-        return iter([match.span() for match in found if accept is None or accept(match)])
-
-    return find
-
-
 # Lengths from the SWIFT IBAN registry: with the mod-97 checksum they tell an IBAN from a
 # reference number, and they say where an IBAN ends when a word follows it.
 _IBAN_LENGTHS = {
@@ -460,7 +406,7 @@ def _find_ibans(text: str) -> Iterator[Span]:
     # Not with finditer: a candidate may run on into the next IBAN, and the scan must resume
     # where the valid one ends, not where the candidate does. Its check digits start a number.
     pos = 0
-    for number in _numbers(text, _find_ibans).after_letters:
+    for number in _numbers(text).after_letters:
         start = number - 2
         if start < pos:
             continue
@@ -582,7 +528,7 @@ def _find_cards(text: str) -> Iterator[Span]:
     pass from left to right: a window holds at most 19 digits, so at most 19 groups, and each
     group starts a bounded number of windows.
     """
-    for number in _numbers(text, _find_cards).long:
+    for number in _numbers(text).long:
         if _CARD_WINDOW.search(text, *number):
             yield from _cards_in(text, number)
 
@@ -694,7 +640,7 @@ def _nino_starts(text: str) -> list[int]:
     # Two letters and a space or none, then six digits in pairs that are the whole number,
     # then a space or none and a letter.
     starts = []
-    for start, end in _numbers(text, _nino_starts).long:
+    for start, end in _numbers(text).long:
         if end - start > _LONG_NUMBER + 2 or not _before_letter(text, end):
             continue
         if text[start - 1 : start] == " ":
@@ -729,7 +675,7 @@ _NIR_MONTHS = frozenset(
 def _nir_starts(text: str) -> list[int]:
     # Fifteen digits in one number, or six digits and up to three spaces before Corsica's letter.
     starts = []
-    for number in _numbers(text, _nir_starts).long:
+    for number in _numbers(text).long:
         end = number[1]
         corsica = text[end : end + 1] in _CORSICA
         shortest = _LONG_NUMBER if corsica else _NIR_DIGITS
@@ -763,7 +709,7 @@ def _es_id_starts(text: str) -> list[int]:
     # The digits end their number, before a space or a dash or none, and the check letter:
     # a NIE's seven after its letter and a dash or none, a DNI's eight with a dot or two.
     starts = []
-    for start, end in _numbers(text, _es_id_starts).long:
+    for start, end in _numbers(text).long:
         if not _before_letter(text, end):
             continue
         if end - start == 7:
@@ -803,7 +749,7 @@ _SIXTEEN_ALNUM = b" " + b"a" * 16 + b" "
 
 
 def _codice_fiscale_starts(text: str) -> list[int]:
-    lower = _folded(text, _codice_fiscale_starts)
+    lower = folded_once(text)
     shape = b" " + lower.encode("ascii", "replace").translate(_ALNUM_TO_A) + b" "
     starts = []
     # The space before a word is at the word's own index in the text, the shape having one
@@ -905,10 +851,10 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.NATIONAL_ID,
         either(
-            _finder_at(_UK_NINO, _nino_starts),
-            _finder_at(_FR_NIR, _nir_starts, accept=_is_fr_nir),
-            _finder_at(_ES_ID, _es_id_starts, accept=_is_es_id),
-            _finder_at(_IT_CODICE_FISCALE, _codice_fiscale_starts, accept=_is_codice_fiscale),
+            finder_at(_UK_NINO, _nino_starts),
+            finder_at(_FR_NIR, _nir_starts, accept=_is_fr_nir),
+            finder_at(_ES_ID, _es_id_starts, accept=_is_es_id),
+            finder_at(_IT_CODICE_FISCALE, _codice_fiscale_starts, accept=_is_codice_fiscale),
             after_label(
                 re.compile(_NL_BSN_LABELS),
                 _NL_BSN,
@@ -927,7 +873,7 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     (
         EntityType.SSN,
         either(
-            _finder_at(_SSN, _ssn_starts),
+            finder_at(_SSN, _ssn_starts),
             # "ss" starts many words, but "ss #" has a "#".
             when(
                 _folded_has("ssn", "social", "#"),
