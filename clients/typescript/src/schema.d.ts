@@ -1036,7 +1036,7 @@ export interface components {
             role: string;
             firstName: string;
             lastName: string;
-            /** Format: email */
+            /** @description Their email address, "" when none is on file. */
             email: string;
             otpVerified: boolean;
         };
