@@ -20,15 +20,19 @@ _INVALID = 'Enter a user id: a whole number such as "4", as a string or a number
 
 def user_id_parsed(value: Any) -> int:
     """The id a request sent, as an int; ValidationError for anything but a positive whole
-    number (a bool is no number here, nor a float, nor digits with spaces around)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif (
-        isinstance(value, str)
-        and value.isascii()
-        and value.isdigit()
-        and len(value) <= _MAX_DIGITS
-        and not value.startswith("0")
+    number (a bool is no number here, nor digits with spaces around; 4.0 is one, as JSON
+    Schema counts it)."""
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 10**_MAX_DIGITS
+    if (
+        (isinstance(value, int) and not isinstance(value, bool))
+        or whole
+        or (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isdigit()
+            and len(value) <= _MAX_DIGITS
+            and not value.startswith("0")
+        )
     ):
         number = int(value)
     else:

@@ -118,6 +118,8 @@ def json_type_errors(fields: Mapping[str, serializers.Field], data: Mapping) -> 
         if name not in data or field.read_only or data[name] is None:
             continue  # `null` is the field's allow_null to judge
         value = data[name]
+        if isinstance(field, serializers.IntegerField) and _whole_float(value):
+            continue  # 2.0 is an integer to JSON Schema (OpenAPI 3.1), and to REST framework
         for field_class, json_type in _JSON_TYPES:
             if isinstance(field, field_class):
                 # True is an int to Python, never an integer to JSON.
@@ -127,6 +129,10 @@ def json_type_errors(fields: Mapping[str, serializers.Field], data: Mapping) -> 
                     errors[name] = [str(field.error_messages["invalid"])]
                 break
     return errors
+
+
+def _whole_float(value: Any) -> bool:
+    return isinstance(value, float) and value.is_integer()
 
 
 # A serializer that takes values as the schema types them: a text is a JSON string, an integer
