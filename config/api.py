@@ -30,6 +30,14 @@ BODY_TOO_LARGE = "The request body is too large."
 TOO_MANY_FIELDS = "The request has too many fields or query parameters."
 
 
+class RuleBroken(exceptions.ValidationError):
+    """Field errors of a request the schema takes but a rule it cannot express refuses (one
+    date after another, an e-mail address that cannot receive mail, the bounds of free-form
+    context): 422, so that a request a schema-driven client lets through is never a 400."""
+
+    status_code = 422
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """Every error a DRF view raises as a problem (`config.problems`): validation errors with
     their field errors, domain errors with their status, problem type and headers, DRF's
@@ -57,7 +65,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return problem_response(
             response.status_code,
             INVALID_REQUEST,
-            problem="validation",
+            problem="validation" if response.status_code == 400 else "rule-broken",
             errors=field_errors(exc.detail),
             headers=headers,
         )
@@ -273,6 +281,7 @@ _ERRORS = {
     "409": "Conflicts with the state of the resource or of another request.",
     "413": "The body is larger than the server takes (2.5 MB).",
     "415": "The body is not JSON (Content-Type).",
+    "422": "The request matches the schema but breaks a rule it cannot express: see `errors`.",
     "429": "Too many requests, or a spent AI budget; see Retry-After.",
     "502": "The AI provider refuses Counsel's requests: an admin must act.",
     "503": "Briefly unavailable; retry after the Retry-After seconds.",
@@ -391,7 +400,7 @@ class AutoSchema(SpectacularAutoSchema):
                 # A problem whatever the view renders on success (the chat's stream).
                 "content": {
                     PROBLEM_CONTENT_TYPE: {
-                        "schema": validation_problem if code == "400" else problem
+                        "schema": validation_problem if code in {"400", "422"} else problem
                     }
                 },
             }
