@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import exceptions, serializers
 from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -373,6 +374,10 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        if isinstance(self.get_request_serializer(), PolymorphicProxySerializer):
+            # One of several shapes (generate-document's, per document type), each with
+            # required fields: an empty body is none of them.
+            operation["requestBody"]["required"] = True
         parameters = operation.get("parameters", [])
         in_path = {p["name"] for p in parameters if p["in"] == "path"}
         validated = {p["name"] for p in parameters if p["in"] != "path"}
