@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import exceptions, serializers
 from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,6 +30,14 @@ logger = logging.getLogger("counsel.api")
 INVALID_REQUEST = "The request has invalid fields; see errors."
 BODY_TOO_LARGE = "The request body is too large."
 TOO_MANY_FIELDS = "The request has too many fields or query parameters."
+
+
+class RuleBroken(exceptions.ValidationError):
+    """Field errors of a request the schema takes but a rule it cannot express refuses (one
+    date after another, an e-mail address that cannot receive mail, the bounds of free-form
+    context): 422, so that a request a schema-driven client lets through is never a 400."""
+
+    status_code = 422
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
@@ -58,7 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return problem_response(
             response.status_code,
             INVALID_REQUEST,
-            problem="validation",
+            problem="validation" if response.status_code == 400 else "rule-broken",
             errors=field_errors(exc.detail),
             headers=headers,
         )
@@ -299,6 +308,7 @@ _ERRORS = {
     "409": "Conflicts with the state of the resource or of another request.",
     "413": "The body is larger than the server takes (2.5 MB).",
     "415": "The body is not JSON (Content-Type).",
+    "422": "The request matches the schema but breaks a rule it cannot express: see `errors`.",
     "429": "Too many requests, or a spent AI budget; see Retry-After.",
     "502": "The AI provider refuses Counsel's requests: an admin must act.",
     "503": "Briefly unavailable; retry after the Retry-After seconds.",
@@ -486,6 +496,12 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        if "requestBody" in operation and isinstance(
+            self.get_request_serializer(), PolymorphicProxySerializer
+        ):
+            # One of several shapes (generate-document's, per document type), each with
+            # required fields: an empty body is none of them.
+            operation["requestBody"]["required"] = True
         parameters = operation.get("parameters", [])
         in_path = {p["name"] for p in parameters if p["in"] == "path"}
         validated = {p["name"] for p in parameters if p["in"] != "path"}
@@ -513,7 +529,7 @@ class AutoSchema(SpectacularAutoSchema):
                 # A problem whatever the view renders on success (the chat's stream).
                 "content": {
                     PROBLEM_CONTENT_TYPE: {
-                        "schema": validation_problem if code == "400" else problem
+                        "schema": validation_problem if code in {"400", "422"} else problem
                     }
                 },
             }

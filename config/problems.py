@@ -55,6 +55,14 @@ PROBLEM_TYPES = {
             "whole. Fix the fields and send again.",
         ),
         ProblemType(
+            "rule-broken",
+            "Request breaks a rule",
+            422,
+            "The request matches the schema but breaks a rule the schema cannot express: a "
+            "date that must follow another, an address that cannot receive mail, context "
+            "from the app that is too large. `errors` names the fields, as for `validation`.",
+        ),
+        ProblemType(
             "rate-limited",
             "Too many requests",
             429,

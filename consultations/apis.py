@@ -36,6 +36,7 @@ from config.api import (
     EventDataField,
     EventNameField,
     RegistryNameField,
+    RuleBroken,
     StrictSerializer,
     TypedSerializer,
 )
@@ -149,7 +150,7 @@ class _ContextSerializer(TypedSerializer):
         min_value=1,
         required=False,
         help_text=(
-            "Continue this conversation of yours (404 if it is not yours, 400 if caseId names "
+            "Continue this conversation of yours (404 if it is not yours, 409 if caseId names "
             "another case); without it a new conversation starts. Either way its id comes "
             "back in the X-Conversation-Id response header."
         ),
@@ -159,10 +160,7 @@ class _ContextSerializer(TypedSerializer):
         value = super().to_internal_value(data)
         extra = {key: item for key, item in data.items() if key not in self.fields}
         if extra:
-            problem = _extra_context_problem(extra)
-            if problem:
-                raise serializers.ValidationError({"non_field_errors": [problem]})
-            value["extra"] = extra
+            value["extra"] = extra  # bounded by the view: a rule the schema cannot express
         return value
 
 
@@ -364,7 +362,13 @@ class ChatApi(AsyncAPIView):
             ),
             403: OpenApiResponse(description="userId is not the caller's id."),
             404: OpenApiResponse(description="context names a case or conversation not yours."),
-            409: REPEATED_RESPONSE,
+            409: OpenApiResponse(
+                description="context.conversationId is about another case than context.caseId; "
+                "or the Idempotency-Key was used for another body, or its request still runs."
+            ),
+            422: OpenApiResponse(
+                description="context's own keys are too large, too deep or hold a NUL."
+            ),
             502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
         },
@@ -386,6 +390,8 @@ class ChatApi(AsyncAPIView):
             raise PermissionDenied("userId must be the id of the authenticated user.")
         context = data.get("context", {})
         extra_context = context.get("extra")
+        if extra_context and (problem := _extra_context_problem(extra_context)):
+            raise RuleBroken({"context": {"non_field_errors": [problem]}})
         case, conversation = None, None
         if "case_id" in context or "conversation_id" in context:
             case, conversation = await db(

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from cases.selectors import case_get_visible
-from config.api import RegistryNameField, StrictSerializer, camel_case
+from config.api import RegistryNameField, RuleBroken, StrictSerializer, camel_case
 from config.async_api import AsyncAPIView
 from config.dbpool import db
 from config.parsers import JSONParser
@@ -188,7 +188,8 @@ class _GenerateDocumentRequestSerializer(StrictSerializer):
             doc = get_document_type(attrs["type"])
         except UnknownDocumentType:
             return attrs  # the service answers that, before reading any input
-        return {**attrs, "inputs": _inputs_from_the_wire(doc, attrs["inputs"])}
+        inputs, broken_rules = _inputs_from_the_wire(doc, attrs["inputs"])
+        return {**attrs, "inputs": inputs, "broken_rules": broken_rules}
 
 
 def _pascal_case(identifier: str) -> str:
@@ -244,6 +245,10 @@ class DraftGenerateApi(AsyncAPIView):
             200: OutputSerializer,
             202: AcceptedSerializer,
             404: OpenApiResponse(description="context.caseId names a case the caller may not see."),
+            422: OpenApiResponse(
+                description="The inputs break a rule the schema cannot express: a date that "
+                "must follow another, an e-mail address that cannot receive mail."
+            ),
             409: REPEATED_RESPONSE,
             502: MISCONFIGURED_RESPONSE,
             503: BUSY_RESPONSE,
@@ -266,6 +271,8 @@ class DraftGenerateApi(AsyncAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data.get("broken_rules"):
+            raise RuleBroken({"inputs": data["broken_rules"]})
         case_id = data.get("context", {}).get("case_id")
         request_id = request_id_for(request)
         try:
@@ -305,10 +312,14 @@ def inputs_on_the_wire(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {camel_case(name): value for name, value in inputs.items()}
 
 
-def _inputs_from_the_wire(doc: DocumentType, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON body's inputs by the type's Python names. A key that is none of the type's
-    fields (its Python name included) or a value not of its field's JSON type is a
-    ValidationError, by wire name under "inputs", with whatever else the type finds wrong."""
+def _inputs_from_the_wire(
+    doc: DocumentType, inputs: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """A JSON body's inputs by the type's Python names, and the rules they break that the
+    schema cannot express (by wire name): the order of dates, an address that cannot receive
+    mail. What the schema says (a key that is none of the type's fields, its Python name
+    included; a value not of its field's JSON form; a missing field) is a ValidationError, by
+    wire name under "inputs"."""
     fields = {camel_case(field.name): field for field in doc.fields}
     named: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -319,10 +330,18 @@ def _inputs_from_the_wire(doc: DocumentType, inputs: Mapping[str, Any]) -> dict[
             errors[key] = [problem]
         else:
             named[field.name] = value
+    cleaned, found = doc.validate_fields(named)
+    by_name = doc.fields_by_name
+    beyond = {name for name in found if name in by_name and by_name[name].checked_beyond_schema}
+    # A value of the wrong form was left out of `named`: its own message, not "required".
+    others = {name: m for name, m in found.items() if name not in beyond}
+    errors = {**_names_on_the_wire(others), **errors}
     if errors:
-        _, others = doc.validate(named)
-        raise serializers.ValidationError({"inputs": {**_names_on_the_wire(others), **errors}})
-    return named
+        raise serializers.ValidationError({"inputs": errors})
+    broken = {name: found[name] for name in beyond}
+    for name, messages in doc.rule_errors(cleaned).items():
+        broken.setdefault(name, []).extend(messages)
+    return named, _names_on_the_wire(broken)
 
 
 def _errors_on_the_wire(errors: dict[str, Any]) -> dict[str, Any]:

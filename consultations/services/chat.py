@@ -47,7 +47,8 @@ class ChatResult:
 
 
 class ConversationCaseMismatch(DomainError):
-    status_code = 400
+    # The request is well formed; it conflicts with the conversation's own case.
+    status_code = 409
     default_detail = "This conversation is about another case (or about none)."
 
 

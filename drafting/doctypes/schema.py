@@ -104,6 +104,12 @@ class Field:
             schema["choices"] = list(self.choices)
         return schema
 
+    @property
+    def checked_beyond_schema(self) -> bool:
+        """Whether `clean` refuses values `json_schema` takes: an e-mail address, whose
+        schema format checks little beside its "@"."""
+        return self.type == "email"
+
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of the field's value as a JSON body sends it (`json_problem` holds
         a value to it; `clean` then does the rest). An optional field may be null."""
@@ -370,6 +376,15 @@ class DocumentType:
         field left blank; it is only fit for :meth:`assemble` when ``errors`` is empty.
         ``errors`` maps a field name (or ``non_field_errors``) to messages; keys that are no
         field of this type are errors too."""
+        cleaned, errors = self.validate_fields(inputs)
+        for name, messages in self.rule_errors(cleaned).items():
+            errors.setdefault(name, []).extend(messages)
+        return cleaned, errors
+
+    def validate_fields(
+        self, inputs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """`validate` without the rules between fields (`rule_errors`)."""
         if not isinstance(inputs, Mapping):
             return {}, {NON_FIELD_ERRORS: ["Expected an object of field values."]}
         if _size(inputs) > MAX_INPUTS_CHARS:
@@ -392,12 +407,18 @@ class DocumentType:
                 cleaned[f.name] = f.clean(value)
             except ValidationError as error:
                 errors[f.name] = error.messages
+        return cleaned, errors
+
+    def rule_errors(self, cleaned: Mapping[str, Any]) -> dict[str, list[str]]:
+        """The rules between fields that `validate_fields` cleaned: a later date after the
+        earlier one."""
+        errors: dict[str, list[str]] = {}
         for earlier, later in self.date_order:
             first, second = cleaned.get(earlier), cleaned.get(later)
             if first is not None and second is not None and second <= first:
-                message = f"Must be after the {by_name[earlier].label.lower()}."
+                message = f"Must be after the {self.fields_by_name[earlier].label.lower()}."
                 errors.setdefault(later, []).append(message)
-        return cleaned, errors
+        return errors
 
     def context(self, cleaned: Mapping[str, Any]) -> dict[str, Any]:
         """Template context: each field as it reads in the document (dates and money

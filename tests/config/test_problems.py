@@ -389,7 +389,7 @@ def test_every_error_of_every_operation_is_a_documented_problem(schema: dict[str
         for code, response in operation["responses"].items():
             if code >= "400":
                 ref = response["content"][PROBLEM_CONTENT_TYPE]["schema"]["$ref"]
-                name = "ValidationProblem" if code == "400" else "Problem"
+                name = "ValidationProblem" if code in {"400", "422"} else "Problem"
                 assert set(response["content"]) == {PROBLEM_CONTENT_TYPE}, (method, path, code)
                 assert ref == f"#/components/schemas/{name}", (method, path, code)
             if code in {"429", "503"}:

@@ -188,7 +188,7 @@ def test_a_conversation_about_another_case_is_400(
     same_case = chat(api, client_user, "Q3?", caseId=case_one.pk, conversationId=conversation_id)
     no_case = chat(api, client_user, "Q4?", conversationId=conversation_id)
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "another case" in response.json()["detail"]
     assert (same_case.status_code, no_case.status_code) == (200, 200)
     # Continued without caseId, the conversation stays about its case.

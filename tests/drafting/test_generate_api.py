@@ -22,7 +22,7 @@ from drafting.models import Draft
 from tests.drafting.spec import as_written
 from tests.factories import CaseFactory, ClientFactory, LawyerFactory
 from tests.fake_llm import FakeLLM, Reply, Status
-from tests.problems import field_errors_of
+from tests.problems import field_errors_of, problem_of
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +209,48 @@ def test_each_missing_required_input_is_a_400_naming_it(
     assert response.status_code == 400
     assert field_errors_of(response) == {"inputs": {camel_case(name): ["This field is required."]}}
     assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {"noticeDate": "2026-01-01", "tenancyStartDate": "2026-01-01"},
+            {"noticeDate": ["Must be after the tenancy start date."]},
+        ),
+    ],
+)
+def test_a_rule_the_schema_cannot_express_is_a_422(
+    changes: dict[str, str],
+    errors: dict[str, list[str]],
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    lease = DOCUMENT_TYPES["lease-notice"]
+    inputs = {**inputs_on_the_wire(lease.example_inputs), **changes}
+
+    response = api_client_for(client_user).post(
+        GENERATE, {"type": "lease-notice", "inputs": inputs}, format="json"
+    )
+
+    problem = problem_of(response, 422, type="/api/problems/rule-broken")
+    assert problem["errors"] == {"inputs": errors}
+    assert not Draft.objects.exists()
+
+
+def test_an_address_that_cannot_receive_mail_is_a_422(
+    client_user: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    letter = DOCUMENT_TYPES["engagement-letter"]
+    # JSON Schema's "email" format takes it; the server's check of an address does not.
+    inputs = {**inputs_on_the_wire(letter.example_inputs), "clientEmail": "someone@nowhere"}
+
+    response = api_client_for(client_user).post(
+        GENERATE, {"type": "engagement-letter", "inputs": inputs}, format="json"
+    )
+
+    problem = problem_of(response, 422, type="/api/problems/rule-broken")
+    assert list(problem["errors"]["inputs"]) == ["clientEmail"]
 
 
 def test_invalid_and_unknown_inputs_are_reported_by_name(

@@ -40,6 +40,7 @@ from tests.fuzz.harness import (
     all_checks,
     callers,
     calls,
+    checked_as_documented,
     fail_on_findings,
     fuzz_operation,
     in_process_schema,
@@ -181,7 +182,7 @@ def production(
         by_name = callers(world, _send(app.url))
         raw = requests.get(app.url + "/api/schema/?format=json", timeout=TIMEOUT_S)
         assert raw.status_code == 200, raw.text[:2000]
-        schema = schemathesis.openapi.from_dict(with_links(raw.json()))
+        schema = checked_as_documented(schemathesis.openapi.from_dict(with_links(raw.json())))
         yield app, schema, by_name
 
 

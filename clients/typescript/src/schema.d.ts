@@ -469,7 +469,7 @@ export interface components {
         /** @description Any other key is context from the app the question is asked in (the page, a selection): sent to the model with the question, scrubbed like it, and part of the cache key; at most 2000 characters of JSON and 4 levels deep, this object included. */
         ChatContext: {
             caseId?: number;
-            /** @description Continue this conversation of yours (404 if it is not yours, 400 if caseId names another case); without it a new conversation starts. Either way its id comes back in the X-Conversation-Id response header. */
+            /** @description Continue this conversation of yours (404 if it is not yours, 409 if caseId names another case); without it a new conversation starts. Either way its id comes back in the X-Conversation-Id response header. */
             conversationId?: number;
         } & {
             [key: string]: unknown;
@@ -1321,7 +1321,7 @@ export interface components {
         Problem: {
             /**
              * Format: uri-reference
-             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
+             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rule-broken` (422), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
              * @example about:blank
              */
             type: string;
@@ -1373,7 +1373,7 @@ export interface components {
         ValidationProblem: {
             /**
              * Format: uri-reference
-             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
+             * @description "about:blank" when the status says it all, else one of `/api/problems/validation` (400), `/api/problems/rule-broken` (422), `/api/problems/rate-limited` (429), `/api/problems/ai-budget-spent` (429), `/api/problems/login-locked` (429), `/api/problems/ai-unavailable` (503), `/api/problems/ai-misconfigured` (502), `/api/problems/idempotency-key-reused` (409), `/api/problems/idempotency-key-in-progress` (409): relative to the API's origin, where GET describes it.
              * @example about:blank
              */
             type: string;
@@ -1693,7 +1693,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The Idempotency-Key was used for another body, or its request still runs. */
+            /** @description context.conversationId is about another case than context.caseId; or the Idempotency-Key was used for another body, or its request still runs. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1718,6 +1718,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description context's own keys are too large, too deep or hold a NUL. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests, or a spent AI budget; see Retry-After. */
@@ -2008,7 +2017,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["GenerateDocumentRequest"];
             };
@@ -2094,6 +2103,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The inputs break a rule the schema cannot express: a date that must follow another, an e-mail address that cannot receive mail. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests, or a spent AI budget; see Retry-After. */
