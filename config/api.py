@@ -374,7 +374,9 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        if isinstance(self.get_request_serializer(), PolymorphicProxySerializer):
+        if "requestBody" in operation and isinstance(
+            self.get_request_serializer(), PolymorphicProxySerializer
+        ):
             # One of several shapes (generate-document's, per document type), each with
             # required fields: an empty body is none of them.
             operation["requestBody"]["required"] = True
