@@ -36,7 +36,12 @@ from tests.faults.llmock_server import LLMockServer
 pytestmark = pytest.mark.django_db
 
 ANSWER = "Only with the written consent of your landlord."
-MISCONFIGURED = {"detail": "The AI service is misconfigured; an administrator has been told."}
+MISCONFIGURED = {
+    "type": "/api/problems/ai-misconfigured",
+    "title": "AI misconfigured",
+    "status": 502,
+    "detail": "The AI service is misconfigured; an administrator has been told.",
+}
 # The first two words of ANSWER: what a stream broken after its third chunk (the role chunk,
 # "Only ", "with ") had shown.
 SHOWN = "Only with "
@@ -428,7 +433,8 @@ def test_streamed_chat_under_an_llmock_fault(
 
     if fault.error_code:
         assert "".join(deltas(parsed)) == fault.shown
-        assert parsed[-1] == ("error", fault.answer)
+        # A stream that started cannot change its status: its last event says what broke.
+        assert parsed[-1] == ("error", {"detail": fault.answer["detail"]})
     else:
         assert "".join(deltas(parsed)) == ANSWER
         assert parsed[-1][0] == "done"
