@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from config.asgi import application
+from tests.asgi import asgi_get
 
 WAITING = 100
 
@@ -44,41 +43,7 @@ urlpatterns = [path("waiting", _waiting_view)]
 
 
 async def _get(path: str) -> tuple[int, dict[str, str], bytes]:
-    """One GET through the ASGI application, as an ASGI server would send it: the status,
-    headers and body the server would send back."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"accept", b"application/json")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    request_sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal request_sent
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected
-        raise AssertionError("unreachable")
-
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, receive, send)
-    headers = {name.decode().lower(): value.decode() for name, value in sent[0]["headers"]}
-    body = b"".join(message.get("body", b"") for message in sent[1:])
-    return sent[0]["status"], headers, body
+    return await asgi_get(path, [(b"accept", b"application/json")])
 
 
 @pytest.mark.urls(__name__)

@@ -32,6 +32,7 @@ from config.serving import (
     MAX_TARGET_BYTES,
     HttpToolsProtocol,
 )
+from tests.asgi import asgi_get
 from tests.fake_llm import FakeLLM, Status
 from tests.problems import field_errors_of, problem_of
 
@@ -415,43 +416,6 @@ def test_the_idempotent_operations_document_their_answer_headers(schema: dict[st
 # --- The request's head --------------------------------------------------------------------
 
 
-async def _asgi_get(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
-    from config.asgi import application
-
-    raw_path, _, query = path.encode().partition(b"?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": raw_path.decode(),
-        "raw_path": raw_path,
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    sent: list[dict[str, Any]] = []
-    request_sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal request_sent
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected
-        raise AssertionError("unreachable")
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, receive, send)
-    headers_sent = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
-    return sent[0]["status"], headers_sent, b"".join(m.get("body", b"") for m in sent[1:])
-
-
 @pytest.mark.parametrize(
     ("path", "headers", "status"),
     [
@@ -464,7 +428,7 @@ async def _asgi_get(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int,
 def test_a_head_over_the_apps_limits_is_a_problem(
     path: str, headers: list[tuple[bytes, bytes]], status: int
 ) -> None:
-    answered, sent_headers, body = asyncio.run(_asgi_get(path, headers))
+    answered, sent_headers, body = asyncio.run(asgi_get(path, headers))
 
     assert answered == status
     assert sent_headers["content-type"] == PROBLEM_CONTENT_TYPE
@@ -474,7 +438,7 @@ def test_a_head_over_the_apps_limits_is_a_problem(
 def test_a_head_within_the_limits_reaches_django() -> None:
     path = "/api/nowhere?q=" + "a" * (MAX_TARGET_BYTES - 100)
 
-    answered, _, body = asyncio.run(_asgi_get(path, [(b"x-big", b"b" * 16_000)]))
+    answered, _, body = asyncio.run(asgi_get(path, [(b"x-big", b"b" * 16_000)]))
 
     assert answered == 404
     assert json.loads(body)["detail"] == "Not found."

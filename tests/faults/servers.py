@@ -189,14 +189,10 @@ print(user.pk, tokens_for(user=user, otp_verified=False)["access"])
 """
 
 
-@contextmanager
-def served(
-    *, database_url: str, tmp_path: Path, gunicorn_args: tuple[str, ...] = (), **env: str
-) -> Iterator[LiveApp]:
-    """Counsel migrated onto `database_url` and served as production serves it: `gunicorn`
-    with its gunicorn.conf.py (the ASGI server) and the production settings, the options in
-    `gunicorn_args` added, the offline AI unless `env` says otherwise."""
-    env = {
+def production_env(*, database_url: str, **env: str) -> dict[str, str]:
+    """The environment of Counsel's production settings on loopback, on `database_url`, with
+    its own local-memory cache, no broker and the offline AI unless `env` says otherwise."""
+    return {
         **{name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -208,8 +204,12 @@ def served(
         "LLM_PROVIDER": "offline",
         **env,
     }
+
+
+def manage(env: dict[str, str], *argv: str) -> str:
+    """`manage.py *argv` in its own process with `env`: its standard output."""
     done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", _MIGRATE_AND_CREATE_CLIENT],
+        [sys.executable, "manage.py", *argv],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -217,7 +217,18 @@ def served(
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    user_id, token = done.stdout.split()[-2:]
+    return done.stdout
+
+
+@contextmanager
+def served(
+    *, database_url: str, tmp_path: Path, gunicorn_args: tuple[str, ...] = (), **env: str
+) -> Iterator[LiveApp]:
+    """Counsel migrated onto `database_url` and served as production serves it: `gunicorn`
+    with its gunicorn.conf.py (the ASGI server) and the production settings, the options in
+    `gunicorn_args` added, the offline AI unless `env` says otherwise."""
+    env = production_env(database_url=database_url, **env)
+    user_id, token = manage(env, "shell", "-c", _MIGRATE_AND_CREATE_CLIENT).split()[-2:]
     url = f"http://127.0.0.1:{free_port()}"
     gunicorn = Server(
         name="gunicorn",

@@ -11,8 +11,6 @@ randomized profile's seed; the schema is the one the server itself serves.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ from schemathesis import APIOperation
 from schemathesis.schemas import BaseSchema
 
 from tests.fake_llm import FakeLLM, Reply
-from tests.faults.servers import LiveApp, served
+from tests.faults.servers import LiveApp, manage, production_env, served
 from tests.fuzz.harness import (
     MODEL_ANSWERS,
     SEED,
@@ -126,23 +124,9 @@ def _send(url: str) -> Any:
 def _collect_static(database_url: str) -> None:
     """What a deploy does before it serves (README): without the manifest of the static
     files, every page that names one, Django's own 404 and 500 pages included, fails."""
-    env = {
-        **{name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": "memory://",
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    manage(
+        production_env(database_url=database_url), "collectstatic", "--noinput", "--verbosity", "0"
     )
-    assert done.returncode == 0, done.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
