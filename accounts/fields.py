@@ -12,6 +12,8 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from config.api import is_whole_number
+
 # A primary key: at most 18 digits (within MariaDB's BIGINT), no sign, no leading zero.
 _MAX_DIGITS = 18
 USER_ID_PATTERN = rf"^[1-9][0-9]{{0,{_MAX_DIGITS - 1}}}$"
@@ -22,17 +24,12 @@ def user_id_parsed(value: Any) -> int:
     """The id a request sent, as an int; ValidationError for anything but a positive whole
     number (a bool is no number here, nor digits with spaces around; 4.0 is one, as JSON
     Schema counts it)."""
-    whole = isinstance(value, float) and value.is_integer() and abs(value) < 10**_MAX_DIGITS
-    if (
-        (isinstance(value, int) and not isinstance(value, bool))
-        or whole
-        or (
-            isinstance(value, str)
-            and value.isascii()
-            and value.isdigit()
-            and len(value) <= _MAX_DIGITS
-            and not value.startswith("0")
-        )
+    if (is_whole_number(value) and abs(value) < 10**_MAX_DIGITS) or (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= _MAX_DIGITS
+        and not value.startswith("0")
     ):
         number = int(value)
     else:

@@ -1,5 +1,5 @@
 """The API's page numbers (DEFAULT_PAGINATION_CLASS), apart from config.api: REST framework
-reads this setting while config.api's own imports (drf-spectacular) are still loading."""
+reads this setting while config.api's own imports (REST framework's views) are still loading."""
 
 from __future__ import annotations
 

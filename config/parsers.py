@@ -1,5 +1,5 @@
 """The API's request parsers (DEFAULT_PARSER_CLASSES), apart from config.api: DRF reads this
-setting while config.api's own imports (drf-spectacular) are still loading."""
+setting while config.api's own imports (REST framework's views) are still loading."""
 
 from __future__ import annotations
 

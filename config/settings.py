@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # The JSON parser bounds nesting (a deep body was a RecursionError, a 500).
     "DEFAULT_PARSER_CLASSES": [
@@ -317,8 +317,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.camel_case_path_parameters",
-        "config.api.postprocess_schema",
+        "config.openapi.camel_case_path_parameters",
+        "config.openapi.postprocess_schema",
     ],
     # A finding's severity and an analysis's riskLevel are the same three levels.
     "ENUM_NAME_OVERRIDES": {

@@ -22,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
-from config.api import PYTHON_WHITESPACE
+from config.api import is_whole_number
+from config.openapi import PYTHON_WHITESPACE
 from drafting.doctypes.text import Section, sections_of, tidy
 
 FIELD_TYPES = frozenset({"string", "text", "date", "money", "integer", "email", "choice"})
@@ -144,7 +145,7 @@ class Field:
         if value is None and not self.required:
             return ""
         if self.type == "integer":
-            return "" if _is_whole_number(value) else _NOT_WHOLE
+            return "" if is_whole_number(value) else _NOT_WHOLE
         if not isinstance(value, str):
             return "Enter text." if self.type in {"string", "text"} else _JSON_PROBLEMS[self.type]
         exact = _JSON_EXACT_RE.get(self.type)
@@ -224,13 +225,6 @@ def _clean_money(field: Field, value: Any) -> Decimal:
     if amount > ceiling:
         raise ValidationError(f"Enter an amount of {ceiling:,} or less.")
     return amount.quantize(_CENT)
-
-
-def _is_whole_number(value: Any) -> bool:
-    """A whole number as JSON has it: 2 and 2.0 alike (JSON Schema's "integer")."""
-    if isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _clean_integer(field: Field, value: Any) -> int:

@@ -22,8 +22,8 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from accounts.models import User
-from config.api import NO_NUL_PATTERN, NOT_BLANK_PATTERN, PYTHON_WHITESPACE
 from config.errors import DomainError
+from config.openapi import NO_NUL_PATTERN, NOT_BLANK_PATTERN, PYTHON_WHITESPACE
 from config.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
 from config.serving import (
     HEAD_TOO_LARGE,
