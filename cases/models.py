@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -54,3 +56,132 @@ class Case(models.Model):
         names = self.opposing_party_names()
         client_name = self.client.get_full_name()
         return [client_name, *names] if client_name else names
+
+
+def _document_path(document: Document, filename: str) -> str:
+    # A fresh folder per upload: two files of the same name never overwrite each other, and
+    # the stored name never carries more than the file's own name.
+    folder = f"case-{document.case_id}" if document.case_id else "knowledge-base"
+    return f"documents/{folder}/{uuid.uuid4().hex}/{filename}"
+
+
+class Document(models.Model):
+    """A file on a case, or in the firm's knowledge base (no case: staff only).
+
+    Its text is extracted in the background (`cases.tasks`): `status` goes queued ->
+    extracting -> ready (its passages are indexed) or failed (`failure_reason` says why). The
+    claim fields are the extraction job's lease, as on drafts: a job whose worker died is
+    taken up again by the recovery, and a job that runs twice indexes the document once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        EXTRACTING = "extracting", "Extracting"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        DOCX = "docx", "Word"
+        TEXT = "txt", "Text"
+        MARKDOWN = "md", "Markdown"
+        EMAIL = "eml", "E-mail"
+
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        null=True,
+        blank=True,
+        help_text="Empty: a document of the firm's knowledge base.",
+    )
+    title = models.CharField(max_length=255, help_text="The file's name as it was uploaded.")
+    file = models.FileField(upload_to=_document_path, max_length=400)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    sha256 = models.CharField(max_length=64, help_text="Of the file's content.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploaded_documents"
+    )
+    task_id = models.CharField(max_length=255, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    embedding_model = models.CharField(
+        max_length=100, blank=True, help_text="The model that embedded its passages; empty: none."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def in_knowledge_base(self) -> bool:
+        return self.case_id is None
+
+
+class Passage(models.Model):
+    """A stretch of a document's text, on one page, at `start`..`end` of that page's text:
+    what retrieval finds and what an answer cites. Indexed for full-text search (MariaDB
+    FULLTEXT, SQLite FTS5: migration 0003)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveIntegerField(help_text="Its order in the document, from 0.")
+    page = models.PositiveIntegerField(help_text="From 1.")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    embedding = models.BinaryField(
+        null=True, blank=True, help_text="float32 unit vector of the document's embedding model."
+    )
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="passage_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} p.{self.page} #{self.position}"
+
+
+class DocumentAccess(models.Model):
+    """Someone uploaded, viewed, downloaded or deleted a document: the audit trail, kept
+    after the document is gone (its title and case stay on the row)."""
+
+    class Action(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        VIEW = "view", "Viewed"
+        DOWNLOAD = "download", "Downloaded"
+        DELETE = "delete", "Deleted"
+
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="accesses"
+    )
+    document_title = models.CharField(max_length=255)
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="document_accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="document_accesses"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["document", "at"])]
+        verbose_name_plural = "document accesses"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.document_title} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,74 @@
+"""Full-text search of documents' passages, on the database's own index: MariaDB/MySQL's
+FULLTEXT (natural-language relevance), SQLite's FTS5 (bm25, Porter stems, diacritics folded).
+The index is made by migration 0004; on another database there is none, and no search.
+
+A query is cut into its words (`\\w+`, one linear pass) and any of them may match: relevance
+ranks the passages that hold more of the rarer words first. MariaDB's InnoDB index only sees
+committed rows, so a document is searchable once its extraction has committed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+
+from config.errors import DomainError
+
+_WORD = re.compile(r"\w+")
+# More words than this add little to relevance and only cost the index's time.
+_MAX_WORDS = 32
+_MIN_WORD = 2
+
+
+class SearchUnavailable(DomainError):
+    status_code = 503
+    default_detail = "Document search is not available on this database."
+
+
+def query_words(query: str) -> list[str]:
+    """The distinct words of `query`, lower-cased, in order, at most `_MAX_WORDS`."""
+    seen: dict[str, None] = {}
+    for match in _WORD.finditer(query.lower()):
+        word = match.group()
+        if len(word) >= _MIN_WORD and "_" not in word:
+            seen.setdefault(word, None)
+            if len(seen) == _MAX_WORDS:
+                break
+    return list(seen)
+
+
+def passages_matching(
+    query: str, *, document_ids: Iterable[int], limit: int
+) -> list[tuple[int, float]]:
+    """(passage id, relevance) of the passages of `document_ids` that best match `query`,
+    best first, at most `limit`. The caller chooses the documents (those the user may see)."""
+    words = query_words(query)
+    ids = list(document_ids)
+    if not words or not ids or limit <= 0:
+        return []
+    # Only placeholders are formatted into the SQL below; every value is a parameter.
+    in_documents = ", ".join(["%s"] * len(ids))
+    if connection.vendor == "sqlite":
+        sql = (
+            "SELECT p.id, -bm25(cases_passage_fts) AS score FROM cases_passage_fts "  # noqa: S608
+            "JOIN cases_passage p ON p.id = cases_passage_fts.rowid "
+            f"WHERE cases_passage_fts MATCH %s AND p.document_id IN ({in_documents}) "
+            "ORDER BY score DESC, p.id LIMIT %s"
+        )
+        params = [" OR ".join(f'"{word}"' for word in words), *ids, limit]
+    elif connection.vendor == "mysql":
+        against = "MATCH(text) AGAINST (%s IN NATURAL LANGUAGE MODE)"
+        sql = (
+            f"SELECT id, {against} AS score FROM cases_passage "  # noqa: S608
+            f"WHERE {against} AND document_id IN ({in_documents}) "
+            "ORDER BY score DESC, id LIMIT %s"
+        )
+        text = " ".join(words)
+        params = [text, text, *ids, limit]
+    else:
+        raise SearchUnavailable()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(passage_id, float(score)) for passage_id, score in cursor.fetchall()]
