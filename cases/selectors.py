@@ -6,7 +6,7 @@ from operator import and_
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from cases.models import Case
+from cases.models import Case, Document
 from config.errors import NotFound
 
 
@@ -97,3 +97,38 @@ def case_can_edit(user: User, case: Case) -> bool:
         # Reads the prefetched lawyers when the caller loaded them (detail, lists).
         return any(lawyer.pk == user.pk for lawyer in case.lawyers.all())
     return False
+
+
+def documents_visible_to(user: User) -> QuerySet[Document]:
+    """The one access rule for documents: a case's documents follow the case
+    (`cases_visible_to`); the firm's knowledge base is for staff only, never for clients."""
+    on_visible_case = Q(case__in=cases_visible_to(user).values("pk"))
+    if user.is_staff_member:
+        return Document.objects.filter(on_visible_case | Q(case__isnull=True))
+    return Document.objects.filter(on_visible_case)
+
+
+def document_get_visible(*, user: User, document_id: int) -> Document:
+    """A document the user may see, or NotFound: another case's document does not exist for
+    them."""
+    try:
+        return documents_visible_to(user).select_related("case").get(pk=document_id)
+    except Document.DoesNotExist:
+        raise NotFound("Document not found.") from None
+
+
+def document_can_change(user: User, document: Document) -> bool:
+    """Staff who may change the case may upload to it and delete its documents; only admins
+    keep the knowledge base."""
+    if document.case is None:
+        return user.role == User.Role.ADMIN
+    return case_can_edit(user, document.case)
+
+
+def documents_to_consult(*, user: User, case: Case | None) -> QuerySet[Document]:
+    """The ready documents an answer for `user` may draw on: `case`'s (the caller has checked
+    that the user may see it) and, for staff, the knowledge base."""
+    scope = Q(case=case) if case is not None else Q(pk__in=[])
+    if user.is_staff_member:
+        scope |= Q(case__isnull=True)
+    return Document.objects.filter(scope, status=Document.Status.READY)
