@@ -359,6 +359,8 @@ LLM_CACHE_TTL = {
 # Estimated tokens (characters / 4) of a conversation's earlier turns sent with a question;
 # the oldest turns beyond it are left out.
 LLM_HISTORY_TOKEN_BUDGET = env.int("LLM_HISTORY_TOKEN_BUDGET", default=2000)
+# Passages of the case's documents and the knowledge base given to the model with a question.
+RETRIEVAL_PASSAGES = env.int("RETRIEVAL_PASSAGES", default=5)
 # Tokens an answer is assumed to take until it arrives: a call holds its prompt's estimate plus
 # this against the monthly budgets while it runs (consultations.budgets).
 LLM_RESERVED_OUTPUT_TOKENS = env.int("LLM_RESERVED_OUTPUT_TOKENS", default=1000)

@@ -185,12 +185,46 @@ def _extra_context_problem(extra: dict[str, Any]) -> str:
     return ""
 
 
-@extend_schema_serializer(component_name="ChatReference")
-class _ReferenceSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    id = serializers.IntegerField()
+@extend_schema_serializer(component_name="CaseReference")
+class _CaseReferenceSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["case"])
+    id = serializers.IntegerField(help_text="The case's id (`context.caseId`).")
     reference = serializers.CharField()
     title = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="DocumentReference")
+class _DocumentReferenceSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["document"])
+    documentId = serializers.IntegerField(help_text="`GET /api/documents/{id}`.")
+    title = serializers.CharField()
+    page = serializers.IntegerField(help_text="From 1.")
+    quote = serializers.CharField(help_text="The passage cited, shortened to 300 characters.")
+
+
+_REFERENCE_SERIALIZERS = {
+    "case": _CaseReferenceSerializer,
+    "document": _DocumentReferenceSerializer,
+}
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="ChatReference",
+        serializers=_REFERENCE_SERIALIZERS,
+        resource_type_field_name="type",
+    )
+)
+class _ReferenceField(serializers.Field):
+    """What an answer refers to: the case it is about, and each passage of a document it
+    cited."""
+
+    def to_representation(self, value: dict[str, Any]) -> dict[str, Any]:
+        return _REFERENCE_SERIALIZERS[value["type"]](value).data
+
+
+def _references() -> serializers.ListField:
+    return serializers.ListField(child=_ReferenceField(), required=False)
 
 
 @extend_schema_serializer(component_name="AnalysisFinding")
@@ -214,6 +248,7 @@ class _StreamDeltaSerializer(serializers.Serializer):
 class _StreamDoneSerializer(serializers.Serializer):
     tokensUsed = serializers.IntegerField(source="tokens_used")
     cached = serializers.BooleanField()
+    references = _references()
 
 
 @extend_schema_serializer(component_name="ChatStreamError")
@@ -248,7 +283,8 @@ STREAM_EVENTS = PolymorphicProxySerializer(
 
 def event_stream_response(stream: ChatStream, headers: dict[str, str]) -> StreamingHttpResponse:
     """A chat stream as server-sent events: `data: {"delta": ...}` as the answer grows, then
-    `event: done` with `{"tokensUsed", "cached"}` or `event: error` with `{"detail"}`.
+    `event: done` with `{"tokensUsed", "cached", "references"?}` or `event: error` with
+    `{"detail"}`.
     Shared with the staff chat page."""
     response = StreamingHttpResponse(_sse_events(stream), content_type="text/event-stream")
     # No proxy or browser may hold the events back or replay them.
@@ -268,9 +304,10 @@ async def _sse_events(stream: ChatStream) -> AsyncIterator[str]:
                 case StreamDelta(text=text):
                     yield _sse({"delta": text})
                 case StreamDone(result=result):
-                    yield _sse(
-                        {"tokensUsed": result.tokens_used, "cached": result.cached}, event="done"
-                    )
+                    done = {"tokensUsed": result.tokens_used, "cached": result.cached}
+                    if result.references:
+                        done["references"] = result.references
+                    yield _sse(done, event="done")
                 case StreamFailed(error=error):
                     yield _sse({"detail": str(error.detail)}, event="error")
 
@@ -307,7 +344,8 @@ class ChatApi(AsyncAPIView):
 
     - `data: {"delta": "..."}`: the next piece of the answer (`ChatStreamDelta`), any number;
     - then one of `event: done` and `data: {"tokensUsed": 42, "cached": false}`
-      (`ChatStreamDone`), or `event: error` and `data: {"detail": "..."}` (`ChatStreamError`)
+      (`ChatStreamDone`, with the answer's `references` when it has any), or `event: error`
+      and `data: {"detail": "..."}` (`ChatStreamError`)
       when the answer broke off: the deltas sent before it stand.
 
     The schema of the `text/event-stream` response is that of one event (`ChatStreamEvent`):
@@ -341,7 +379,7 @@ class ChatApi(AsyncAPIView):
     @extend_schema_serializer(component_name="ChatResponse")
     class OutputSerializer(serializers.Serializer):
         answer = serializers.CharField()
-        references = _ReferenceSerializer(many=True, required=False)
+        references = _references()
         # Always sent, optional in the contract (`tokensUsed?`, `cached?`).
         tokensUsed = serializers.IntegerField(source="tokens_used", required=False)
         cached = serializers.BooleanField(required=False)

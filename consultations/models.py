@@ -83,6 +83,10 @@ class Consultation(models.Model):
     redactions = models.JSONField(
         default=dict, blank=True, help_text="How many values of each entity type were scrubbed."
     )
+    citations_dropped = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Citations of passages the model was never given, taken out of the answer.",
+    )
     unrestored_placeholders = models.JSONField(
         default=list,
         blank=True,

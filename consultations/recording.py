@@ -45,6 +45,7 @@ def consultation_record(
     endpoint: str = "",
     conversation: Conversation | None = None,
     question: str = "",
+    citations_dropped: int = 0,
 ) -> Consultation:
     """Store one AI exchange and log it as one JSON line (metadata only, never content).
 
@@ -88,6 +89,7 @@ def consultation_record(
         idempotency_key=idempotency_key,
         conversation=conversation,
         question=question,
+        citations_dropped=citations_dropped,
     )
     if saved_before:
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=consultation.created_at)

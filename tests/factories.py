@@ -4,7 +4,7 @@ import factory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from cases.models import Case
+from cases.models import Case, Document, Passage
 from consultations.models import Budget, Consultation, ConsultationView, Conversation
 from drafting.models import Draft
 
@@ -68,6 +68,37 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def lawyers(self, create: bool, extracted: list[User] | None, **kwargs: object) -> None:
         if create and extracted:
             self.lawyers.set(extracted)
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A document of a case, indexed (ready); its file is only named, never stored. Give
+    `case=None` for the knowledge base."""
+
+    class Meta:
+        model = Document
+
+    case = factory.SubFactory(CaseFactory)
+    title = factory.Sequence(lambda n: f"document-{n}.pdf")
+    file = factory.LazyAttribute(lambda d: f"documents/test/{d.title}")
+    format = Document.Format.PDF
+    content_type = "application/pdf"
+    size = 1024
+    sha256 = factory.Faker("sha256")
+    status = Document.Status.READY
+    page_count = 1
+    uploaded_by = factory.SubFactory(LawyerFactory)
+
+
+class PassageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Passage
+
+    document = factory.SubFactory(DocumentFactory)
+    position = factory.Sequence(lambda n: n)
+    page = 1
+    start = 0
+    text = factory.Faker("paragraph")
+    end = factory.LazyAttribute(lambda p: len(p.text))
 
 
 class ConsultationFactory(factory.django.DjangoModelFactory):

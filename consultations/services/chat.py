@@ -26,6 +26,8 @@ from consultations.llm.pii import mask_secrets
 from consultations.llm.prompts import render_prompt
 from consultations.llm.store import shared_store
 from consultations.models import Consultation, Conversation
+from consultations.retrieval import sources_for
+from consultations.services.citations import sources_offline_answer
 from consultations.services.pipeline import AICall, Ask, call_prepare
 
 logger = logging.getLogger("counsel.ai")
@@ -107,7 +109,17 @@ def chat_prepare(
             if case
             else None
         )
-        prompt = render_prompt("chat", {"case": case_context, "locale": locale})
+        sources = sources_for(
+            user=user, case=case, question=message, limit=settings.RETRIEVAL_PASSAGES
+        )
+        prompt = render_prompt(
+            "chat",
+            {
+                "case": case_context,
+                "locale": locale,
+                "sources": [{"title": s.title, "page": s.page, "text": s.text} for s in sources],
+            },
+        )
         messages = [
             {"role": "system", "content": prompt.text},
             *_history_messages(conversation=conversation),
@@ -115,7 +127,12 @@ def chat_prepare(
             {"role": "user", "content": message},
         ]
         return Ask(
-            kind=Consultation.Kind.CHAT, prompt=prompt, messages=messages, params={"locale": locale}
+            kind=Consultation.Kind.CHAT,
+            prompt=prompt,
+            messages=messages,
+            params={"locale": locale},
+            offline_answer=sources_offline_answer(sources) if sources else "",
+            sources=tuple(sources),
         )
 
     return call_prepare(
@@ -179,13 +196,22 @@ def _extra_context_messages(extra_context: Mapping[str, Any] | None) -> list[dic
     return [{"role": "user", "content": f"Context from the app I am asking in: {context}"}]
 
 
-def chat_result(call: AICall, *, answer: str, consultation: Consultation, hit: bool) -> ChatResult:
+def chat_result(
+    call: AICall,
+    *,
+    answer: str,
+    consultation: Consultation,
+    hit: bool,
+    cited: list[dict[str, Any]],
+) -> ChatResult:
+    """The answer as the caller gets it: its references are the case, then the passages it
+    cited (`cited`)."""
     return ChatResult(
         answer=answer,
         tokens_used=consultation.tokens_used,
         cached=hit,
         consultation=consultation,
-        references=_case_references(call.case),
+        references=[*_case_references(call.case), *cited],
         conversation=call.conversation,
     )
 
@@ -219,7 +245,11 @@ async def chat_answer(
     )
     answered = await call.run()
     return chat_result(
-        call, answer=answered.result, consultation=answered.consultation, hit=answered.hit
+        call,
+        answer=answered.result,
+        consultation=answered.consultation,
+        hit=answered.hit,
+        cited=answered.references,
     )
 
 

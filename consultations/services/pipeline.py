@@ -54,6 +54,8 @@ from consultations.llm.prompts import RenderedPrompt
 from consultations.models import BudgetReservation, Consultation, Conversation
 from consultations.policies import Policy
 from consultations.recording import consultation_record
+from consultations.retrieval import Source
+from consultations.services.citations import Cited, cite
 
 Message = dict[str, str]
 T = TypeVar("T")
@@ -83,6 +85,9 @@ class Ask:
     # The answer's own fields (its `error_code` says why) when the provider failed with this
     # error, or None; never cached, so the next call asks again.
     fallback: Callable[[LLMError], dict[str, Any] | None] = _no_fallback
+    # The passages the messages number for the model to cite (consultations.retrieval), raw:
+    # their text reaches the model only within the messages, scrubbed.
+    sources: tuple[Source, ...] = ()
 
     def scrubbed_by(self, scrubber: Scrubber) -> Ask:
         """The gate: everything of this Ask that may leave the firm, scrubbed. A kind builds
@@ -100,6 +105,8 @@ class Answered(Generic[T]):
     result: T  # the kind's: the text, or what it made of the answer
     consultation: Consultation
     hit: bool
+    # The passages the answer cited (consultations.services.citations).
+    references: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -142,15 +149,25 @@ class AICall:
     ) -> Answered[T]:
         """Steps 2 and 3: the answer, finished by the kind, and its record. `finish(answer)`
         gives what the user is shown (recorded as the answer) and the kind's own result; by
-        default both are the answer's text with its identities restored."""
+        default both are the answer's text with its identities restored and its citations
+        read."""
         cached, hit = await self.answer()
+        cited = Cited(answer="", references=[], dropped=0)
         if finish is None:
-            text = restore(cached["text"], self.scrubber.mapping)
-            shown, result = text, text
+            cited = self.cite(restore(cached["text"], self.scrubber.mapping))
+            shown, result = cited.answer, cited.answer
         else:
             shown, result = finish(cached)
-        consultation = await self.record_success(cached=cached, hit=hit, answer=shown)
-        return Answered(result=result, consultation=consultation, hit=hit)
+        consultation = await self.record_success(
+            cached=cached, hit=hit, answer=shown, citations_dropped=cited.dropped
+        )
+        return Answered(
+            result=result, consultation=consultation, hit=hit, references=cited.references
+        )
+
+    def cite(self, answer: str) -> Cited:
+        """The answer's citations of the passages it was given; invented ones dropped."""
+        return cite(answer, self.ask.sources)
 
     async def answer(self) -> tuple[dict[str, Any], bool]:
         """`(answer, hit)`: the cached answer, else the provider's, kept for the kind's TTL.
@@ -239,7 +256,7 @@ class AICall:
         return await db(self._record, outcome=outcome, answer=answer, **fields)
 
     async def record_success(
-        self, *, cached: Mapping[str, Any], hit: bool, answer: str
+        self, *, cached: Mapping[str, Any], hit: bool, answer: str, citations_dropped: int = 0
     ) -> Consultation:
         """An answered call; the answer's `error_code` says when a fallback answered it."""
         prompt_tokens, completion_tokens = cached["prompt_tokens"], cached["completion_tokens"]
@@ -260,6 +277,7 @@ class AICall:
             ),
             attempts=0 if hit else cached["attempts"],
             unrestored=unrestored_placeholders(answer),
+            citations_dropped=citations_dropped,
         )
 
     def _record_answer(self, *, hit: bool, **fields: Any) -> Consultation:

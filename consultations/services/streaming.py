@@ -26,6 +26,7 @@ from consultations.llm.errors import LLMError
 from consultations.llm.pii import restore
 from consultations.models import Conversation
 from consultations.services.chat import ChatResult, chat_prepare, chat_result
+from consultations.services.citations import CitationFilter
 from consultations.services.pipeline import AICall, answer_of
 
 
@@ -86,11 +87,15 @@ async def chat_stream(
     key = call.key()
     cached = await cached_value(key)
     if cached is not None:
-        answer = restore(cached["text"], call.scrubber.mapping)
+        cited = call.cite(restore(cached["text"], call.scrubber.mapping))
         # Recorded first: the whole answer goes out in one delta.
-        consultation = await call.record_success(cached=cached, hit=True, answer=answer)
-        done = chat_result(call, answer=answer, consultation=consultation, hit=True)
-        events = _events(StreamDelta(answer), StreamDone(done))
+        consultation = await call.record_success(
+            cached=cached, hit=True, answer=cited.answer, citations_dropped=cited.dropped
+        )
+        done = chat_result(
+            call, answer=cited.answer, consultation=consultation, hit=True, cited=cited.references
+        )
+        events = _events(StreamDelta(cited.answer), StreamDone(done))
     else:
         await call.reserve()
         events = _stream_events(call, key)
@@ -114,7 +119,8 @@ async def _events(*events: ChatStreamEvent) -> AsyncGenerator[ChatStreamEvent, N
 async def _stream_events(call: AICall, key: str) -> AsyncGenerator[ChatStreamEvent, None]:
     await db_connection_release()
     restorer = _StreamRestorer(call.scrubber.mapping)
-    shown: list[str] = []
+    # Keeps what was shown, too: a broken stream records it.
+    citations = CitationFilter(call.ask.sources)
     chunks = call.provider.stream(messages=call.ask.messages, idempotency_key=uuid.uuid4().hex)
     completion: Completion | None = None
     try:
@@ -122,26 +128,30 @@ async def _stream_events(call: AICall, key: str) -> AsyncGenerator[ChatStreamEve
             if isinstance(chunk, Completion):
                 completion = chunk
                 continue
-            if text := restorer.feed(chunk):
-                shown.append(text)
+            if text := citations.feed(restorer.feed(chunk)):
                 yield StreamDelta(text)
-        if tail := restorer.flush():
-            shown.append(tail)
+        if tail := citations.feed(restorer.flush()) + citations.flush():
             yield StreamDelta(tail)
     except LLMError as exc:
-        await call.record_failure(error=exc, answer="".join(shown))
+        await call.record_failure(error=exc, answer=citations.cited().answer)
         yield StreamFailed(exc)
         return
     except (GeneratorExit, asyncio.CancelledError):
         await chunks.aclose()
-        await call.record_failure(error=None, answer="".join(shown))
+        await call.record_failure(error=None, answer=citations.cited().answer)
         raise
     assert completion is not None  # the provider's stream ends with its Completion
     answer_data = answer_of(completion)
     await cache_store(key=key, value=answer_data, ttl=settings.LLM_CACHE_TTL[call.kind])
-    answer = "".join(shown)
-    consultation = await call.record_success(cached=answer_data, hit=False, answer=answer)
-    yield StreamDone(chat_result(call, answer=answer, consultation=consultation, hit=False))
+    cited = citations.cited()
+    consultation = await call.record_success(
+        cached=answer_data, hit=False, answer=cited.answer, citations_dropped=cited.dropped
+    )
+    yield StreamDone(
+        chat_result(
+            call, answer=cited.answer, consultation=consultation, hit=False, cited=cited.references
+        )
+    )
 
 
 # The start of a placeholder that a chunk may end in the middle of: "<", "<PERS", "<PERSON_1".
