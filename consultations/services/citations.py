@@ -19,7 +19,7 @@ from consultations.retrieval import Source
 
 # At most five numbers of two digits: bounded, so matching is linear in the answer.
 _MARKER = re.compile(r"( ?)\[(\d{1,2}(?:, ?\d{1,2}){0,4})\]")
-# The start of a marker that a chunk may end in the middle of: "[", "[1", "[1, 2".
+# The start of a marker that a chunk may end in the middle of: " [", "[1", "[1, 2".
 _MARKER_START = re.compile(r" ?\[[\d, ]{0,16}")
 _QUOTE_CHARS = 300
 
@@ -56,11 +56,10 @@ class CitationFilter:
         text = self.held + chunk
         start = text.rfind("[")
         start = start - 1 if start > 0 and text[start - 1] == " " else start
-        tail = text[start:] if start != -1 else ""
-        if tail and _MARKER_START.fullmatch(tail):
-            self.held, text = tail, text[:start]
-        else:
-            self.held = ""
+        if start == -1 or not _MARKER_START.fullmatch(text, start):
+            # A space may be the start of a marker to be dropped with it.
+            start = len(text) - 1 if text.endswith(" ") else len(text)
+        self.held, text = text[start:], text[:start]
         return self._read(text)
 
     def flush(self) -> str:

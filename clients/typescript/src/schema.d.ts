@@ -85,7 +85,8 @@ export interface paths {
          *
          *     - `data: {"delta": "..."}`: the next piece of the answer (`ChatStreamDelta`), any number;
          *     - then one of `event: done` and `data: {"tokensUsed": 42, "cached": false}`
-         *       (`ChatStreamDone`), or `event: error` and `data: {"detail": "..."}` (`ChatStreamError`)
+         *       (`ChatStreamDone`, with the answer's `references` when it has any), or `event: error`
+         *       and `data: {"detail": "..."}` (`ChatStreamError`)
          *       when the answer broke off: the deltas sent before it stand.
          *
          *     The schema of the `text/event-stream` response is that of one event (`ChatStreamEvent`):
@@ -459,6 +460,22 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        CaseReference: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "case";
+            /** @description The case's id (`context.caseId`). */
+            id: number;
+            reference: string;
+            title: string;
+        };
+        /**
+         * @description * `case` - case
+         * @enum {string}
+         */
+        CaseReferenceTypeEnum: "case";
         /**
          * @description * `open` - Open
          *     * `on-hold` - On hold
@@ -474,12 +491,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        ChatReference: {
-            type: string;
-            id: number;
-            reference: string;
-            title: string;
-        };
+        ChatReference: components["schemas"]["CaseReference"] | components["schemas"]["DocumentReference"];
         ChatRequest: {
             userId: string | number;
             message: string;
@@ -508,6 +520,7 @@ export interface components {
         ChatStreamDone: {
             tokensUsed: number;
             cached: boolean;
+            references?: components["schemas"]["ChatReference"][];
         };
         ChatStreamDoneEvent: {
             /** @constant */
@@ -656,6 +669,25 @@ export interface components {
              */
             paymentDetails?: string | null;
         };
+        DocumentReference: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "document";
+            /** @description `GET /api/documents/{id}`. */
+            documentId: number;
+            title: string;
+            /** @description From 1. */
+            page: number;
+            /** @description The passage cited, shortened to 300 characters. */
+            quote: string;
+        };
+        /**
+         * @description * `document` - document
+         * @enum {string}
+         */
+        DocumentReferenceTypeEnum: "document";
         DocumentType: {
             type: string;
             title: string;
