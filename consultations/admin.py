@@ -199,6 +199,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "answer",
                     "redactions",
                     "unrestored_placeholders",
+                    "citations_dropped",
                 )
             },
         ),
