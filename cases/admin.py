@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import ForeignKey, ManyToManyField, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
@@ -89,7 +91,7 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = (
         "title",
         "case",
-        "file",
+        "stored_file",
         "format",
         "content_type",
         "size",
@@ -103,6 +105,13 @@ class DocumentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="File")
+    def stored_file(self, document: Document) -> str:
+        # Through the API's download, which checks access and records it: the storage's own
+        # URL would be unserved (local) or a presigned link that bypasses both (S3).
+        url = reverse("cases-api:document-download", args=[document.pk])
+        return format_html('<a href="{}">{}</a>', url, document.file.name)
 
     def get_form(
         self, request: HttpRequest, obj: Document | None = None, change: bool = False, **kwargs: Any

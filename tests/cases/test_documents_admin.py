@@ -57,9 +57,11 @@ def test_the_admin_lists_documents_and_deleting_one_keeps_the_trail(
     document = Document.objects.get()
 
     listing = page.get(reverse("admin:cases_document_changelist"))
+    change = page.get(reverse("admin:cases_document_change", args=[document.pk]))
     deleted = page.post(reverse("admin:cases_document_delete", args=[document.pk]), {"post": "yes"})
 
     assert "Checklist.md" in listing.content.decode()
+    assert f'href="/api/documents/{document.pk}/download"' in change.content.decode()
     assert deleted.status_code == 302
     assert not Document.objects.exists()
     assert list(DocumentAccess.objects.order_by("id").values_list("action", flat=True)) == [
