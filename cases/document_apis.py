@@ -20,11 +20,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.documents import document_access_record, document_delete, document_upload
+from cases.documents import (
+    document_access_record,
+    document_delete,
+    document_upload,
+    document_upload_allowed,
+)
 from cases.models import Case, Document, DocumentAccess
 from cases.selectors import (
     case_get_visible,
-    document_can_change,
     document_get_visible,
     documents_visible_to,
 )
@@ -139,9 +143,7 @@ class CaseDocumentListUploadApi(APIView):
         The answer is the document, `queued`: its text is extracted in the background, and
         `GET /api/documents/{documentId}` tells when it is `ready` (or `failed`, and why)."""
         case = case_get_visible(user=request.user, case_id=case_id)
-        # Refused before the body is read.
-        if not document_can_change(request.user, Document(case=case)):
-            raise PermissionDenied("You may not add documents to this case.")
+        document_upload_allowed(user=request.user, case=case)  # before the body is parsed
         return _upload(request, case)
 
 
@@ -177,8 +179,7 @@ class KnowledgeBaseDocumentListUploadApi(APIView):
         """Upload a document to the knowledge base (admins).
 
         Its text is extracted in the background, as for a case's document."""
-        if not document_can_change(request.user, Document(case=None)):
-            raise PermissionDenied("Only admins add to the knowledge base.")
+        document_upload_allowed(user=request.user, case=None)  # before the body is parsed
         return _upload(request, None)
 
 

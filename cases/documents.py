@@ -19,6 +19,18 @@ from config.errors import PermissionDenied
 logger = logging.getLogger(__name__)
 
 
+def document_upload_allowed(*, user: User, case: Case | None) -> None:
+    """PermissionDenied unless `user` may upload to `case` (None: the knowledge base): staff
+    who may change the case, admins for the knowledge base. The API asks before it reads an
+    upload's body."""
+    if not document_can_change(user, Document(case=case)):
+        raise PermissionDenied(
+            "Only admins add to the knowledge base."
+            if case is None
+            else "You may not add documents to this case."
+        )
+
+
 def document_upload(*, user: User, case: Case | None, file: File, request_id: str) -> Document:
     """Store `file` on `case` (None: the knowledge base) as `user`, and queue its indexing.
 
@@ -26,12 +38,7 @@ def document_upload(*, user: User, case: Case | None, file: File, request_id: st
     (PermissionDenied otherwise); the caller has checked that the user may see the case. A
     file `cases.uploads` refuses raises UploadRefused. The file is stored before the row is
     written, and removed again if the row cannot be."""
-    if not document_can_change(user, Document(case=case)):
-        raise PermissionDenied(
-            "Only admins add to the knowledge base."
-            if case is None
-            else "You may not add documents to this case."
-        )
+    document_upload_allowed(user=user, case=case)
     checked = upload_check(file)
     document = Document(
         case=case,
@@ -62,7 +69,7 @@ def document_upload(*, user: User, case: Case | None, file: File, request_id: st
             )
     except BaseException:
         # No row refers to the stored file: it would be stranded.
-        document.file.storage.delete(document.file.name)
+        _remove_file(document.file.storage, document.file.name, document_id=None)
         raise
     logger.info(
         "document uploaded",
@@ -117,7 +124,7 @@ def document_delete(*, user: User, document: Document, request_id: str) -> None:
     )
 
 
-def _remove_file(storage: Storage, name: str, *, document_id: int) -> None:
+def _remove_file(storage: Storage, name: str, *, document_id: int | None) -> None:
     try:
         storage.delete(name)
     except Exception:

@@ -15,6 +15,7 @@ from email.policy import compat32
 from typing import IO
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.utils.text import get_valid_filename
 from pypdf import PdfReader
@@ -61,10 +62,10 @@ class CheckedUpload:
     sha256: str
 
 
-def upload_check(file: File, *, max_bytes: int | None = None) -> CheckedUpload:
+def upload_check(file: File) -> CheckedUpload:
     """The facts of `file` once it passes every check, or UploadRefused. Leaves the file at
     its start, ready to be stored."""
-    max_bytes = settings.DOCUMENT_MAX_BYTES if max_bytes is None else max_bytes
+    max_bytes = settings.DOCUMENT_MAX_BYTES
     title = document_title(file.name or "")
     extension = title.rpartition(".")[2].lower() if "." in title else ""
     if extension not in FORMATS:
@@ -83,10 +84,9 @@ def upload_check(file: File, *, max_bytes: int | None = None) -> CheckedUpload:
     if check is not None:
         check(file, head)
         file.seek(0)
-    stem = title[: -len(extension) - 1]
     return CheckedUpload(
         title=title,
-        stored_name=f"{get_valid_filename(stem) if _has_word(stem) else 'document'}.{extension}",
+        stored_name=_stored_name(title[: -len(extension) - 1], extension),
         format=document_format,
         content_type=content_type,
         size=size,
@@ -116,8 +116,13 @@ def document_title(name: str) -> str:
     return title
 
 
-def _has_word(text: str) -> bool:
-    return bool(get_valid_filename(text).strip("._-")) if text.strip() else False
+def _stored_name(stem: str, extension: str) -> str:
+    """The name the storage keeps: the title's letters, digits, "-", "_" and "." (spaces
+    become "_"); the title itself stays on the row."""
+    try:
+        return f"{get_valid_filename(stem)}.{extension}"
+    except SuspiciousFileOperation:  # nothing of it is left ("!!!.pdf")
+        return f"document.{extension}"
 
 
 def _too_large(max_bytes: int) -> str:

@@ -49,9 +49,9 @@ def test_the_checked_facts_of_an_email() -> None:
 
 
 def test_a_name_with_no_word_is_stored_under_a_plain_one() -> None:
-    checked = upload_check(SimpleUploadedFile("---.txt", b"text"))
+    checked = upload_check(SimpleUploadedFile("!!!.txt", b"text"))
 
-    assert (checked.title, checked.stored_name) == ("---.txt", "document.txt")
+    assert (checked.title, checked.stored_name) == ("!!!.txt", "document.txt")
 
 
 def _checked(name: str, *, tail: bytes = b"") -> Callable[[str], None]:
