@@ -397,3 +397,38 @@ def test_a_case_lists_only_its_own_documents_newest_first(firm, api_client_for):
 
     assert [item["id"] for item in body["results"]] == [second.pk, first.pk]
     assert body["count"] == 2
+
+
+def test_a_broker_that_is_down_leaves_the_document_queued_for_the_recovery(
+    firm, api_client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("no broker")
+
+    monkeypatch.setattr("cases.tasks.document_process_task.apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_file(
+            api_client_for(firm.lawyer_a), documents_url(firm.case_a), "a.txt", b"text"
+        )
+
+    assert response.status_code == 201
+    document = Document.objects.get()
+    assert (document.status, document.task_id) == (Document.Status.QUEUED, "")
+
+
+def test_an_upload_whose_row_cannot_be_written_leaves_no_file_behind(
+    firm, api_client_for, monkeypatch
+):
+    def database_fails(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("cases.documents.document_access_record", database_fails)
+    before = stored_files()
+    api = api_client_for(firm.lawyer_a)
+    api.raise_request_exception = False
+
+    response = post_file(api, documents_url(firm.case_a), "a.txt", b"text")
+
+    assert response.status_code == 500
+    assert not Document.objects.exists()
+    assert stored_files() == before
