@@ -160,7 +160,10 @@ _TAGS_BY_PATH = (
     ("/api/ai/document-types", "drafts"),
     ("/api/ai/drafts", "drafts"),
     ("/api/ai/", "ai"),
+    ("/api/cases/{case_id}/documents", "documents"),
     ("/api/cases", "cases"),
+    ("/api/documents", "documents"),
+    ("/api/knowledge-base/", "documents"),
     ("/api/admin/", "admin"),
 )
 

@@ -6,8 +6,9 @@ Measured against gunicorn + uvicorn 0.55 with httptools, as production runs (doc
 `400 text/plain` itself (httptools cannot split a longer URL); headers had no limit at all
 (a single header of 10 MB, or 5,000 headers, reached the app). So:
 
-- the app refuses a target over MAX_TARGET_BYTES (414) and headers over MAX_HEADER_BYTES in
-  all or more than MAX_HEADERS of them (431), as problems (`RequestHeadLimits`, ASGI);
+- the app refuses a target over MAX_TARGET_BYTES (414), headers over MAX_HEADER_BYTES in
+  all or more than MAX_HEADERS of them (431), and a Content-Length over the largest upload
+  (413, settings' UPLOAD_MAX_BODY_BYTES), as problems (`RequestHeadLimits`, ASGI);
 - the server stops reading a head still unfinished after MAX_HEAD_BYTES (431), and answers
   its own parse errors (400), as problems too (`HttpToolsProtocol`, gunicorn.conf.py).
 """
@@ -18,6 +19,7 @@ import json
 from typing import Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from django.conf import settings
 from uvicorn.protocols.http import httptools_impl
 
 from config.problems import PROBLEM_CONTENT_TYPE, problem_body
@@ -38,6 +40,7 @@ HEADERS_TOO_LARGE = (
 )
 HEAD_TOO_LARGE = f"The request line and headers are too large (at most {MAX_HEAD_BYTES} bytes)."
 NOT_HTTP = "The request is not valid HTTP."
+BODY_TOO_LARGE = "The request body is too large."
 
 
 def _problem_bytes(status: int, detail: str) -> bytes:
@@ -76,6 +79,12 @@ def _head_refusal(scope: Any) -> tuple[int, str] | None:
     headers = scope["headers"]
     if len(headers) > MAX_HEADERS or sum(len(n) + len(v) for n, v in headers) > MAX_HEADER_BYTES:
         return 431, HEADERS_TOO_LARGE
+    # Django's ASGI handler reads the whole body (to disk past FILE_UPLOAD_MAX_MEMORY_SIZE)
+    # before any view can look at it; Django's own DATA_UPLOAD_MAX_MEMORY_SIZE does not count
+    # the files of a multipart body. A body larger than the largest upload is refused unread.
+    length = next((value for name, value in headers if name.lower() == b"content-length"), b"")
+    if length.isdigit() and int(length) > settings.UPLOAD_MAX_BODY_BYTES:
+        return 413, BODY_TOO_LARGE
     return None
 
 

@@ -269,7 +269,8 @@ SPECTACULAR_SETTINGS = {
         "Every error is a problem (RFC 9457, `application/problem+json`): `type`, `title`, "
         "`status`, `detail`, and on a 400 `errors`, the refused fields by wire name, nested "
         "like the request. Branch on `status` and `type`; show `detail`. A 429 or 503 says "
-        "when to retry in `Retry-After`. Limits: a body of 2.5 MB (413), 1,000 form fields or "
+        "when to retry in `Retry-After`. Limits: a body of 2.5 MB (413; a document upload "
+        "25 MB), 1,000 form fields or "
         "query parameters (400), a URL of 8 KiB (414), 100 headers of 32 KiB in all (431); "
         "the server itself reads at most 64 KiB of request line and headers (431). "
         "See docs/api.md.\n\n"
@@ -304,6 +305,11 @@ SPECTACULAR_SETTINGS = {
             "description": "The cases the caller may see, opened and changed by staff.",
         },
         {
+            "name": "documents",
+            "description": "Documents on a case and in the firm's knowledge base: upload, "
+            "extraction status, download, delete.",
+        },
+        {
             "name": "admin",
             "description": "The operator's endpoints: the AI answer cache. Firm "
             "admins with a second factor only.",
@@ -326,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         # Cases and drafts both have a "status", each with its own choices.
         "CaseStatusEnum": "cases.models.Case.Status",
         "DraftStatusEnum": "drafting.models.Draft.Status",
+        "DocumentStatusEnum": "cases.models.Document.Status",
     },
 }
 SIMPLE_JWT = {
@@ -411,6 +418,64 @@ DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)
 # Four eyes: the lawyer who requested a draft (or made its version) may not approve it.
 DRAFT_APPROVER_MUST_DIFFER = env.bool("DRAFT_APPROVER_MUST_DIFFER", default=False)
 
+# --- Documents (cases.uploads, cases.documents) ---------------------------------------------
+# The largest document an upload may be; docs/api.md's limits.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+# A multipart body carries the file plus its envelope (boundaries, part headers): the server
+# refuses a body past this before reading it (config.serving.RequestHeadLimits, 413).
+UPLOAD_MAX_BODY_BYTES = DOCUMENT_MAX_BYTES + 64 * 1024
+# An upload larger than this goes to a temporary file rather than memory while it is read.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploaded documents: a local folder by default; with S3_BUCKET, an S3-compatible bucket
+# (AWS, MinIO, Ceph, R2...) through django-storages. Either way files are private: every
+# download goes through the app, which checks access and records it; nothing builds a public
+# or presigned URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_URL = "/media/"  # never served: FileField needs one, the app streams downloads itself
+
+
+def s3_document_storage(bucket: str) -> dict:
+    """The STORAGES entry of an S3-compatible bucket, its other values from the environment
+    (also what the tests use against their S3 server)."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env("S3_REGION", default="") or None,
+            # "path" for most S3-compatible servers (MinIO, moto); "virtual" or "auto" for AWS.
+            "addressing_style": env("S3_ADDRESSING_STYLE", default="auto"),
+            "location": env("S3_PREFIX", default=""),
+            # Objects take the bucket's private default ACL: no URL works without credentials.
+            "default_acl": None,
+            "querystring_auth": True,
+            # A name already taken gets a suffix instead of replacing another document's file.
+            "file_overwrite": False,
+            # Outside calls have a timeout and a bounded retry.
+            "client_config": Config(
+                connect_timeout=env.float("S3_CONNECT_TIMEOUT", default=5.0),
+                read_timeout=env.float("S3_READ_TIMEOUT", default=30.0),
+                retries={"max_attempts": 3, "mode": "standard"},
+                signature_version="s3v4",
+            ),
+        },
+    }
+
+
+S3_BUCKET = env("S3_BUCKET", default="")
+if S3_BUCKET:
+    DOCUMENT_STORAGE = s3_document_storage(S3_BUCKET)
+else:
+    DOCUMENT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Its location is MEDIA_ROOT, read when first used (so tests can move it).
+        "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
+
 # --- Metrics (GET /metrics, Prometheus) ------------------------------------------------------
 # A scraper shows `Authorization: Bearer <METRICS_TOKEN>` (unset: no token is accepted) or
 # connects from one of these networks.
@@ -433,7 +498,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DOCUMENT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings
@@ -16,8 +17,9 @@ from accounts.services import tokens_for
 from config.celery import app as celery_app
 from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDeviceFactory
 
-# The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the LLM.
-pytest_plugins = ["tests.fake_llm"]
+# The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the
+# LLM; the S3-compatible server (`s3_server`) the storage tests.
+pytest_plugins = ["tests.fake_llm", "tests.s3_server"]
 
 # The suites that start servers, browsers or workers, fuzz, or time growth on large inputs:
 # `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
@@ -50,6 +52,16 @@ def _services_reachable() -> None:
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=2, timeout=5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploaded files go to a folder of the run's own, never the app's var/media; a worker
+    process the tests start reads it from the environment."""
+    media = tmp_path_factory.mktemp("media")
+    os.environ["MEDIA_ROOT"] = str(media)
+    with override_settings(MEDIA_ROOT=media):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.base import BaseHandler
 from django.db import transaction
 from django.test import Client, override_settings
@@ -20,7 +21,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import tokens_for
-from cases.models import Case
+from cases.documents import document_upload
+from cases.models import Case, Document
 from consultations.models import Consultation, Conversation
 from consultations.services import conversation_start
 from drafting.batches import batch_create_from_csv
@@ -84,6 +86,8 @@ class World:
     client_consultation: Consultation  # the AI call of `client_draft`: the client's, no case
     batch: DraftBatch  # lawyer's, on `case`, with one failed row
     failed_row: Draft
+    document: Document  # uploaded by lawyer to `case`
+    kb_document: Document  # in the knowledge base, uploaded by admin
     pages: dict[str, Client] = field(default_factory=dict)
     apis: dict[str, APIClient] = field(default_factory=dict)
 
@@ -132,6 +136,10 @@ def api_client(user: User | None, *, verified: bool = True) -> APIClient:
     return api
 
 
+def text_upload(name: str = "notes.txt") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"The tenant may terminate on three months' notice.")
+
+
 def _drafted(author: User, case: Case | None) -> Draft:
     draft = draft_request(author=author, type_id="nda", inputs=dict(NDA.example_inputs), case=case)
     return async_to_sync(draft_generate)(draft_id=draft.pk, request_id="access-test")
@@ -166,6 +174,12 @@ def _firm() -> World:
         client_consultation=client_draft.consultation,
         batch=batch,
         failed_row=batch.drafts.get(),
+        document=document_upload(
+            user=lawyer, case=case, file=text_upload("lease.txt"), request_id="access-test"
+        ),
+        kb_document=document_upload(
+            user=admin, case=None, file=text_upload("policy.txt"), request_id="access-test"
+        ),
     )
     for role in ROLES:
         verified = not role.endswith("_no_otp")

@@ -28,7 +28,7 @@ from cases.models import Case
 from consultations.services import chat_question_park
 from drafting.apis import inputs_on_the_wire
 from tests.factories import PASSWORD
-from tests.security.conftest import NDA, World, nda_csv
+from tests.security.conftest import NDA, World, nda_csv, text_upload
 
 LOGIN = "login"
 SECURITY = "security"
@@ -171,6 +171,10 @@ def _diff_url(world: World) -> str:
     return reverse("drafting:diff", args=[draft]) + f"?old={draft}&new={draft}"
 
 
+def _document_upload(world: World, user: User | None) -> dict[str, Any]:
+    return {"file": text_upload()}
+
+
 # --- the matrix -------------------------------------------------------------------------------
 
 
@@ -301,6 +305,32 @@ MATRIX: tuple[Row, ...] = (
     _row("api/cases/<int:case_id>", "PUT PATCH", _of("cases-api:detail", "case"),
          A(401,    403, 404, 200, 404, 200, 401, 401), body=case_json,
          note="the client reads their case but may not change it"),
+    # --- API: documents ---------------------------------------------------------------------
+    _row("api/cases/<int:case_id>/documents", "GET", _of("cases-api:case-documents", "case"),
+         CLIENTS_CASE_API),
+    _row("api/cases/<int:case_id>/documents", "POST", _of("cases-api:case-documents", "case"),
+         A(401,    403, 404, 201, 404, 201, 401, 401), body=_document_upload,
+         note="the client sees the case's documents but may not add one"),
+    _row("api/knowledge-base/documents", "GET", _const("/api/knowledge-base/documents"),
+         A(401,    403, 403, 200, 200, 200, 401, 401), note="staff only"),
+    _row("api/knowledge-base/documents", "POST", _const("/api/knowledge-base/documents"),
+         A(401,    403, 403, 403, 403, 201, 401, 401), body=_document_upload,
+         note="admins only"),
+    _row("api/documents/<int:document_id>", "GET", _of("cases-api:document", "document"),
+         CLIENTS_CASE_API),
+    _row("api/documents/<int:document_id>", "DELETE", _of("cases-api:document", "document"),
+         A(401,    403, 404, 204, 404, 204, 401, 401),
+         note="the client sees the case's document but may not delete it"),
+    _row("api/documents/<int:document_id>", "GET", _of("cases-api:document", "kb_document"),
+         A(401,    404, 404, 200, 200, 200, 401, 401), note="the knowledge base's: staff only"),
+    _row("api/documents/<int:document_id>", "DELETE",
+         _of("cases-api:document", "kb_document"),
+         A(401,    404, 404, 403, 403, 204, 401, 401), note="the knowledge base's: admins only"),
+    _row("api/documents/<int:document_id>/download", "GET",
+         _of("cases-api:document-download", "document"), CLIENTS_CASE_API),
+    _row("api/documents/<int:document_id>/download", "GET",
+         _of("cases-api:document-download", "kb_document"),
+         A(401,    404, 404, 200, 200, 200, 401, 401), note="the knowledge base's: staff only"),
     # --- API: the AI contract ---------------------------------------------------------------
     _row("api/ai/chat", "POST", _const("/api/ai/chat"), CLIENTS_CASE_API, body=chat_json,
          note="about the client's case"),

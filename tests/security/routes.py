@@ -98,7 +98,11 @@ def send(world: World, row: Row, method: str, role: str) -> HttpResponse:
             if method == "GET":
                 response = client.get(url)
             else:
-                response = getattr(client, method.lower())(url, body, format="json")
+                # A body with a file is an upload: multipart, as a browser sends it.
+                uploads = any(hasattr(value, "read") for value in body.values())
+                response = getattr(client, method.lower())(
+                    url, body, format="multipart" if uploads else "json"
+                )
         else:
             if method == "GET":
                 response = client.get(url)

@@ -385,6 +385,101 @@ export interface paths {
         patch: operations["updateCase"];
         trace?: never;
     };
+    "/api/cases/{caseId}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The documents of a case the caller may see, 25 a page, newest first.
+         * @description Clients see their own cases' documents; another user's case answers 404.
+         */
+        get: operations["listCaseDocuments"];
+        put?: never;
+        /**
+         * Upload a document to a case (lawyers on the case and admins).
+         * @description The answer is the document, `queued`: its text is extracted in the background, and
+         *     `GET /api/documents/{documentId}` tells when it is `ready` (or `failed`, and why).
+         */
+        post: operations["uploadCaseDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{documentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One document the caller may see, with its extraction status; the view is recorded.
+         * @description Poll it after an upload until `status` is `ready` or `failed`.
+         */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a document, its file and its passages (staff who may change its case; admins in the knowledge base).
+         * @description The trail of who uploaded, viewed and downloaded it stays, with its title.
+         */
+        delete: operations["deleteDocument"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{documentId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a document's file; the download is recorded.
+         * @description Always an attachment with `X-Content-Type-Options: nosniff`: a browser saves it and
+         *     never renders it in Counsel's origin.
+         */
+        get: operations["downloadDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge-base/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The firm's knowledge base (staff), 25 a page, newest first.
+         * @description Firm-wide documents (policies, precedents, checklists) that every lawyer's questions
+         *     may draw on.
+         */
+        get: operations["listKnowledgeBaseDocuments"];
+        put?: never;
+        /**
+         * Upload a document to the knowledge base (admins).
+         * @description Its text is extracted in the background, as for a case's document.
+         */
+        post: operations["uploadKnowledgeBaseDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -669,6 +764,34 @@ export interface components {
              */
             paymentDetails?: string | null;
         };
+        DocumentOutput: {
+            id: number;
+            /** @description The file's name as it was uploaded, made safe. */
+            title: string;
+            format: components["schemas"]["FormatEnum"];
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+            /**
+             * @description queued, then extracting, then ready (searchable) or failed.
+             *
+             *     * `queued` - Queued
+             *     * `extracting` - Extracting
+             *     * `ready` - Ready
+             *     * `failed` - Failed
+             */
+            status: components["schemas"]["DocumentStatusEnum"];
+            /** @description Why extraction failed; empty otherwise. */
+            failureReason: string;
+            /** @description Known once the text is extracted. */
+            pageCount: number | null;
+            /** @description null: a document of the knowledge base. */
+            caseId: number | null;
+            /** @description Of the file's content, hex. */
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
         DocumentReference: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -688,6 +811,14 @@ export interface components {
          * @enum {string}
          */
         DocumentReferenceTypeEnum: "document";
+        /**
+         * @description * `queued` - Queued
+         *     * `extracting` - Extracting
+         *     * `ready` - Ready
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DocumentStatusEnum: "queued" | "extracting" | "ready" | "failed";
         DocumentType: {
             type: string;
             title: string;
@@ -718,6 +849,13 @@ export interface components {
          * @enum {string}
          */
         DocumentTypeFieldTypeEnum: "choice" | "date" | "email" | "integer" | "money" | "string" | "text";
+        DocumentUpload: {
+            /**
+             * Format: binary
+             * @description PDF, Word (.docx), text (.txt), Markdown (.md) and e-mail (.eml) files, up to 25 MB. The type is judged by the extension and the content together; an encrypted PDF is refused.
+             */
+            file: string;
+        };
         DraftAccepted: {
             draftId: number;
             status: components["schemas"]["DraftStatusEnum"];
@@ -838,6 +976,15 @@ export interface components {
         FieldErrors: {
             [key: string]: string[] | components["schemas"]["FieldErrors"];
         };
+        /**
+         * @description * `pdf` - PDF
+         *     * `docx` - Word
+         *     * `txt` - Text
+         *     * `md` - Markdown
+         *     * `eml` - E-mail
+         * @enum {string}
+         */
+        FormatEnum: "pdf" | "docx" | "txt" | "md" | "eml";
         GenerateDocumentContext: {
             caseId?: number;
         };
@@ -1257,6 +1404,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Conversation"][];
+        };
+        PaginatedDocumentOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DocumentOutput"][];
         };
         PatchedCaseInput: {
             title?: string;
@@ -2737,6 +2899,388 @@ export interface operations {
                 };
             };
             /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCaseDocuments: {
+        parameters: {
+            query?: {
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
+                page?: number;
+            };
+            header?: never;
+            path: {
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDocumentOutputList"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadCaseDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["DocumentUpload"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"];
+                };
+            };
+            /** @description The file is refused (`errors.file` says why): empty, too large, of a type Counsel does not read, content that does not match its extension, an encrypted PDF. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only staff who may change the case upload to it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than an upload may be (25 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such document, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visible to you but not yours to delete. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such document, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file as it was uploaded, as an attachment named by its title; its Content-Type is the document's `contentType`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such document, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKnowledgeBaseDocuments: {
+        parameters: {
+            query?: {
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
+                page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDocumentOutputList"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Clients never see the knowledge base. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadKnowledgeBaseDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["DocumentUpload"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOutput"];
+                };
+            };
+            /** @description The file is refused (`errors.file` says why): empty, too large, of a type Counsel does not read, content that does not match its extension, an encrypted PDF. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only admins add to the knowledge base. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than an upload may be (25 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not multipart/form-data. */
             415: {
                 headers: {
                     [name: string]: unknown;
