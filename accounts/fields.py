@@ -11,6 +11,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from config.api import is_whole_number
 
@@ -49,8 +50,23 @@ class UserIdField(serializers.Field):
         return str(value)
 
 
+class _UserPrimaryKeyList(serializers.ManyRelatedField):
+    # DRF's takes any iterable that is not a string, a JSON object too (its keys): only an
+    # array is a list of ids.
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class UserPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A user chosen by id (from the field's queryset), shown as a string."""
+    """A user chosen by id (from the field's queryset), shown as a string; `many=True`: a
+    JSON array of them."""
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> serializers.ManyRelatedField:
+        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return _UserPrimaryKeyList(child_relation=cls(*args, **kwargs), **shared)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(user_id_parsed(data))

@@ -373,8 +373,13 @@ def postprocess_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
 def _nullable_as_type(node: Any) -> None:
     if isinstance(node, dict):
-        if node.pop("nullable", False) and isinstance(node.get("type"), str):
-            node["type"] = [node["type"], "null"]
+        if node.pop("nullable", False):
+            if isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+            elif "anyOf" in node:
+                node["anyOf"].append({"type": "null"})
+            if "enum" in node and None not in node["enum"]:
+                node["enum"].append(None)
         for value in node.values():
             _nullable_as_type(value)
     elif isinstance(node, list):

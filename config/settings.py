@@ -228,11 +228,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # The JSON parser bounds nesting (a deep body was a RecursionError, a 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only: a form encoding has no arrays, objects or null, so a request's meaning
+    # would depend on how it was sent. The upload endpoints take multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
 }
 # The client-facing frontend's origins may call the API; the pages and the admin stay
 # same-origin whatever is configured.

@@ -112,7 +112,9 @@ def test_a_new_password_set_by_an_admin_ends_the_users_api_tokens(
     refused = api.get(reverse("auth-api:me"))
     assert refused.status_code == 401
     assert "Log in again" in refused.json()["detail"]
-    refresh = APIClient().post(reverse("auth-api:refresh"), {"refresh": old["refresh"]})
+    refresh = APIClient().post(
+        reverse("auth-api:refresh"), {"refresh": old["refresh"]}, format="json"
+    )
     assert refresh.status_code == 401
     client_user.refresh_from_db()
     assert client_user.check_password("a-fresh-unusual-pass-7")

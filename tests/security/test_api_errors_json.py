@@ -119,17 +119,28 @@ def test_a_body_over_the_upload_limit_is_a_413_in_json(api: APIClient, settings:
     assert detail(response) == "The request body is too large."
 
 
-def test_too_many_form_fields_is_a_400_in_json(settings: Settings) -> None:
+def test_too_many_query_parameters_is_a_400_in_json(api: APIClient, settings: Settings) -> None:
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
-    client = Client(raise_request_exception=False)
-    fields = "&".join(f"field{i}=1" for i in range(20)).encode()
+    query = "&".join(f"field{i}=1" for i in range(20))
 
-    response = client.generic(
-        "POST", reverse("auth-api:login"), fields, content_type="application/x-www-form-urlencoded"
-    )
+    response = api.get(f"/api/cases?{query}")
 
     assert response.status_code == 400
     assert detail(response) == "The request has too many fields or query parameters."
+
+
+def test_a_form_encoded_body_is_a_415_in_json() -> None:
+    client = Client(raise_request_exception=False)
+
+    response = client.generic(
+        "POST",
+        reverse("auth-api:login"),
+        b"username=a&password=b",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in detail(response)
 
 
 def test_a_host_not_allowed_is_a_400_in_json(api: APIClient) -> None:

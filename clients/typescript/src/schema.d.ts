@@ -919,7 +919,7 @@ export interface components {
              * Client's email
              * @description Leave blank to correspond at the address the client gives later.
              */
-            clientEmail?: string;
+            clientEmail?: string | null;
             /**
              * Matter
              * @description A short description, e.g. the purchase of 14 Wharf Road, Bristol.
@@ -2351,8 +2351,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
-                "multipart/form-data": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
@@ -2432,8 +2430,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LogoutRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["LogoutRequest"];
-                "multipart/form-data": components["schemas"]["LogoutRequest"];
             };
         };
         responses: {
@@ -2520,8 +2516,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RefreshRequest"];
-                "multipart/form-data": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
@@ -2648,8 +2642,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CaseInput"];
-                "application/x-www-form-urlencoded": components["schemas"]["CaseInput"];
-                "multipart/form-data": components["schemas"]["CaseInput"];
             };
         };
         responses: {
@@ -2759,8 +2751,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CaseInput"];
-                "application/x-www-form-urlencoded": components["schemas"]["CaseInput"];
-                "multipart/form-data": components["schemas"]["CaseInput"];
             };
         };
         responses: {
@@ -2840,8 +2830,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedCaseInput"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedCaseInput"];
-                "multipart/form-data": components["schemas"]["PatchedCaseInput"];
             };
         };
         responses: {
