@@ -8,13 +8,15 @@ Transactional tests: MariaDB's FULLTEXT index only sees committed rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
+from django.urls import reverse
 from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from cases.models import Case, Document, Passage
@@ -185,6 +187,25 @@ def test_the_offline_provider_has_no_embeddings(settings: Settings) -> None:
     settings.LLM_EMBEDDING_MODEL = MODEL
 
     assert vector(PARAPHRASE) is None
+
+
+def test_a_chat_question_about_a_case_draws_on_a_paraphrased_passage(
+    embeddings: FakeLLM, api_client_for: Callable[[User], APIClient]
+) -> None:
+    client = ClientFactory()
+    case = CaseFactory(client=client, opposing_parties="")
+    lease = document(case, NOTICE, DEPOSIT)
+    document_embed(document_id=lease.pk)
+
+    response = api_client_for(client).post(
+        reverse("ai-api:chat"),
+        {"userId": client.pk, "message": PARAPHRASE, "context": {"caseId": case.pk}},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    (chat,) = [r for r in embeddings.requests if r.path == "/v1/chat/completions"]
+    assert NOTICE in chat.json["messages"][0]["content"]
 
 
 # --- Question vectors' cache -----------------------------------------------------------------
