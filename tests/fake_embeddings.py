@@ -40,6 +40,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("claimant", "plaintiff", "applicant"),
     ("defendant", "respondent"),
     ("pay", "settle", "remit"),
+    ("payment", "remittance"),
+    ("costs", "expenses"),
     ("letter", "correspondence", "message"),
     ("demand", "require", "insist", "request"),
     ("deadline", "cutoff", "limit"),

@@ -13,13 +13,16 @@ without a vector (lexical search only), logged without its text.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
 
+from config.secret_keys import derived_key
 from consultations.llm.cache import cache_store, cached_value
 from consultations.llm.client import OpenAIProvider, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMMisconfigured
@@ -56,9 +59,9 @@ async def embed(texts: Sequence[str], *, known_names: Iterable[str] = ()) -> np.
     provider = get_provider()
     if not model or not isinstance(provider, OpenAIProvider):
         raise LLMMisconfigured(attempts=0, code="no_embeddings")
-    scrubber = Scrubber(known_names=[name for name in known_names if name])
+    names = [name for name in known_names if name]
     # An empty input is refused by the API; a blank passage becomes a single space.
-    scrubbed = [scrubber.scrub(text) or " " for text in texts]
+    scrubbed = [pseudonymized(text, known_names=names) or " " for text in texts]
     raw = await provider.embed(texts=scrubbed, model=model, batch=settings.LLM_EMBEDDING_BATCH)
     try:
         matrix = np.asarray(raw, dtype=_DTYPE)
@@ -79,13 +82,13 @@ async def question_vector(
     model = embedding_model()
     if not model:
         return None
-    scrubbed = Scrubber(known_names=[name for name in known_names if name]).scrub(question)
+    scrubbed = pseudonymized(question, known_names=[name for name in known_names if name])
     key = _question_key(model, scrubbed)
     cached = await cached_value(key)
     if isinstance(cached, bytes):
         return QuestionVector(model=model, values=vectors_from(cached)[0])
     try:
-        # Already scrubbed, with the same names: scrubbing again changes nothing.
+        # Already scrubbed: scrubbing a pseudonym again changes nothing.
         values = (await embed([scrubbed]))[0]
     except LLMError as exc:
         logger.warning(
@@ -95,6 +98,27 @@ async def question_vector(
         return None
     await cache_store(key=key, value=vector_bytes(values), ttl=QUESTION_VECTOR_TTL)
     return QuestionVector(model=model, values=values)
+
+
+def pseudonymized(text: str, *, known_names: Iterable[str] = ()) -> str:
+    """`text` scrubbed, each identity's placeholder made a pseudonym of it that is the same in
+    every text (`<PERSON_1>` becomes `<PERSON_3fa9c0d21b>`): a question naming a party or an
+    address then stays close to the passages naming them, while neither the name nor anything
+    the provider could reverse leaves the firm (a keyed digest; the key, derived from
+    SECRET_KEY, never leaves). Secrets stay masked as they are."""
+    scrubber = Scrubber(known_names=known_names)
+    scrubbed = scrubber.scrub(text)
+    for placeholder, original in scrubber.mapping.items():
+        kind = placeholder[1:].rsplit("_", 1)[0]
+        value = " ".join(original.casefold().split()).encode()
+        digest = hmac.new(_pseudonym_key(), value, hashlib.sha256).hexdigest()[:10]
+        scrubbed = scrubbed.replace(placeholder, f"<{kind}_{digest}>")
+    return scrubbed
+
+
+@lru_cache(maxsize=1)
+def _pseudonym_key() -> bytes:
+    return derived_key(settings.SECRET_KEY, "embedding-pseudonyms").encode()
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

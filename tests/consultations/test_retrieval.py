@@ -8,6 +8,7 @@ Transactional tests: MariaDB's FULLTEXT index only sees committed rows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -23,7 +24,7 @@ from cases.models import Case, Document, Passage
 from cases.signals import document_ready
 from config.celery import app as celery_app
 from consultations.llm.embeddings import QuestionVector, question_vector
-from consultations.retrieval import fused, sources_for
+from consultations.retrieval import SEMANTIC_WEIGHT, fused, sources_for
 from consultations.services.embedding import document_embed
 from consultations.tasks import document_embed_task
 from tests.factories import (
@@ -140,10 +141,12 @@ def test_semantic_search_finds_a_paraphrase_that_lexical_search_misses(
 
 
 def test_a_passage_both_searches_find_ranks_above_those_only_one_finds() -> None:
-    # 3 is second lexically and first semantically; 1 and 2 only lexical, 4 only semantic.
-    assert fused([[1, 3, 2], [3, 4]]) == [3, 1, 4, 2]
+    lexical, semantic = [1, 3, 2], [3, 4]
+
+    # 3 is found by both; semantic search's first (4) outranks lexical search's first (1).
+    assert fused([(lexical, 1.0), (semantic, SEMANTIC_WEIGHT)]) == [3, 4, 1, 2]
     # Ties go to the better single rank, then to the older passage.
-    assert fused([[5, 6], [7, 8]]) == [5, 7, 6, 8]
+    assert fused([([5, 6], 1.0), ([7, 8], 1.0)]) == [5, 7, 6, 8]
 
 
 def test_combined_search_keeps_what_lexical_search_alone_finds(embeddings: FakeLLM) -> None:
@@ -237,7 +240,21 @@ def test_a_question_is_scrubbed_before_it_is_embedded(embeddings: FakeLLM) -> No
     (sent,) = embedding_requests(embeddings)
     assert "Helen" not in sent[0]
     assert "helen@example.com" not in sent[0]
-    assert "<PERSON_1>" in sent[0]
+    assert re.fullmatch(r"Did <PERSON_\w+> \(<EMAIL_\w+>\) give notice\?", sent[0])
+
+
+def test_a_party_has_one_pseudonym_in_passages_and_questions(embeddings: FakeLLM) -> None:
+    case = CaseFactory(opposing_parties="Helen Carter")
+    lease = document(case, "Helen Carter, the Tenant, may terminate on three months notice.")
+    document_embed(document_id=lease.pk)
+
+    vector("What notice must Ms Carter give?", party="Helen Carter")
+
+    passage, question = (texts[0] for texts in embedding_requests(embeddings))
+    pseudonym = re.search(r"<PERSON_\w+>", passage)
+    assert pseudonym is not None
+    assert "Carter" not in passage + question
+    assert question == f"What notice must Ms {pseudonym.group()} give?"
 
 
 # --- The embedding job -----------------------------------------------------------------------
