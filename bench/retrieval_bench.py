@@ -13,16 +13,17 @@ seed (each document picks its own synonyms and names, parties, places and sums),
 other synonyms of the test model's table, and other sentences) and naming what tells that
 document from the others (the other party, the place, the court).
 
-Every document is embedded through the product's job (`document_embed`: scrubbed, batched,
-stored as float32 unit vectors), every question through `question_vector`. Then it prints
-recall@5 (the answering passage among the first five) for lexical (the database's full-text
-index), semantic (cosine similarity alone) and combined retrieval (`sources_for`, what the
-chat uses) over all of them, a staff user asking with no case (the knowledge base: every
-passage is in scope); retrieval latency p50/p99 of `sources_for` at that size (the question's
-vector fetched before, as the chat does, and each question asked three times; the first query
-of a process, which reads every vector into memory, apart), and extraction throughput in pages
-per second for the documents rendered as PDF and DOCX files when the product's extraction
-(`cases.extraction`) is there. The database is dropped at the end.
+Every document is embedded through the product's job (`document_embed`: pseudonymized,
+batched, stored as float32 unit vectors), every question through `question_vector`. Then it
+prints recall@5 (the answering passage among the first five) for lexical (the database's
+full-text index), semantic (cosine similarity alone) and combined retrieval (`sources_for`,
+what the chat uses) twice: each question asked by its case's lawyer about its case (the case's
+four documents, what the chat does with `context.caseId`), and asked by an admin of every
+passage (the documents moved to the knowledge base), where the question's party names must
+tell its document from 199 others. Then retrieval latency p50/p99 of `sources_for` over every
+passage (the question's vector fetched before, as the chat does; each question asked three
+times; the first query of the process, which reads every vector into memory, apart). The
+database is dropped at the end.
 
 The semantic figures measure the product's retrieval with the test model, whose synonyms are
 the questions' paraphrases: not a real embeddings model's quality.
@@ -38,11 +39,12 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +52,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load_bench import VENV_PYTHON, BenchError, percentile  # noqa: E402
 from tests.fake_embeddings import SYNONYMS  # noqa: E402
+
+if TYPE_CHECKING:  # Django is set up only once the database and the fake model are chosen
+    from accounts.models import User
+    from cases.models import Case
+    from consultations.llm.embeddings import QuestionVector
 
 MODEL = "fake-embedding"
 PAGES = 10
@@ -721,7 +728,9 @@ def run_seed(seed: int, args: argparse.Namespace) -> SeedResult:
     )
 
 
-def retrieve(user, case, question: str, vector, *, semantic: bool) -> list[int]:
+def retrieve(
+    user: User, case: Case | None, question: str, vector: QuestionVector, *, semantic: bool
+) -> list[int]:
     from consultations.retrieval import sources_for
 
     sources = sources_for(
@@ -734,7 +743,14 @@ def retrieve(user, case, question: str, vector, *, semantic: bool) -> list[int]:
     return [source.passage_id for source in sources]
 
 
-def recall(questions, vectors, answers, *, user, case_of) -> dict[str, float]:
+def recall(
+    questions: list[Question],
+    vectors: list[QuestionVector],
+    answers: dict[tuple[int, int], int],
+    *,
+    user: User,
+    case_of: Callable[[Question], Case | None],
+) -> dict[str, float]:
     """recall@5 of lexical, semantic and combined retrieval: semantic is the product's
     similarity ranking alone, over the same documents as the others."""
     from cases.selectors import documents_to_consult

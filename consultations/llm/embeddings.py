@@ -1,9 +1,11 @@
 """Embeddings: texts as unit vectors, for semantic search (consultations.retrieval).
 
-Every text is scrubbed before it leaves the firm, as a prompt is: names, e-mails, secrets
-become placeholders or masks. The mapping is not kept, since a vector never comes back as
-text. Vectors are float32 and of length 1, so a dot product is their cosine similarity; stored
-as bytes (`Passage.embedding`), they are `vector_bytes` and `vectors_from`.
+Every text is scrubbed before it leaves the firm, as a prompt is: secrets are masked, and
+each identity (a name, an e-mail, an address) becomes a pseudonym that is the same in every
+text (`pseudonymized`), since a vector never comes back as text to be restored.
+
+Vectors are float32 and of length 1, so a dot product is their cosine similarity; stored as
+bytes (`Passage.embedding`), they are `vector_bytes` and `vectors_from`.
 
 A question's vector is cached in the shared cache under the sha256 of the model and the
 scrubbed text: a cache outage is a miss, and an embeddings failure leaves the question
@@ -53,21 +55,26 @@ def embedding_model() -> str:
 
 
 async def embed(texts: Sequence[str], *, known_names: Iterable[str] = ()) -> np.ndarray:
-    """The unit vectors of `texts` (one row each, float32), each text scrubbed first by one
-    scrubber that knows `known_names` (the case's parties); an `LLMError` on failure."""
+    """The unit vectors of `texts` (one row each, float32), each text pseudonymized first
+    (`pseudonymized`, knowing `known_names`: the case's parties); an `LLMError` on failure."""
+    names = [name for name in known_names if name]
+    return await _embedded([pseudonymized(text, known_names=names) for text in texts])
+
+
+async def _embedded(scrubbed: list[str]) -> np.ndarray:
     model = embedding_model()
     provider = get_provider()
     if not model or not isinstance(provider, OpenAIProvider):
         raise LLMMisconfigured(attempts=0, code="no_embeddings")
-    names = [name for name in known_names if name]
     # An empty input is refused by the API; a blank passage becomes a single space.
-    scrubbed = [pseudonymized(text, known_names=names) or " " for text in texts]
-    raw = await provider.embed(texts=scrubbed, model=model, batch=settings.LLM_EMBEDDING_BATCH)
+    raw = await provider.embed(
+        texts=[text or " " for text in scrubbed], model=model, batch=settings.LLM_EMBEDDING_BATCH
+    )
     try:
         matrix = np.asarray(raw, dtype=_DTYPE)
     except ValueError as exc:  # ragged: vectors of different lengths
         raise LLMBadOutput(attempts=1, upstream_status=200) from exc
-    if matrix.ndim != 2 or matrix.shape[0] != len(texts) or not np.isfinite(matrix).all():
+    if matrix.ndim != 2 or matrix.shape[0] != len(scrubbed) or not np.isfinite(matrix).all():
         raise LLMBadOutput(attempts=1, upstream_status=200)
     return _unit_rows(matrix)
 
@@ -88,8 +95,7 @@ async def question_vector(
     if isinstance(cached, bytes):
         return QuestionVector(model=model, values=vectors_from(cached)[0])
     try:
-        # Already scrubbed: scrubbing a pseudonym again changes nothing.
-        values = (await embed([scrubbed]))[0]
+        values = (await _embedded([scrubbed]))[0]
     except LLMError as exc:
         logger.warning(
             "question embedding failed, lexical search only",
@@ -111,14 +117,15 @@ def pseudonymized(text: str, *, known_names: Iterable[str] = ()) -> str:
     for placeholder, original in scrubber.mapping.items():
         kind = placeholder[1:].rsplit("_", 1)[0]
         value = " ".join(original.casefold().split()).encode()
-        digest = hmac.new(_pseudonym_key(), value, hashlib.sha256).hexdigest()[:10]
+        key = _pseudonym_key(settings.SECRET_KEY)
+        digest = hmac.new(key, value, hashlib.sha256).hexdigest()[:10]
         scrubbed = scrubbed.replace(placeholder, f"<{kind}_{digest}>")
     return scrubbed
 
 
-@lru_cache(maxsize=1)
-def _pseudonym_key() -> bytes:
-    return derived_key(settings.SECRET_KEY, "embedding-pseudonyms").encode()
+@lru_cache(maxsize=2)
+def _pseudonym_key(secret: str) -> bytes:
+    return derived_key(secret, "embedding-pseudonyms").encode()
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

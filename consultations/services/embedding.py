@@ -29,6 +29,14 @@ def documents_to_embed() -> QuerySet[Document]:
     return Document.objects.filter(status=Document.Status.READY).exclude(embedding_model=model)
 
 
+def documents_embedding_forget() -> int:
+    """Mark every ready document as embedded by no model, so that the job embeds it again;
+    how many. Semantic search leaves them out until then."""
+    return Document.objects.filter(status=Document.Status.READY).update(
+        embedding_model="", updated_at=timezone.now()
+    )
+
+
 def document_embed(*, document_id: int) -> bool:
     """Embed the passages of a ready document with the current model and store the vectors;
     whether it stored them. Idempotent: a document the model has embedded already, or one that

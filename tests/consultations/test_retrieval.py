@@ -319,6 +319,19 @@ def test_documents_of_an_old_model_are_searched_lexically_until_re_embedded(
     assert NOTICE in texts(lawyer, case, PARAPHRASE, query_vector=vector(PARAPHRASE))
 
 
+def test_refreshing_all_embeddings_embeds_every_document_again(
+    embeddings: FakeLLM, eager_celery: None
+) -> None:
+    lease = document(CaseFactory(), NOTICE)
+    document_embed(document_id=lease.pk)
+
+    call_command("embeddings_refresh", "--all")
+
+    assert embedding_requests(embeddings) == [[NOTICE], [NOTICE]]
+    lease.refresh_from_db()
+    assert lease.embedding_model == MODEL
+
+
 def test_a_ready_document_is_embedded_by_the_job_its_signal_queues(
     embeddings: FakeLLM, eager_celery: None
 ) -> None:
