@@ -1,6 +1,7 @@
 """Run the test suite's fake OpenAI-compatible server (tests/fake_llm.py) as its own process
 for the benches: it answers every chat completion with the same reply, at once or after
-`--latency-ms`, as a real model would after thinking.
+`--latency-ms`, as a real model would after thinking, and `/v1/embeddings` with the test
+model's vectors (tests/fake_embeddings.py).
 
 Prints its base URL on the first line of stdout, then serves until SIGTERM/SIGINT.
 """

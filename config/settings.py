@@ -355,6 +355,15 @@ LLM_BACKOFF_BASE_MS = env.int("LLM_BACKOFF_BASE_MS", default=500)
 # (config.dbpool), apart from SYNC_THREADS so that a slow page never delays an AI call's
 # short database work: the most it holds however many calls wait on the model.
 AI_DB_THREADS = env.int("AI_DB_THREADS", default=8)
+# The provider's model for embeddings (`/v1/embeddings`): passages and questions become vectors
+# for semantic search beside the lexical one. Empty: lexical search only (the offline provider
+# has no embeddings whatever this says).
+LLM_EMBEDDING_MODEL = env("LLM_EMBEDDING_MODEL", default="")
+# Texts sent in one embeddings request (a document's passages go in batches of this many).
+LLM_EMBEDDING_BATCH = env.int("LLM_EMBEDDING_BATCH", default=64)
+# Megabytes of passage vectors each process keeps in memory for semantic search, so a question
+# does not read them from the database again; the documents used least recently go first.
+EMBEDDING_CACHE_MB = env.int("EMBEDDING_CACHE_MB", default=256)
 # Seconds each kind of answer stays cached.
 LLM_CACHE_TTL = {
     "chat": env.int("LLM_CACHE_TTL_CHAT", default=30 * 60),

@@ -10,12 +10,18 @@ class ConsultationsConfig(AppConfig):
     def ready(self) -> None:
         # Cases sits below consultations and cannot import it: the case page learns of this
         # panel through the registry instead.
+        from cases.models import Document
         from cases.panels import case_panel_register
+        from cases.signals import document_ready
         from config.metrics import LLM_ERRORS
         from consultations.models import Consultation
+        from consultations.tasks import document_ready_received
 
         case_panel_register(title="AI consultations", url_name="consultations:case-panel")
         # At 0 from the start, so that the LLMProviderMisconfigured alert (an increase) sees
         # the very first refusal: a series born at 1 has no increase to Prometheus.
         for kind in Consultation.Kind.values:
             LLM_ERRORS.labels(kind, "misconfigured")
+        document_ready.connect(
+            document_ready_received, sender=Document, dispatch_uid="consultations-embed"
+        )

@@ -1,18 +1,44 @@
 """Retrieval: the passages of the documents a question may draw on that best answer it.
 
 Only documents the caller may see are searched (`cases.selectors.documents_to_consult`).
+Two searches put forward their best passages: the database's full-text search
+(`cases.search`), and, when the question comes with its vector (`question_vector`, awaited
+before this database step), cosine similarity with the vectors of the documents embedded by
+the same model. Their rankings are combined by reciprocal rank fusion: a passage both find
+comes first, and neither search's scores need to be comparable with the other's.
+
 What is found is raw text: it reaches the model only through the pipeline's one gate, like
 everything else the model sees.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
 
 from accounts.models import User
 from cases.models import Case, Passage
 from cases.search import passages_matching
 from cases.selectors import documents_to_consult
+from consultations.llm.embeddings import QuestionVector, vectors_from
+
+# Passages each search puts forward to the combination: deep enough that a passage one search
+# ranks low but the other ranks high still meets itself there.
+CANDIDATES = 50
+# Reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009), weighted. Its constant sets
+# how much a search's first few ranks outweigh the rest: the paper's 60 flattens them so much
+# that a passage lexical search ranks first for sharing the parties' names beat the one
+# semantic search ranks first for saying what the question asks (bench/retrieval_bench.py:
+# recall@5 0.795 and 0.735 on two seeds, against 0.87 and 0.84 with these values). Semantic
+# search counts twice: questions rarely use the words of the passage that answers them.
+RRF_K = 10
+SEMANTIC_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -28,12 +54,152 @@ class Source:
     document_sha256: str
 
 
-def sources_for(*, user: User, case: Case | None, question: str, limit: int) -> list[Source]:
-    """The best `limit` passages for `question`, best first (a database thread's work)."""
-    document_ids = list(documents_to_consult(user=user, case=case).values_list("pk", flat=True))
-    ranked = passages_matching(question, document_ids=document_ids, limit=limit)
-    passages = Passage.objects.select_related("document").in_bulk([pk for pk, _ in ranked])
-    return [_source(passages[pk]) for pk, _ in ranked if pk in passages]
+def sources_for(
+    *,
+    user: User,
+    case: Case | None,
+    question: str,
+    limit: int,
+    query_vector: QuestionVector | None = None,
+) -> list[Source]:
+    """The best `limit` passages for `question`, best first (a database thread's work).
+    Without `query_vector` (no embeddings model, or the provider failed), lexical only."""
+    documents = list(
+        documents_to_consult(user=user, case=case).values_list(
+            "pk", "embedding_model", "updated_at"
+        )
+    )
+    depth = max(limit, CANDIDATES)
+    lexical = passages_matching(question, document_ids=[pk for pk, _, _ in documents], limit=depth)
+    rankings = [([pk for pk, _ in lexical], 1.0)]
+    if query_vector is not None:
+        embedded = {pk: updated for pk, model, updated in documents if model == query_vector.model}
+        nearest = passages_nearest(query_vector, documents=embedded, limit=depth)
+        rankings.append((nearest, SEMANTIC_WEIGHT))
+    ranked = fused(rankings)[:limit]
+    passages = Passage.objects.select_related("document").in_bulk(ranked)
+    return [_source(passages[pk]) for pk in ranked if pk in passages]
+
+
+def fused(rankings: Sequence[tuple[Sequence[int], float]]) -> list[int]:
+    """Weighted reciprocal rank fusion of (ranking of passage ids, best first; its weight):
+    by the sum of weight / (RRF_K + rank) over the rankings that hold a passage; ties go to
+    the passage ranked best by any one search, then to the first passage written."""
+    scores: dict[int, float] = {}
+    best: dict[int, int] = {}
+    for ranking, weight in rankings:
+        for rank, pk in enumerate(ranking, start=1):
+            scores[pk] = scores.get(pk, 0.0) + weight / (RRF_K + rank)
+            best[pk] = min(best.get(pk, rank), rank)
+    return sorted(scores, key=lambda pk: (-scores[pk], best[pk], pk))
+
+
+def passages_nearest(
+    query_vector: QuestionVector, *, documents: dict[int, datetime], limit: int
+) -> list[int]:
+    """The ids of the `limit` passages of `documents` (id: updated_at, all embedded by the
+    query's model) most similar to the query, best first; passages of no similarity at all
+    are left out."""
+    if not documents or limit <= 0:
+        return []
+    vectors = _vectors.of(documents, model=query_vector.model)
+    if not vectors:
+        return []
+    ids = np.concatenate([entry.ids for entry in vectors])
+    scores = np.concatenate([entry.matrix @ query_vector.values for entry in vectors])
+    if len(scores) > limit:
+        # The best `limit` in linear time, then only those sorted.
+        top = np.argpartition(-scores, limit - 1)[:limit]
+    else:
+        top = np.arange(len(scores))
+    top = top[np.lexsort((ids[top], -scores[top]))]
+    return [int(ids[i]) for i in top if scores[i] > 0]
+
+
+@dataclass(frozen=True)
+class _DocumentVectors:
+    model: str
+    updated_at: datetime
+    ids: np.ndarray
+    matrix: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return self.ids.nbytes + self.matrix.nbytes
+
+
+class _VectorCache:
+    """Each document's passage vectors as one matrix, kept in this process so that a question
+    reads none from the database. An entry is good while its document's embedding model and
+    `updated_at` are those it was read with (the embedding job and re-indexing both change
+    `updated_at`); the documents used least recently go first once EMBEDDING_CACHE_MB is
+    reached. Shared by the process's threads, hence the lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, _DocumentVectors] = OrderedDict()
+        self._bytes = 0
+
+    def of(self, documents: dict[int, datetime], *, model: str) -> list[_DocumentVectors]:
+        found: list[_DocumentVectors] = []
+        missing: list[int] = []
+        with self._lock:
+            for pk, updated_at in documents.items():
+                entry = self._entries.get(pk)
+                if entry is not None and (entry.model, entry.updated_at) == (model, updated_at):
+                    self._entries.move_to_end(pk)
+                    found.append(entry)
+                else:
+                    missing.append(pk)
+        if missing:
+            loaded = _load(missing, documents=documents, model=model)
+            found += loaded
+            with self._lock:
+                for pk, entry in zip(missing, loaded, strict=True):
+                    self._put(pk, entry)
+        return [entry for entry in found if len(entry.ids)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _put(self, pk: int, entry: _DocumentVectors) -> None:
+        old = self._entries.pop(pk, None)
+        if old is not None:
+            self._bytes -= old.size
+        self._entries[pk] = entry
+        self._bytes += entry.size
+        budget = settings.EMBEDDING_CACHE_MB * 1024 * 1024
+        while self._bytes > budget and len(self._entries) > 1:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= evicted.size
+
+
+def _load(
+    missing: Iterable[int], *, documents: dict[int, datetime], model: str
+) -> list[_DocumentVectors]:
+    """The vectors of the `missing` documents, in their order, read in one query."""
+    rows: dict[int, tuple[list[int], list[bytes]]] = {pk: ([], []) for pk in missing}
+    passages = Passage.objects.filter(document_id__in=list(rows), embedding__isnull=False)
+    for document_id, pk, blob in passages.values_list("document_id", "pk", "embedding").order_by(
+        "document_id", "position"
+    ):
+        ids, blobs = rows[document_id]
+        ids.append(pk)
+        blobs.append(bytes(blob))
+    return [
+        _DocumentVectors(
+            model=model,
+            updated_at=documents[pk],
+            ids=np.array(ids, dtype=np.int64),
+            matrix=vectors_from(*blobs) if blobs else np.zeros((0, 0), dtype=np.float32),
+        )
+        for pk, (ids, blobs) in rows.items()
+    ]
+
+
+_vectors = _VectorCache()
 
 
 def _source(passage: Passage) -> Source:

@@ -2,6 +2,7 @@
 the concurrency bench and the drafting bench, on asyncio alone (no dependency): a call in
 flight costs a coroutine, so it can hold thousands at once, and it counts the most it held.
 
+`POST /v1/embeddings` answers at once with the test model's vectors (tests/fake_embeddings.py).
 `POST /v1/chat/completions` answers after the configured delay, or with `"stream": true`
 sends its first chunk at once and the rest spread over the delay (HTTP/1.1, keep-alive,
 chunked). `POST /reset` with `{"seconds": 2.0}` sets the delay and zeroes the counts;
@@ -28,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.fake_embeddings import embeddings_response
 from tests.fake_llm import Reply, _completion, _usage
 
 # Every question of the bench carries one, so a streamed answer's first chunk can be matched
@@ -158,6 +160,8 @@ async def serve_connection(
             match request.method, request.path:
                 case "POST", "/v1/chat/completions":
                     await complete(writer, model, request)
+                case "POST", "/v1/embeddings":
+                    await send_json(writer, 200, embeddings_response(json.loads(request.body)))
                 case "POST", "/reset":
                     model.reset(float(json.loads(request.body)["seconds"]))
                     await send_json(writer, 200, {"seconds": model.seconds})

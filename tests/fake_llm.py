@@ -1,7 +1,9 @@
 """A local OpenAI-compatible server for tests: the network edge of every AI test.
 
-``FakeLLM`` serves ``POST /v1/chat/completions`` on 127.0.0.1 from a background thread. Each
-request takes the next scripted behaviour, or ``default`` once the script is used up:
+``FakeLLM`` serves ``POST /v1/chat/completions`` and ``POST /v1/embeddings`` (the test model of
+tests/fake_embeddings.py) on 127.0.0.1 from a background thread. Each request takes the next
+scripted behaviour, or ``default`` once the script is used up (a ``Reply`` to an embeddings
+request is its vectors):
 
     fake_llm.script(Status(429, retry_after=1), Reply(text="Yes."))
     fake_llm.default = Reply(text="Always this.")
@@ -35,6 +37,8 @@ from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
+
+from tests.fake_embeddings import embeddings_response
 
 DEFAULT_TEXT = "This is the fake model's answer."
 
@@ -199,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = RecordedRequest(
             path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, json=body
         )
-        if self.path != "/v1/chat/completions":
+        if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
             self._send_json(404, {"error": {"message": "Not found.", "type": "not_found"}})
             return
         fake = self.server.fake
@@ -215,6 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
             case Delay(seconds=seconds, then=then):
                 if not fake._stopping.wait(seconds):
                     self._behave(then, body, fake)
+            case Reply() if self.path == "/v1/embeddings":
+                self._send_json(200, embeddings_response(body))
             case Reply() if body.get("stream"):
                 self._stream(behaviour, body)
             case Reply():

@@ -23,6 +23,7 @@ import logging
 import math
 import random
 import time
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -482,6 +483,35 @@ class OpenAIProvider:
             provider=self.name,
         )
 
+    async def embed(self, *, texts: list[str], model: str, batch: int) -> list[list[float]]:
+        """One vector per text of ``texts``, in order, from the embeddings ``model``: a request
+        per ``batch`` texts, each with its own retries and deadline, or an ``LLMError``. The
+        texts are sent as they are: the caller has scrubbed them."""
+        vectors: list[list[float]] = []
+        with self._refusals_logged():
+            for start in range(0, len(texts), batch):
+                vectors += await self._embed_batch(texts[start : start + batch], model=model)
+        return vectors
+
+    async def _embed_batch(self, texts: list[str], *, model: str) -> list[list[float]]:
+        idempotency_key = uuid.uuid4().hex
+
+        async def attempt(timeout: float, number: int) -> list[list[float]]:
+            response = await self._client().embeddings.create(
+                model=model,
+                input=texts,
+                # Floats, not the SDK's default base64: every compatible server sends them.
+                encoding_format="float",
+                timeout=httpx2.Timeout(timeout),
+                extra_headers={"Idempotency-Key": idempotency_key},
+            )
+            data = sorted(response.data, key=lambda item: item.index)
+            if [item.index for item in data] != list(range(len(texts))):
+                raise LLMBadOutput(attempts=number, upstream_status=200)
+            return [item.embedding for item in data]
+
+        return await self._with_retries(attempt, idempotency_key=idempotency_key, model=model)
+
     async def _create(self, params: dict[str, Any], *, timeout: float, idempotency_key: str) -> Any:
         """One chat.completions.create, the messages sent as they are.
 
@@ -498,7 +528,11 @@ class OpenAIProvider:
         )
 
     async def _with_retries(
-        self, attempt: Callable[[float, int], Awaitable[T]], *, idempotency_key: str
+        self,
+        attempt: Callable[[float, int], Awaitable[T]],
+        *,
+        idempotency_key: str,
+        model: str | None = None,
     ) -> T:
         """``attempt(timeout_seconds, attempt_number)`` until it succeeds, a failure is final,
         the retries run out or the deadline would pass. ``stream`` reuses this for
@@ -516,7 +550,12 @@ class OpenAIProvider:
                 # Raised on a complete, well-formed answer that is unusable (truncated,
                 # filtered, not the JSON asked for): the same request would get the same.
                 self._log(
-                    number, started, idempotency_key, outcome=exc.code, status=exc.upstream_status
+                    number,
+                    started,
+                    idempotency_key,
+                    outcome=exc.code,
+                    status=exc.upstream_status,
+                    model=model,
                 )
                 raise
             except _SDK_ERRORS as exc:
@@ -525,7 +564,7 @@ class OpenAIProvider:
                 if failure.code == "bad_output":
                     bad_bodies += 1
             else:
-                self._log(number, started, idempotency_key, outcome="ok", status=200)
+                self._log(number, started, idempotency_key, outcome="ok", status=200, model=model)
                 return result
 
             sleep = failure.retry_after
@@ -545,6 +584,7 @@ class OpenAIProvider:
                 status=failure.upstream_status,
                 error_kind=type(error).__name__,
                 sleep=sleep if retry else None,
+                model=model,
             )
             if not retry:
                 raise failure.error(
@@ -606,13 +646,14 @@ class OpenAIProvider:
         status: int | None,
         error_kind: str = "",
         sleep: float | None = None,
+        model: str | None = None,
     ) -> None:
         # Metadata only: never the messages, never the answer.
         logger.info(
             "llm attempt",
             extra={
                 "provider": self.name,
-                "model": self.model,
+                "model": model or self.model,
                 "attempt": number,
                 "outcome": outcome,
                 "upstream_status": status,

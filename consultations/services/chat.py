@@ -22,6 +22,7 @@ from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
 from config.errors import DomainError
+from consultations.llm.embeddings import QuestionVector, embedding_model, question_vector
 from consultations.llm.pii import mask_secrets
 from consultations.llm.prompts import render_prompt
 from consultations.llm.store import shared_store
@@ -82,9 +83,11 @@ def chat_prepare(
     idempotency_key: str,
     endpoint: str,
     extra_context: Mapping[str, Any] | None = None,
+    query_vector: QuestionVector | None = None,
 ) -> AICall:
     """The pipeline's first step for a chat question (in a database thread); shared by the
     answer and the stream. ConversationCaseMismatch when `case` is not the conversation's.
+    `query_vector` is the question's embedding (`chat_question_vector`), for semantic search.
 
     `extra_context` is what the caller's app says about where the question was asked (the
     contract's `context` beyond caseId and conversationId): it reaches the model as a message
@@ -110,7 +113,11 @@ def chat_prepare(
             else None
         )
         sources = sources_for(
-            user=user, case=case, question=message, limit=settings.RETRIEVAL_PASSAGES
+            user=user,
+            case=case,
+            question=message,
+            limit=settings.RETRIEVAL_PASSAGES,
+            query_vector=query_vector,
         )
         prompt = render_prompt(
             "chat",
@@ -242,6 +249,9 @@ async def chat_answer(
         idempotency_key=idempotency_key,
         endpoint=endpoint,
         extra_context=extra_context,
+        query_vector=await chat_question_vector(
+            user=user, message=message, case=case, conversation=conversation
+        ),
     )
     answered = await call.run()
     return chat_result(
@@ -251,6 +261,24 @@ async def chat_answer(
         hit=answered.hit,
         cited=answered.references,
     )
+
+
+async def chat_question_vector(
+    *, user: User, message: str, case: Case | None, conversation: Conversation | None
+) -> QuestionVector | None:
+    """The question's embedding for semantic retrieval, awaited before the database step (the
+    provider's latency costs no thread); None without an embeddings model, or when the provider
+    failed (lexical search only). Scrubbed with the names the pipeline's gate knows."""
+    if not embedding_model():
+        return None
+    names = await db(_known_names, user=user, case=case, conversation=conversation)
+    return await question_vector(question=message, known_names=names)
+
+
+def _known_names(*, user: User, case: Case | None, conversation: Conversation | None) -> list[str]:
+    if case is None and conversation is not None:
+        case = conversation.case
+    return [user.get_full_name(), *(case.party_names() if case else ())]
 
 
 def _case_references(case: Case | None) -> list[dict[str, Any]]:

@@ -25,7 +25,12 @@ from consultations.llm.client import Completion
 from consultations.llm.errors import LLMError
 from consultations.llm.pii import restore
 from consultations.models import Conversation
-from consultations.services.chat import ChatResult, chat_prepare, chat_result
+from consultations.services.chat import (
+    ChatResult,
+    chat_prepare,
+    chat_question_vector,
+    chat_result,
+)
 from consultations.services.citations import CitationFilter
 from consultations.services.pipeline import AICall, answer_of
 
@@ -83,6 +88,9 @@ async def chat_stream(
         request_id=request_id,
         endpoint=endpoint,
         extra_context=extra_context,
+        query_vector=await chat_question_vector(
+            user=user, message=message, case=case, conversation=conversation
+        ),
     )
     key = call.key()
     cached = await cached_value(key)
