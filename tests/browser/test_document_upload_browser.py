@@ -1,13 +1,13 @@
 """Uploading documents on the case page in Chromium: files chosen and dropped go up one by one
-with their own progress bar, a refused file shows its reason and the others are listed; the
-document pages fit a phone's screen."""
+with their own progress bar, a refused file shows its reason and the others are listed; a file
+over the limit is not sent; deleting asks first; the document pages fit a phone's screen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
@@ -141,3 +141,27 @@ def test_a_file_over_the_largest_upload_is_not_sent_and_says_why(
     )
     assert len(posts) == 1
     assert list(Document.objects.values_list("title", flat=True)) == ["short.txt"]
+
+
+def test_delete_asks_in_a_dialog_and_takes_the_row_away(
+    browser_page: Page, login_as_staff: Callable[[User], None], lawyer: User
+) -> None:
+    case = CaseFactory(lawyers=[lawyer])
+    DocumentFactory(case=case, title="kept.pdf")
+    DocumentFactory(case=case, title="old draft.pdf")
+    login_as_staff(lawyer)
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    browser_page.on("dialog", answer)
+    browser_page.goto(f"/cases/{case.pk}/")
+    table = browser_page.locator("#documents")
+    table.get_by_role("row", name="old draft.pdf").get_by_role("link", name="Delete").click()
+
+    expect(table).not_to_contain_text("old draft.pdf")
+    expect(table).to_contain_text("kept.pdf")
+    assert asked == ["Delete old draft.pdf? The assistant will no longer draw on it."]
+    assert list(Document.objects.values_list("title", flat=True)) == ["kept.pdf"]
