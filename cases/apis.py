@@ -83,7 +83,8 @@ class CaseFilterSerializer(TypedSerializer):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="Words to find in the title, reference, description or client's name.",
+        help_text="Words to find in the title, reference, description or client's name, "
+        "or in the text of the case's documents.",
     )
     # Blank, as a filter form sends it, means no filter.
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False, allow_blank=True)

@@ -26,6 +26,7 @@ from cases.documents import (
     document_upload,
     document_upload_allowed,
 )
+from cases.downloads import document_download_response
 from cases.models import Case, Document, DocumentAccess
 from cases.selectors import (
     case_get_visible,
@@ -259,18 +260,6 @@ class DocumentDownloadApi(APIView):
         Always an attachment with `X-Content-Type-Options: nosniff`: a browser saves it and
         never renders it in Counsel's origin."""
         document = document_get_visible(user=request.user, document_id=document_id)
-        document_access_record(
-            user=request.user,
-            document=document,
-            action=DocumentAccess.Action.DOWNLOAD,
-            request_id=request_id_for(request),
+        return document_download_response(
+            user=request.user, document=document, request_id=request_id_for(request)
         )
-        response = FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.title,
-            content_type=document.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response

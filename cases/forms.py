@@ -46,7 +46,7 @@ class CaseFilterForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Title, reference, client, description"}
+            attrs={"type": "search", "placeholder": "Title, reference, client, documents' text"}
         ),
     )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Case.Status.choices])

@@ -6,8 +6,13 @@ from operator import and_
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from cases.models import Case, Document
+from cases.models import Case, Document, Passage
+from cases.search import passages_matching
 from config.errors import NotFound
+
+# How many of the best passages the case list's search looks at: their cases join the cases
+# whose own fields match. Bounded, so a common word costs the same as a rare one.
+CASE_SEARCH_PASSAGES = 200
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -57,24 +62,25 @@ def case_list(
     row shows loaded up front so a page costs the same few queries however long it is.
 
     Every word of `search` must appear in the title, reference, description or client's name,
-    so "jane lease" finds Jane Doe's lease case.
+    so "jane lease" finds Jane Doe's lease case; a case is found too when the text of one of
+    its documents the user may see matches `search` (`cases.search`: two queries more,
+    however many cases or documents there are).
     """
     cases = cases_visible_to(user).prefetch_related("lawyers")
     words = search.split()
     if words:
-        cases = cases.filter(
-            reduce(
-                and_,
-                (
-                    Q(title__icontains=word)
-                    | Q(reference__icontains=word)
-                    | Q(description__icontains=word)
-                    | Q(client__first_name__icontains=word)
-                    | Q(client__last_name__icontains=word)
-                    for word in words
-                ),
-            )
+        on_fields = reduce(
+            and_,
+            (
+                Q(title__icontains=word)
+                | Q(reference__icontains=word)
+                | Q(description__icontains=word)
+                | Q(client__first_name__icontains=word)
+                | Q(client__last_name__icontains=word)
+                for word in words
+            ),
         )
+        cases = cases.filter(on_fields | Q(pk__in=_cases_with_passages_matching(user, search)))
     if status:
         cases = cases.filter(status=status)
     if practice_area:
@@ -123,6 +129,33 @@ def document_can_change(user: User, document: Document) -> bool:
     if document.case is None:
         return user.role == User.Role.ADMIN
     return case_can_edit(user, document.case)
+
+
+def documents_listed(*, user: User, case: Case | None) -> QuerySet[Document]:
+    """The documents of `case` (None: the knowledge base) that `user` may see, newest first,
+    with their uploader, as the document tables show them."""
+    scope = Q(case=case) if case is not None else Q(case__isnull=True)
+    return documents_visible_to(user).filter(scope).select_related("uploaded_by")
+
+
+def passages_found(*, user: User, case: Case, query: str, limit: int) -> list[Passage]:
+    """The passages of `case`'s ready documents that best match `query`, best first, each
+    with its document loaded (the case page's search of its documents)."""
+    documents = documents_listed(user=user, case=case).filter(status=Document.Status.READY)
+    ranked = passages_matching(
+        query, document_ids=documents.values_list("pk", flat=True), limit=limit
+    )
+    passages = Passage.objects.select_related("document").in_bulk([pk for pk, _ in ranked])
+    return [passages[pk] for pk, _ in ranked if pk in passages]
+
+
+def _cases_with_passages_matching(user: User, search: str) -> QuerySet[Document]:
+    """The case ids of the case documents `user` may see whose best passages match `search`."""
+    documents = documents_visible_to(user).filter(case__isnull=False, status=Document.Status.READY)
+    ranked = passages_matching(
+        search, document_ids=documents.values_list("pk", flat=True), limit=CASE_SEARCH_PASSAGES
+    )
+    return Document.objects.filter(passages__in=[pk for pk, _ in ranked]).values("case_id")
 
 
 def documents_to_consult(*, user: User, case: Case | None) -> QuerySet[Document]:

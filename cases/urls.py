@@ -11,4 +11,11 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
+    path("<int:case_id>/documents/", views.document_list, name="documents"),
+    path("<int:case_id>/documents/upload", views.documents_upload, name="documents-upload"),
+    path("knowledge-base/", views.knowledge_base, name="knowledge-base"),
+    path("knowledge-base/upload", views.knowledge_base_upload, name="kb-upload"),
+    path("documents/<int:document_id>/", views.document_detail, name="document"),
+    path("documents/<int:document_id>/download", views.document_download, name="document-download"),
+    path("documents/<int:document_id>/delete", views.document_delete, name="document-delete"),
 ]

@@ -197,6 +197,8 @@ LAWYERS_DRAFT_CHANGE = A(LOGIN, 404, 404, 302, 404, 302, SECURITY, SECURITY)
 LAWYERS_PAGE = A(LOGIN, 403, 403, 200, 404, 200, SECURITY, SECURITY)
 LAWYERS_CHANGE = A(LOGIN, 403, 403, 302, 404, 302, SECURITY, SECURITY)
 LAWYERS_OWN = A(LOGIN, 403, 403, 200, 404, 404, SECURITY, SECURITY)
+# A document of the knowledge base: staff only, a client does not learn it exists.
+KNOWLEDGE_BASE_PAGE = A(LOGIN, 404, 404, 200, 200, 200, SECURITY, SECURITY)
 CLIENTS_CASE_API = A(401, 200, 404, 200, 404, 200, 401, 401)
 FIRM_ADMIN_API = A(401, 403, 403, 403, 403, 200, 401, 401)
 SCHEMA = A(200, 200, 200, 200, 200, 200, 401, 401)
@@ -235,6 +237,39 @@ MATRIX: tuple[Row, ...] = (
          A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
     _row("cases/<int:case_id>/edit/", "POST", _of("cases:edit", "case"),
          A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=case_form),
+    # --- documents pages --------------------------------------------------------------------
+    _row("cases/<int:case_id>/documents/", "GET", _of("cases:documents", "case"), CASE_PAGE),
+    _row("cases/<int:case_id>/documents/upload", "POST", _of("cases:documents-upload", "case"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=_document_upload,
+         note="the client sees the case's documents but may not add one"),
+    _row("cases/knowledge-base/", "GET", _const("/cases/knowledge-base/"),
+         A(LOGIN,  404, 404, 200, 200, 200, SECURITY, SECURITY), note="staff only"),
+    _row("cases/knowledge-base/upload", "POST", _const("/cases/knowledge-base/upload"),
+         A(LOGIN,  404, 404, 403, 403, 302, SECURITY, SECURITY), body=_document_upload,
+         note="admins only"),
+    _row("cases/documents/<int:document_id>/", "GET", _of("cases:document", "document"),
+         CASE_PAGE),
+    _row("cases/documents/<int:document_id>/", "GET", _of("cases:document", "kb_document"),
+         KNOWLEDGE_BASE_PAGE, note="the knowledge base's: staff only"),
+    _row("cases/documents/<int:document_id>/download", "GET",
+         _of("cases:document-download", "document"), CASE_PAGE),
+    _row("cases/documents/<int:document_id>/download", "GET",
+         _of("cases:document-download", "kb_document"), KNOWLEDGE_BASE_PAGE,
+         note="the knowledge base's: staff only"),
+    _row("cases/documents/<int:document_id>/delete", "GET",
+         _of("cases:document-delete", "document"),
+         A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY), note="asks to confirm"),
+    _row("cases/documents/<int:document_id>/delete", "POST",
+         _of("cases:document-delete", "document"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY),
+         note="the client sees the case's document but may not delete it"),
+    _row("cases/documents/<int:document_id>/delete", "GET",
+         _of("cases:document-delete", "kb_document"),
+         A(LOGIN,  404, 404, 403, 403, 200, SECURITY, SECURITY)),
+    _row("cases/documents/<int:document_id>/delete", "POST",
+         _of("cases:document-delete", "kb_document"),
+         A(LOGIN,  404, 404, 403, 403, 302, SECURITY, SECURITY),
+         note="the knowledge base's: admins only"),
     # --- the assistant's pages --------------------------------------------------------------
     _row("assistant/", "GET", _const("/assistant/"), STAFF_PAGE),
     _row("assistant/ask/", "POST", _const("/assistant/ask/"), LAWYERS_OWN, body=_ask_form,

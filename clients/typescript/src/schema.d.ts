@@ -2580,7 +2580,7 @@ export interface operations {
                  *     * `ip` - Intellectual property
                  */
                 practiceArea?: "corporate" | "employment" | "property" | "litigation" | "family" | "immigration" | "ip" | "";
-                /** @description Words to find in the title, reference, description or client's name. */
+                /** @description Words to find in the title, reference, description or client's name, or in the text of the case's documents. */
                 search?: string;
                 /**
                  * @description * `open` - Open
