@@ -48,6 +48,11 @@ class ChatResult:
     references: list[dict[str, Any]] = field(default_factory=list)
     conversation: Conversation | None = None
 
+    @property
+    def passages_cited(self) -> list[dict[str, Any]]:
+        """The references to documents' passages, numbered as the answer cites them."""
+        return [ref for ref in self.references if ref["type"] == "document"]
+
 
 class ConversationCaseMismatch(DomainError):
     # The request is well formed; it conflicts with the conversation's own case.

@@ -1,5 +1,7 @@
 """Cited answers: the passages a question drew on, numbered for the model, and the answer's
-citations of them (`[1]`, `[2, 3]`) read back as the contract's `references`.
+citations of them (`[1]`, `[2, 3]`) read back as the contract's `references`, in the order
+first cited; the answer's markers are numbered again in that order, so that `[1]` is the
+first reference the user sees.
 
 A citation with no passage behind it (the model's invention: `[7]` when five were given) is
 dropped from the answer and counted on the Consultation, so the user never follows a link to
@@ -96,7 +98,10 @@ class _Reader:
             self.used.setdefault(number)
         if not known:
             return ""  # with the space before it, so no gap is left
-        return f"{match[1]}[{', '.join(map(str, known))}]"
+        # Numbered as the references are listed, so that [1] is the first reference.
+        order = list(self.used)
+        cited = ", ".join(map(str, sorted({order.index(number) + 1 for number in known})))
+        return f"{match[1]}[{cited}]"
 
     def references(self) -> list[dict[str, Any]]:
         return [_reference(self.sources[number - 1]) for number in self.used]

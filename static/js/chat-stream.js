@@ -1,6 +1,6 @@
 // Streams the assistant's answers into the chat page. An exchange swapped in by htmx carries
 // data-stream-url (an event stream named by a one-time token): its deltas are appended as
-// they arrive, `done` shows the tokens, `error` (or a lost connection) shows the friendly
+// they arrive, `done` shows the tokens and the passages cited, `error` (or a lost connection) shows the friendly
 // message, and Stop closes the stream (the server notices and records it as cancelled).
 (function () {
   "use strict";
@@ -30,6 +30,7 @@
       var done = JSON.parse(event.data);
       var tokens = done.tokensUsed + (done.tokensUsed === 1 ? " token" : " tokens");
       finish("done", done.cached ? "from cache · " + tokens : tokens, "");
+      showSources(box, done.references || []);
     });
     // Both the server's `event: error` (with a detail) and a broken connection (without).
     source.addEventListener("error", function (event) {
@@ -40,6 +41,27 @@
     stop.addEventListener("click", function () {
       finish("stopped", "Stopped.", "warn");
     });
+  }
+
+  // The passages the answer cited, numbered as its [1], [2], each a link to its page of the
+  // document (the page's address for document 0 is on the box).
+  function showSources(box, references) {
+    var cited = references.filter(function (ref) { return ref.type === "document"; });
+    if (!cited.length) return;
+    var list = document.createElement("ol");
+    list.className = "references help";
+    list.setAttribute("aria-label", "Sources");
+    cited.forEach(function (ref) {
+      var link = document.createElement("a");
+      link.href = box.dataset.documentUrl.replace(/\/0\/$/, "/" + ref.documentId + "/") +
+        "#page-" + ref.page;
+      link.title = ref.quote;
+      link.textContent = ref.title + ", page " + ref.page;
+      var item = document.createElement("li");
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
   }
 
   function scan(root) {

@@ -9,7 +9,7 @@ from playwright.sync_api import Page
 
 from accounts.models import User
 from consultations.models import Consultation
-from tests.factories import LawyerFactory
+from tests.factories import CaseFactory, DocumentFactory, LawyerFactory, PassageFactory
 from tests.fake_llm import FakeLLM, Reply, Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
@@ -122,3 +122,25 @@ def test_a_second_question_on_the_page_continues_the_conversation(
     assert browser_page.locator(".streamed .answer").nth(1).inner_text() == "Second answer here."
     history = [m["content"] for m in fake_llm.requests[1].json["messages"][1:]]
     assert history == ["First question?", "First answer here.", "Second question?"]
+
+
+def test_a_streamed_answer_links_the_passages_it_cites_to_their_page(
+    browser_page: Page, lawyer_in_browser: User, fake_llm: FakeLLM
+) -> None:
+    case = CaseFactory(lawyers=[lawyer_in_browser], title="Warehouse lease")
+    lease = DocumentFactory(case=case, title="Lease.pdf", page_count=3)
+    PassageFactory(document=lease, page=3, text="The tenant may sublet with written consent.")
+    fake_llm.script(Reply(text="Only with written consent [1].", chunk_delay=0.05))
+
+    browser_page.goto("/assistant/")
+    browser_page.select_option("select[name=case]", str(case.pk))
+    browser_page.fill("textarea[name=message]", "Can the tenant sublet?")
+    browser_page.click("#ask-submit")
+    browser_page.locator(".streamed[data-state=done]").wait_for()
+    source = browser_page.locator(".streamed ol.references a")
+
+    assert source.inner_text() == "Lease.pdf, page 3"
+    assert source.get_attribute("href") == f"/cases/documents/{lease.pk}/#page-3"
+    source.click()
+    browser_page.wait_for_url(f"**/cases/documents/{lease.pk}/#page-3")
+    assert browser_page.locator("#page-3").is_visible()

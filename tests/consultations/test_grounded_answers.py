@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
@@ -201,3 +202,21 @@ def test_a_streamed_answer_drops_invented_citations_and_ends_with_its_references
     assert name == "done"
     assert [ref["type"] for ref in done["references"]] == ["case", "document"]
     assert Consultation.objects.get().citations_dropped == 1
+
+
+def test_the_chat_page_links_each_cited_passage_to_its_page_of_the_document(
+    page_client_for: Callable[[User], Any], case: Case, lease: Any
+) -> None:
+    lawyer = LawyerFactory()
+    case.lawyers.add(lawyer)
+
+    response = page_client_for(lawyer).post(
+        reverse("consultations:ask"),
+        {"message": QUESTION, "case": case.pk},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    document_page = reverse("cases:document", args=[lease.pk])
+    link = f'<a href="{document_page}#page-3" title="{escape(NOTICE)}">Lease.pdf, page 3</a>'
+    assert link in html
