@@ -29,6 +29,8 @@ from cases.signals import document_ready
 from cases.tasks import document_process_task
 from config.celery import app as celery_app
 from tests.cases.made import docx_bytes, eml_bytes, pdf_bytes, scanned_pdf_bytes, stored_document
+from tests.cases.test_documents_s3 import s3_storage  # noqa: F401 (a fixture, used by name)
+from tests.documents import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +293,32 @@ def test_the_task_retries_when_the_database_is_away(
     document.refresh_from_db()
     assert len(calls) == 2
     assert (document.status, document.attempts) == ("ready", 1)
+
+
+# --- From upload to search ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # MariaDB's FULLTEXT sees committed rows only
+def test_a_pdf_uploaded_to_s3_compatible_storage_is_read_from_there_and_becomes_searchable(
+    firm: Any,
+    api_client_for: Any,
+    s3_storage: Any,  # noqa: F811 (the imported fixture)
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    api = api_client_for(firm.lawyer_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(
+            f"/api/cases/{firm.case_a.pk}/documents",
+            {"file": upload("Lease.pdf", pdf_bytes(["Cover page.", NOTICE]))},
+            format="multipart",
+        )
+
+    assert created.status_code == 201, created.json()
+    document = Document.objects.get(pk=created.json()["id"])
+    assert document.file.name in s3_storage.object_keys()
+    shown = api_client_for(firm.client_a).get(f"/api/documents/{document.pk}").json()
+    assert (shown["status"], shown["pageCount"]) == ("ready", 2)
+    [(passage_id, _)] = passages_matching("terminate notice", document_ids=[document.pk], limit=5)
+    assert Passage.objects.get(pk=passage_id).page == 2
