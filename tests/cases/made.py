@@ -14,8 +14,7 @@ from docx.oxml import OxmlElement
 from fpdf import FPDF
 from PIL import Image
 
-from accounts.models import User
-from cases.models import Case, Document
+from cases.models import Document
 from tests.factories import DocumentFactory
 
 
@@ -90,18 +89,13 @@ def eml_bytes(
     return message.as_bytes()
 
 
-def stored_document(
-    data: bytes, *, format: str, case: Case | None = None, uploaded_by: User | None = None
-) -> Document:
+def stored_document(data: bytes, *, format: str) -> Document:
     """A queued document whose file, `data`, is in storage (the tests' MEDIA_ROOT)."""
-    extra = {"uploaded_by": uploaded_by} if uploaded_by else {}
     return DocumentFactory(
-        **({"case": case} if case is not None else {}),
         title=f"made.{format}",
         file=ContentFile(data, name=f"made.{format}"),
         format=format,
         size=len(data),
         status=Document.Status.QUEUED,
         page_count=None,
-        **extra,
     )
