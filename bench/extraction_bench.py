@@ -29,7 +29,7 @@ django.setup()
 
 from cases.extraction import pages_extract  # noqa: E402
 from cases.passages import passages_split  # noqa: E402
-from tests.cases.made import docx_bytes, pdf_bytes  # noqa: E402
+from tests.documents import docx_bytes, pdf_bytes  # noqa: E402
 
 CLAUSES = (
     "The Tenant shall pay the Rent monthly in advance on the first day of each month by bank "

@@ -10,7 +10,7 @@ from pypdf import PdfWriter
 from pytest_django.fixtures import Settings
 
 from cases.extraction import NO_TEXT_LAYER, ExtractionFailed, html_text, pages_extract
-from tests.cases.made import docx_bytes, eml_bytes, pdf_bytes, scanned_pdf_bytes
+from tests.documents import docx_bytes, eml_bytes, pdf_bytes, scanned_pdf_bytes
 
 LEASE = "The Tenant may terminate this Lease by giving three months written notice."
 DEPOSIT = "The deposit is returned within ten days after the Lease ends."

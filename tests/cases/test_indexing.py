@@ -28,9 +28,15 @@ from cases.search import passages_matching
 from cases.signals import document_ready
 from cases.tasks import document_process_task
 from config.celery import app as celery_app
-from tests.cases.made import docx_bytes, eml_bytes, pdf_bytes, scanned_pdf_bytes, stored_document
 from tests.cases.test_documents_s3 import s3_storage  # noqa: F401 (a fixture, used by name)
-from tests.documents import upload
+from tests.documents import (
+    docx_bytes,
+    eml_bytes,
+    pdf_bytes,
+    scanned_pdf_bytes,
+    stored_document,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
