@@ -37,6 +37,7 @@ from django.conf import settings
 logger = logging.getLogger("counsel.documents")
 
 NO_TEXT_LAYER = "no text layer (scanned?)"
+UNSUPPORTED_PDF = "the PDF's text is encoded in a way Counsel cannot read"
 # Characters of a header kept before it is decoded: the standard library's parsers of
 # structured headers grow faster than the header (Python 3.11: 25x for 10x the parameters of a
 # Content-Type, and a RecursionError on nested comments), and no genuine header is longer.
@@ -110,6 +111,9 @@ def _pdf(data: bytes, pages: _Pages) -> None:
         raise
     except FileNotDecryptedError:
         raise ExtractionFailed("the PDF is encrypted") from None
+    except NotImplementedError:
+        # A filter pypdf does not have (a stream encoded in a way no text extractor reads).
+        raise ExtractionFailed(UNSUPPORTED_PDF) from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         # pypdf reports a damaged file through its own errors and, deep in a broken object,
         # through Python's: each means the same to the reader.

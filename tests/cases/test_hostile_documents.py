@@ -14,7 +14,7 @@ import zlib
 
 import pytest
 
-from cases.extraction import ExtractionFailed, pages_extract
+from cases.extraction import UNSUPPORTED_PDF, ExtractionFailed, pages_extract
 from cases.indexing import document_index
 from cases.models import Document
 from tests.documents import docx_bytes, upload
@@ -68,10 +68,13 @@ _PAGE = (
 )
 
 
-def _one_page_pdf(content: bytes, *, kids: bytes = b"[3 0 R]", count: int = 1) -> bytes:
+def _one_page_pdf(
+    content: bytes, *, kids: bytes = b"[3 0 R]", count: int = 1, filter: bytes = b"/FlateDecode"
+) -> bytes:
     squeezed = zlib.compress(content, 9)
-    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
+    stream = b"<< /Length %d /Filter %s >>\nstream\n%s\nendstream" % (
         len(squeezed),
+        filter,
         squeezed,
     )
     return _pdf(
@@ -112,6 +115,8 @@ HOSTILE: dict[str, tuple[str, bytes, str | None]] = {
         _one_page_pdf(_TEXT, kids=b"[2 0 R 3 0 R]"),
         "the PDF is damaged or not a PDF",
     ),
+    # Found by mutating PDFs: pypdf raises NotImplementedError for a filter it does not have.
+    "pdf_unknown_filter": ("pdf", _one_page_pdf(_TEXT, filter=b"/FlateDec"), UNSUPPORTED_PDF),
     "pdf_a_billion_pages_declared": ("pdf", _one_page_pdf(_TEXT, count=10**9), None),
     "pdf_page_tree_5000_deep": ("pdf", _deep_page_tree(5000), "the PDF is damaged or not a PDF"),
     "pdf_100k_pages_of_one_page": (
