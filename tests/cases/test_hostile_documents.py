@@ -22,9 +22,10 @@ from tests.security.linear_time import peak_memory_mb
 
 # Generous: a body of runs kept as a tree took 17 times its XML (117 MB here), and pages made
 # of form feeds 8 bytes each (153 MB); read as streams, both take under 5 MB. pypdf inflates a
-# stream up to its own limit (75 MB) before it stops.
+# stream up to its own limit (75 MB) before it stops; the e-mail parser keeps every line of a
+# message (174 MB for 24 MB of base64).
 MOST_MEGABYTES = 64
-MOST_MEGABYTES_OF = {"pdf_flate_bomb": 128}
+MOST_MEGABYTES_OF = {"pdf_flate_bomb": 128, "eml_24mb_attachment": 256}
 MOST_SECONDS = 20.0
 
 
@@ -152,6 +153,20 @@ HOSTILE: dict[str, tuple[str, bytes, str | None]] = {
         + b"From: b@example.com\nContent-Type: message/rfc822\n\n" * 20_000
         + b"From: c@example.com\n\nhello\n",
         "the e-mail is damaged",
+    ),
+    # The parser keeps each line as an object: 960 MB for these 24 MB.
+    "eml_of_millions_of_lines": (
+        "eml",
+        b"From: a@example.com\n\n" + b"a\n" * 12_000_000,
+        "the e-mail has too many lines",
+    ),
+    # As mail clients send a 24 MB attachment: base64 in lines of 76 characters, read.
+    "eml_24mb_attachment": (
+        "eml",
+        b'From: a@example.com\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n\nSee the '
+        b'lease.\n--b\nContent-Disposition: attachment; filename="Lease.pdf"\n'
+        b"Content-Transfer-Encoding: base64\n\n" + (b"A" * 76 + b"\r\n") * 310_000 + b"--b--\n",
+        None,
     ),
     # Python's punycode decoder is quadratic: this body ran for minutes.
     "eml_punycode_body": (
