@@ -15,7 +15,7 @@ from cases.indexing import DOCUMENT_LEASE
 from cases.models import Case, Document, DocumentAccess
 from cases.selectors import document_can_change
 from cases.uploads import upload_check
-from config.errors import PermissionDenied
+from config.errors import NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +116,18 @@ def _remove_file(storage: Storage, name: str, *, document_id: int | None) -> Non
         )
 
 
+@transaction.atomic
 def document_access_record(
     *, user: User, document: Document, action: str, request_id: str
 ) -> DocumentAccess:
-    """One line of a document's trail: `user` did `action` (a DocumentAccess.Action)."""
+    """One line of a document's trail: `user` did `action` (a DocumentAccess.Action).
+    NotFound when the document was deleted since the caller looked it up.
+
+    The row is locked first: of two deletions at once (a double click), or a view and a
+    deletion, one waits for the other and then finds the document gone, where the trail's
+    foreign key would otherwise fail the request with a database error."""
+    if not Document.objects.select_for_update().filter(pk=document.pk).exists():
+        raise NotFound("Document not found.")
     return DocumentAccess.objects.create(
         document=document,
         document_title=document.title,

@@ -9,9 +9,10 @@ the file's size, so a hostile upload cannot pin a worker.
 - PDF: pypdf. pdfminer.six was measured against it on real typeset documents: the same words
   (99% of them in the same order) at half the speed (45 against 80-86 pages a second), with
   two more dependencies; pypdf it is. A PDF whose pages carry no text is a scan.
-- DOCX: python-docx opens the package; its body is walked in document order, tables' cells
-  included. Pages are Word's own: explicit page breaks and the breaks Word recorded when it
-  last laid the document out (`w:lastRenderedPageBreak`); a file with neither is one page.
+- DOCX: the body's XML (lxml) read as a stream in document order, tables' cells included,
+  each element dropped once read, so memory stays bounded whatever the body holds. Pages
+  are Word's own: explicit page breaks and the breaks Word recorded when it last laid the
+  document out (`w:lastRenderedPageBreak`); a file with neither is one page.
 - E-mail: the standard library's parser, headers (From, To, Cc, Date, Subject), then the
   text/plain body or else the text/html one turned to text, then the attachments' names.
 - Text and Markdown: UTF-8 (a byte-order mark dropped); a form feed starts a page.
@@ -19,6 +20,7 @@ the file's size, so a hostile upload cannot pin a worker.
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.policy
 import html
@@ -28,12 +30,14 @@ import zipfile
 from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import Message
+from typing import IO
 
 from django.conf import settings
 
 logger = logging.getLogger("counsel.documents")
 
 NO_TEXT_LAYER = "no text layer (scanned?)"
+UNSUPPORTED_PDF = "the PDF's text is encoded in a way Counsel cannot read"
 # Characters of a header kept before it is decoded: the standard library's parsers of
 # structured headers grow faster than the header (Python 3.11: 25x for 10x the parameters of a
 # Content-Type, and a RecursionError on nested comments), and no genuine header is longer.
@@ -41,6 +45,10 @@ _HEADER_MAX = 2000
 # More multipart boundaries than this and the e-mail is refused: the parser checks each line
 # against every enclosing part's boundary, so its cost grows with the nesting times the length.
 _EMAIL_MAX_BOUNDARIES = 64
+# More line breaks than this and the e-mail is refused: the parser keeps each line as an object
+# of its own (a 24 MB message of two-byte lines took 960 MB). A 25 MB message of base64 lines,
+# as mail clients wrap attachments, has some 330,000 lines (660,000 breaks with CRLF).
+_EMAIL_MAX_LINE_BREAKS = 1_000_000
 # An e-mail's headers that its text starts with, in this order.
 _EMAIL_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -76,11 +84,15 @@ class _Pages:
         if count > self.max_pages:
             raise ExtractionFailed(f"too long: more than {self.max_pages:,} pages")
 
+    def check_pending(self, characters: int) -> None:
+        """Fail as soon as the page being read, of `characters` so far, would cross the limit."""
+        if self.characters + characters > self.max_characters:
+            raise ExtractionFailed(f"too much text: more than {self.max_characters:,} characters")
+
     def add(self, text: str) -> None:
         self.check_count(len(self.texts) + 1)
+        self.check_pending(len(text))
         self.characters += len(text)
-        if self.characters > self.max_characters:
-            raise ExtractionFailed(f"too much text: more than {self.max_characters:,} characters")
         self.texts.append(text)
 
 
@@ -103,6 +115,9 @@ def _pdf(data: bytes, pages: _Pages) -> None:
         raise
     except FileNotDecryptedError:
         raise ExtractionFailed("the PDF is encrypted") from None
+    except NotImplementedError:
+        # A filter pypdf does not have (a stream encoded in a way no text extractor reads).
+        raise ExtractionFailed(UNSUPPORTED_PDF) from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         # pypdf reports a damaged file through its own errors and, deep in a broken object,
         # through Python's: each means the same to the reader.
@@ -116,70 +131,86 @@ def _pdf(data: bytes, pages: _Pages) -> None:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_DOCX_BODY = "word/document.xml"  # where Word keeps the body; the upload checks it is there
+_DOCX_DAMAGED = "the Word document is damaged or not a .docx file"
 _PAGE_BREAK = object()
 
 
 def _docx(data: bytes, pages: _Pages) -> None:
-    from docx import Document as WordDocument
+    from lxml import etree
 
     _docx_check_package(data)
-    try:
-        body = WordDocument(io.BytesIO(data)).element.body
-    except Exception as exc:
-        # Broad on purpose: python-docx lets through the zip's, the XML parser's and its own
-        # errors alike for a damaged package.
-        logger.info("docx unreadable", extra={"error": type(exc).__name__})
-        raise ExtractionFailed("the Word document is damaged or not a .docx file") from None
     page: list[str] = []
-    for piece in _docx_pieces(body):
-        if piece is _PAGE_BREAK:
-            # Word records a rendered break right after an explicit one: a break on a page
-            # with no text yet starts no new page.
-            if "".join(page).strip():
-                pages.add("".join(page))
-                page = []
-        else:
-            page.append(piece)
+    length = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package, package.open(_DOCX_BODY) as body:
+            for piece in _docx_pieces(body):
+                if piece is _PAGE_BREAK:
+                    # Word records a rendered break right after an explicit one: a break on a
+                    # page with no text yet starts no new page.
+                    if "".join(page).strip():
+                        pages.add("".join(page))
+                        page, length = [], 0
+                else:
+                    page.append(piece)
+                    length += len(piece)
+                    pages.check_pending(length)
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError, etree.Error) as exc:
+        # The zip's and the XML parser's errors alike: a damaged package.
+        logger.info("docx unreadable", extra={"error": type(exc).__name__})
+        raise ExtractionFailed(_DOCX_DAMAGED) from None
     if "".join(page).strip() or not pages.texts:
         pages.add("".join(page))
 
 
 def _docx_check_package(data: bytes) -> None:
-    """Refuse a package that would unpack past the limit (python-docx reads every part into
-    memory) before anything is unpacked."""
+    """Refuse a package that would unpack past the limit before anything is unpacked: its
+    body is parsed to the end, so this bounds the time a document takes."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             unpacked = sum(info.file_size for info in package.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ExtractionFailed("the Word document is damaged or not a .docx file") from None
+        raise ExtractionFailed(_DOCX_DAMAGED) from None
     if unpacked > settings.DOCUMENT_MAX_UNPACKED_BYTES:
         raise ExtractionFailed("the Word document unpacks to too much data")
 
 
-def _docx_pieces(body: object) -> Iterator[object]:
-    """The body's text in document order, and `_PAGE_BREAK` where a page ends. One pass over
-    the XML tree; an alternative's fallback copy (a text box drawn twice) is skipped."""
+def _docx_pieces(body: IO[bytes]) -> Iterator[object]:
+    """The body's text in document order, and `_PAGE_BREAK` where a page ends.
+
+    Parsed as a stream, each element dropped once it has ended: a tree of the whole body (what
+    python-docx builds) took 17 times the XML's size in memory, 3 GB for a 180 MB body that a
+    25 MB upload unpacks to. Entities are never resolved and nothing is fetched (no DTD, no
+    network). An alternative's fallback copy (a text box drawn twice) is skipped."""
     from lxml import etree
 
-    walker = etree.iterwalk(body, events=("start", "end"))
+    events = etree.iterparse(
+        body, events=("start", "end"), resolve_entities=False, load_dtd=False, no_network=True
+    )
     in_table = 0
-    for event, element in walker:
+    in_fallback = 0
+    for event, element in events:
         tag = element.tag
         if event == "start":
             if tag == _MC_FALLBACK:
-                walker.skip_subtree()
-            elif tag == f"{_W}t":
-                yield element.text or ""
-            elif tag == f"{_W}tab":
-                yield "\t"
-            elif tag == f"{_W}br":
-                yield _PAGE_BREAK if element.get(f"{_W}type") == "page" else "\n"
-            elif tag == f"{_W}cr":
-                yield "\n"
-            elif tag == f"{_W}lastRenderedPageBreak":
-                yield _PAGE_BREAK
+                in_fallback += 1
             elif tag == f"{_W}tbl":
                 in_table += 1
+            continue
+        if tag == _MC_FALLBACK:
+            in_fallback -= 1
+        elif in_fallback:
+            pass
+        elif tag == f"{_W}t":
+            yield element.text or ""
+        elif tag == f"{_W}tab":
+            yield "\t"
+        elif tag == f"{_W}br":
+            yield _PAGE_BREAK if element.get(f"{_W}type") == "page" else "\n"
+        elif tag == f"{_W}cr":
+            yield "\n"
+        elif tag == f"{_W}lastRenderedPageBreak":
+            yield _PAGE_BREAK
         elif tag == f"{_W}p":
             # A paragraph of the body ends with a blank line (a paragraph to the splitter); one
             # in a table's cell with a space, the cell with a tab and the row with a newline.
@@ -188,9 +219,14 @@ def _docx_pieces(body: object) -> Iterator[object]:
             yield "\t"
         elif tag == f"{_W}tr":
             yield "\n"
-        elif tag == f"{_W}tbl":
+        if tag == f"{_W}tbl":
             in_table -= 1
-            yield "\n\n"
+            if not in_fallback:
+                yield "\n\n"
+        # Done with it: what it held, and its ended siblings, leave memory.
+        element.clear()
+        while element.getprevious() is not None:
+            del element.getparent()[0]
 
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -212,6 +248,8 @@ _EMAIL_POLICY = _CappedHeaders()
 def _eml(data: bytes, pages: _Pages) -> None:
     if data.lower().count(b"boundary=") > _EMAIL_MAX_BOUNDARIES:
         raise ExtractionFailed("the e-mail has too many nested parts")
+    if data.count(b"\n") + data.count(b"\r") > _EMAIL_MAX_LINE_BREAKS:
+        raise ExtractionFailed("the e-mail has too many lines")
     try:
         message = email.message_from_bytes(data, policy=_EMAIL_POLICY)
         text = _email_text(message)
@@ -268,9 +306,16 @@ def _part_text(part: Message) -> str:
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
+        if codecs.lookup(charset).name in _QUADRATIC_CODECS:
+            charset = "utf-8"
         return payload.decode(charset, errors="replace")
-    except LookupError:  # a charset Python does not know
+    except LookupError:  # a charset Python does not know, or no text encoding ("zlib")
         return payload.decode("utf-8", errors="replace")
+
+
+# Python's decoders of these take time quadratic in the text (punycode inserts each character
+# into a list: a 2 MB body ran for minutes); no mail client writes a body in them.
+_QUADRATIC_CODECS = frozenset({"punycode", "idna"})
 
 
 # Elements whose content is not text a reader sees.
@@ -350,9 +395,9 @@ def _plain(data: bytes, pages: _Pages) -> None:
         raise ExtractionFailed("the file is not text")
     if not text.strip():
         raise ExtractionFailed("the file holds no text")
-    chunks = text.split("\f")
-    pages.check_count(len(chunks))
-    for chunk in chunks:
+    # Counted before the split: a file of form feeds would make millions of empty pages.
+    pages.check_count(text.count("\f") + 1)
+    for chunk in text.split("\f"):
         pages.add(chunk)
 
 

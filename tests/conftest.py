@@ -25,6 +25,7 @@ pytest_plugins = ["tests.fake_llm", "tests.s3_server"]
 # `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
 SLOW = (
     "containers/",
+    "cases/test_hostile_documents.py",
     "faults/",
     "browser/",
     "fuzz/test_openapi",  # the fixed, randomized and served profiles

@@ -12,7 +12,7 @@ import math
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from cases.models import Case
 from config.dbpool import db
 from config.errors import DomainError
 from consultations.llm.embeddings import QuestionVector, embedding_model, question_vector
-from consultations.llm.pii import mask_secrets
+from consultations.llm.pii import mask_secrets, placeholders_defused
 from consultations.llm.prompts import render_prompt
 from consultations.llm.store import shared_store
 from consultations.models import Consultation, Conversation
@@ -124,12 +124,17 @@ def chat_prepare(
             limit=settings.RETRIEVAL_PASSAGES,
             query_vector=query_vector,
         )
+        # What the model and the offline answer quote; the references quote the documents.
+        quoted = [
+            replace(s, title=placeholders_defused(s.title), text=placeholders_defused(s.text))
+            for s in sources
+        ]
         prompt = render_prompt(
             "chat",
             {
                 "case": case_context,
                 "locale": locale,
-                "sources": [{"title": s.title, "page": s.page, "text": s.text} for s in sources],
+                "sources": [{"title": s.title, "page": s.page, "text": s.text} for s in quoted],
             },
         )
         messages = [
@@ -143,7 +148,7 @@ def chat_prepare(
             prompt=prompt,
             messages=messages,
             params={"locale": locale},
-            offline_answer=sources_offline_answer(sources) if sources else "",
+            offline_answer=sources_offline_answer(quoted) if quoted else "",
             sources=tuple(sources),
         )
 

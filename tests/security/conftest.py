@@ -8,6 +8,7 @@ import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.services import tokens_for
@@ -55,6 +57,8 @@ ROLES = (
 )
 # Not a column: a lawyer on the case whose account was deactivated after logging in.
 DEACTIVATED = "deactivated"
+# Not a column: the admin, with an access token past its expiry (in a browser, nobody).
+EXPIRED = "expired"
 
 
 def nda_csv(**changes: str) -> io.BytesIO:
@@ -96,6 +100,8 @@ class World:
             return None
         if role == DEACTIVATED:
             return self.gone
+        if role == EXPIRED:
+            return self.admin
         return getattr(self, role.removesuffix("_no_otp"))
 
 
@@ -133,6 +139,15 @@ def api_client(user: User | None, *, verified: bool = True) -> APIClient:
     if user is not None:
         access = tokens_for(user=user, otp_verified=verified and user.is_staff_member)["access"]
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return api
+
+
+def expired_api_client(user: User) -> APIClient:
+    """An API caller whose access token, otherwise the user's full one, expired a minute ago."""
+    api = _sharing_handler(APIClient())
+    token = AccessToken(tokens_for(user=user, otp_verified=user.is_staff_member)["access"])
+    token.set_exp(lifetime=-timedelta(minutes=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return api
 
 
@@ -186,6 +201,8 @@ def _firm() -> World:
         world.pages[role] = page_client(world.user(role), verified=verified)
         world.apis[role] = api_client(world.user(role), verified=verified)
     world.pages[DEACTIVATED] = page_client(gone, verified=True)
+    world.pages[EXPIRED] = page_client(None)
+    world.apis[EXPIRED] = expired_api_client(admin)
     world.apis[DEACTIVATED] = api_client(gone, verified=True)
     gone.is_active = False
     gone.save(update_fields=["is_active"])

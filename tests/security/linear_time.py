@@ -75,3 +75,33 @@ def capped_cpu_seconds(call: Callable[[], object], cap: float) -> float | None:
         child.kill()
     child.join()
     return receive.recv() if ready else None
+
+
+def peak_memory_mb(call: Callable[[], object]) -> float:
+    """How many MB the resident memory of a forked child grows, at its peak, while `call()`
+    runs: C libraries' allocations included (lxml's trees, zlib's buffers), which tracemalloc
+    does not see. The child's peak is reset at the start (Linux's /proc/self/clear_refs), so
+    the parent's history does not count."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def measure() -> None:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # resets VmHWM to the current resident size
+        before = _status_kb("VmHWM")
+        try:
+            call()
+        finally:
+            send.send((_status_kb("VmHWM") - before) / 1024)
+
+    child = multiprocessing.get_context("fork").Process(target=measure)
+    child.start()
+    child.join()
+    return receive.recv()
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    raise LookupError(field)

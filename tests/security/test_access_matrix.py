@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import resolve
 
-from tests.security.conftest import DEACTIVATED, ROLES, World, page_client
+from tests.security.conftest import DEACTIVATED, EXPIRED, ROLES, World, page_client
 from tests.security.matrix import ADMIN_LOGIN, LOGIN, MATRIX, SECURITY, Outcome, Row
 from tests.security.routes import (
     HTTP_METHODS,
@@ -84,7 +84,8 @@ def _rows_by_route() -> dict[str, list[Row]]:
 
 def _deactivated_expectation(row: Row) -> Outcome:
     """A user deactivated after logging in is nobody: their session is anonymous, and an API
-    view that reads credentials refuses their token with 401."""
+    view that reads credentials refuses their token with 401. So is a caller whose access
+    token expired (the admin's: it would open everything)."""
     view_class = ROUTES[row.route].view_class
     if row.is_api and getattr(view_class, "authentication_classes", ()):
         return 401
@@ -94,10 +95,11 @@ def _deactivated_expectation(row: Row) -> Outcome:
 @pytest.mark.parametrize("case", _cases(), ids=_case_id)
 def test_access(world: World, case: tuple[Row, str]) -> None:
     row, method = case
-    expected = {**row.access._asdict(), DEACTIVATED: _deactivated_expectation(row)}
+    nobody = _deactivated_expectation(row)
+    expected = {**row.access._asdict(), DEACTIVATED: nobody, EXPIRED: nobody}
     got: dict[str, Outcome] = {}
     headers_missing: dict[str, list[str]] = {}
-    for role in (*ROLES, DEACTIVATED):
+    for role in (*ROLES, DEACTIVATED, EXPIRED):
         response = send(world, row, method, role)
         got[role] = outcome(response)
         wrong = [name for name, value in SECURITY_HEADERS.items() if response.get(name) != value]

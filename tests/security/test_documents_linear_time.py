@@ -60,6 +60,10 @@ EMAILS: dict[str, Callable[[int], str]] = {
         'From: a@example.com\nContent-Type: multipart/mixed; boundary="b"\n\n'
         + fit('--b\nContent-Disposition: attachment; filename="a.pdf"\n\nx\n', size)
     ),
+    # Python's punycode decoder inserts each character into a list: quadratic.
+    "punycode_body": lambda size: (
+        "From: a@example.com\nContent-Type: text/plain; charset=punycode\n\n-" + fit("9", size)
+    ),
     "html_body": lambda size: (
         "From: a@example.com\nContent-Type: text/html\n\n" + fit("<a<!--</", size)
     ),

@@ -240,6 +240,14 @@ def restore(text: str, mapping: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: originals.get(m.group().upper(), m.group()), text)
 
 
+def placeholders_defused(text: str) -> str:
+    """Quoted text (a document's passage) with anything shaped like a placeholder stripped of
+    its angle brackets: "<PERSON_1>" written in a document names nobody the scrubber named,
+    and left as it is, restore() would put the person the scrubber called so into the answer
+    wherever the model repeats it."""
+    return _PLACEHOLDER.sub(lambda match: match.group()[1:-1], text)
+
+
 def unrestored_placeholders(text: str) -> list[str]:
     """Placeholders left after :func:`restore`: ones the model invented or mangled."""
     return list(dict.fromkeys(match.group() for match in _PLACEHOLDER.finditer(text)))
