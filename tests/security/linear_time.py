@@ -8,6 +8,7 @@ times the input, a quadratic one about 100x.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -41,10 +42,11 @@ def growth(function: Callable[[str], object], make: Callable[[int], str]) -> flo
     Measured in rounds, each a large run beside the best of a few small ones, and the lowest
     round kept: a busy neighbour (two cores shared with the database, a worker, a browser)
     slows whatever runs at that moment, so a ratio is only fair between runs made together.
-    A ratio past MOST_GROWTH is measured once more, at twice both sizes: a burst can still
-    fall on one round's large run, and the small text can sit where the function is at its
-    cheapest (the people detector spends 18x on 100 KB of "Van De " what it spends on 10 KB,
-    and 6x on 200 KB what it spends on 20 KB); a square shows at every size."""
+    A ratio past MOST_GROWTH is measured once more, as what doubling the large input costs,
+    scaled to ten times (a cost growing as n**k doubles as 2**k and grows 10**k = (2**k) **
+    log2(10) times): between two texts that are both past the processor's caches, a line
+    doubles whatever the caches and the neighbours do to a 10 KB text beside a 100 KB one,
+    and a square quadruples at every size."""
 
     def measured(small: str, large: str) -> float:
         function(small)  # warm up: compiled patterns, imported modules
@@ -55,7 +57,7 @@ def growth(function: Callable[[str], object], make: Callable[[int], str]) -> flo
     ratio = measured(make(SMALL), make(LARGE))
     if ratio < MOST_GROWTH:
         return ratio
-    return min(ratio, measured(make(2 * SMALL), make(2 * LARGE)))
+    return min(ratio, measured(make(LARGE), make(2 * LARGE)) ** math.log2(LARGE / SMALL))
 
 
 def capped_cpu_seconds(call: Callable[[], object], cap: float) -> float | None:
