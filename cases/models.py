@@ -141,6 +141,17 @@ class PassageQuerySet(models.QuerySet["Passage"]):
             passage.search_text_fill()
         return super().bulk_create(passages, *args, **kwargs)
 
+    def bulk_update(
+        self, objs: Iterable[Passage], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        """Passages whose `text` is rewritten in bulk get their `search_text` with it."""
+        passages, fields = list(objs), list(fields)
+        if "text" in fields:
+            for passage in passages:
+                passage.search_text_fill()
+            fields.append("search_text")
+        return super().bulk_update(passages, fields, *args, **kwargs)
+
 
 class Passage(models.Model):
     """A stretch of a document's text, on one page, at `start`..`end` of that page's text:
@@ -153,8 +164,9 @@ class Passage(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
-    # Derived from `text` whenever a passage is written through `save()` or
-    # `Passage.objects.bulk_create` (an `update()` of `text` must call `search_text_fill`).
+    # Derived from `text` whenever a passage is written through `save()`,
+    # `Passage.objects.bulk_create` or `bulk_update` (a queryset's `update(text=...)` bypasses
+    # it: call `search_text_fill()` and save instead).
     search_text = models.TextField(
         blank=True,
         editable=False,

@@ -110,6 +110,16 @@ def test_a_passage_saved_or_changed_is_searched_by_its_new_words() -> None:
     assert found("indemnified", passage.document) == [passage.text]
 
 
+def test_passages_rewritten_in_bulk_are_searched_by_their_new_words(corpus: Document) -> None:
+    passages = list(Passage.objects.filter(document=corpus, text__in=[RENT, GENEVA]))
+    for passage in passages:
+        passage.text = passage.text.replace("quarterly", "fortnightly").replace("papers", "deeds")
+    Passage.objects.bulk_update(passages, ["text"])
+    assert found("fortnight", corpus) == [RENT.replace("quarterly", "fortnightly")]
+    assert found("deed", corpus) == [GENEVA.replace("papers", "deeds")]
+    assert found("quarter", corpus) == []
+
+
 def test_the_migration_fills_the_index_of_passages_written_before_it() -> None:
     written = PassageFactory(text="The tenant terminates the lease in Zürich.")
     executor = MigrationExecutor(connection)
