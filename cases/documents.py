@@ -11,6 +11,7 @@ from django.core.files.storage import Storage
 from django.db import transaction
 
 from accounts.models import User
+from cases.indexing import DOCUMENT_LEASE
 from cases.models import Case, Document, DocumentAccess
 from cases.selectors import document_can_change
 from cases.uploads import upload_check
@@ -61,11 +62,8 @@ def document_upload(*, user: User, case: Case | None, file: File, request_id: st
                 action=DocumentAccess.Action.UPLOAD,
                 request_id=request_id,
             )
-            transaction.on_commit(
-                lambda: _publish(
-                    document_id=document.pk, request_id=request_id, task_id=document.task_id
-                ),
-                robust=True,
+            DOCUMENT_LEASE.publish_on_commit(
+                pk=document.pk, request_id=request_id, task_id=document.task_id
             )
     except BaseException:
         # No row refers to the stored file: it would be stranded.
@@ -82,25 +80,6 @@ def document_upload(*, user: User, case: Case | None, file: File, request_id: st
         },
     )
     return document
-
-
-def _publish(*, document_id: int, request_id: str, task_id: str) -> None:
-    # Imported here: the task module imports the indexing, which is not needed to upload.
-    from cases.tasks import document_process_task
-
-    try:
-        document_process_task.apply_async((document_id, request_id), task_id=task_id)
-    except Exception:
-        # Broad on purpose: every broker reports an outage its own way. The document stays
-        # queued without a task, for the recovery to publish again.
-        Document.objects.filter(
-            pk=document_id, status=Document.Status.QUEUED, task_id=task_id
-        ).update(task_id="")
-        logger.warning(
-            "document_publish_failed",
-            extra={"document_id": document_id, "request_id": request_id},
-            exc_info=True,
-        )
 
 
 @transaction.atomic

@@ -8,9 +8,13 @@ from celery.signals import task_failure, task_postrun, task_prerun, task_retry, 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from config.recovery import JobRecovery
+
 app = Celery("counsel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each app's recovery of lost jobs (registered by its tasks module) runs in every worker.
+app.steps["worker"].add(JobRecovery)
 
 
 @worker_init.connect

@@ -483,6 +483,21 @@ else:
         "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
     }
 
+# --- Documents' text (cases.extraction, cases.indexing; docs/document-processing.md) --------
+# A document past these fails with the limit it crossed: a hostile file cannot hold a worker
+# for long. 2,000 pages of dense text are about 5 million characters; at the measured 80
+# pages a second, the longest job takes under a minute.
+DOCUMENT_MAX_PAGES = env.int("DOCUMENT_MAX_PAGES", default=2000)
+DOCUMENT_MAX_CHARACTERS = env.int("DOCUMENT_MAX_CHARACTERS", default=5_000_000)
+# What a Word file may unpack to (python-docx reads every part of it into memory).
+DOCUMENT_MAX_UNPACKED_BYTES = env.int("DOCUMENT_MAX_UNPACKED_BYTES", default=200 * 1024 * 1024)
+# Extraction jobs a worker process runs at once: they compute, so a few use the process fully
+# (cases.tasks); each holds one database connection while it runs.
+DOCUMENT_EXTRACTIONS_PER_WORKER = env.int("DOCUMENT_EXTRACTIONS_PER_WORKER", default=2)
+# An extraction job that has held its claim this long is presumed dead and may be taken over:
+# well past the longest job the limits above allow.
+DOCUMENT_LEASE_SECONDS = env.int("DOCUMENT_LEASE_SECONDS", default=300)
+
 # --- Metrics (GET /metrics, Prometheus) ------------------------------------------------------
 # A scraper shows `Authorization: Bearer <METRICS_TOKEN>` (unset: no token is accepted) or
 # connects from one of these networks.

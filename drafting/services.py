@@ -3,27 +3,16 @@ and reviews the result.
 
 The job (`draft_generate`) runs in a Celery worker for an asynchronous request and inside the
 request for a synchronous one; either way it must be safe to run twice, because brokers
-redeliver. It claims the draft with a compare-and-set and holds the claim as a lease:
-
-- A `queued` draft can be claimed by anyone. Each claim writes a fresh `claim_token`, and
-  every later write of the job (progress, result, failure) is conditional on that token, so a
-  job that lost its claim can never overwrite the job that took over.
-- A `running` draft can be claimed again when the claim is older than
-  `settings.DRAFT_LEASE_SECONDS` (its worker died: SIGKILL, OOM, a lost machine), or at once
-  by a redelivery of the very task that claimed it. RabbitMQ redelivers an unacknowledged
-  message only after the connection of the worker holding it closed, so that worker is gone;
-  a Redis or SQS broker redelivers after its visibility timeout, which must therefore exceed
-  the lease. A job that runs twice despite this still finishes the draft once (the token
-  check), and the LLM cache's single flight makes the second caller wait for the first
-  caller's answer rather than ask again.
-- A `drafted`, `approved` or `failed` draft is never claimed: a redelivered task returns it
-  as it is, with no second LLM call.
-
-A broker that loses messages (the filesystem broker loses those a killed worker held) would
-leave a draft `running` for ever; `drafts_recover` (run by every worker on a timer, see
-`drafting.tasks`) puts such drafts back on the queue once their lease ran out, and publishes
-drafts whose task was never handed to the broker. A draft is claimed at most `MAX_ATTEMPTS`
-times; the next recovery marks it failed.
+redeliver. It claims the draft with a compare-and-set and holds the claim as a lease
+(`DRAFT_LEASE`, `config.leases`: the guarantees drafts share with documents): a job that lost
+its claim never overwrites the job that took over, a draft whose worker died is taken over once
+its lease (`settings.DRAFT_LEASE_SECONDS`) ran out or at once by a redelivery of its own task,
+and a `drafted`, `approved` or `failed` draft is never claimed, so a redelivered task returns
+it as it is, with no second LLM call. A job that runs twice despite this still finishes the
+draft once, and the LLM cache's single flight makes the second caller wait for the first
+caller's answer rather than ask again. `drafts_recover` (run by every worker on a timer) puts
+back on the queue the drafts whose job was lost, and gives up on one after `MAX_ATTEMPTS`
+claims.
 
 The quality score starts at 1.00 and loses 0.25 for each high-severity policy finding, 0.10
 for each medium one and 0.03 for each low one, and 0.20 for each placeholder left in the text
@@ -35,20 +24,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db
 from config.errors import DomainError, NotFound, PermissionDenied
+from config.leases import Lease
 from consultations.llm.errors import LLMError, LLMMisconfigured, LLMTimeout, LLMUnavailable
 from consultations.policies import UnknownPolicy, get_policy
 from consultations.services import DraftResult, IdempotencyConflict, document_draft
@@ -72,6 +60,16 @@ PROGRESS_DONE = 100
 
 # Claims of one draft before it is given up: the first run, three retries, one recovery.
 MAX_ATTEMPTS = 5
+DRAFT_LEASE = Lease(
+    model=Draft,
+    queued=Draft.Status.QUEUED,
+    running=Draft.Status.RUNNING,
+    failed=Draft.Status.FAILED,
+    seconds_setting="DRAFT_LEASE_SECONDS",
+    max_attempts=MAX_ATTEMPTS,
+    task="drafting.tasks.draft_generate_task",
+    noun="draft",
+)
 # LLM errors worth another try later; any other one (a rejected request, a bad answer) would
 # fail the same way again.
 TRANSIENT_LLM_ERRORS = (LLMUnavailable, LLMTimeout)
@@ -212,29 +210,7 @@ def draft_schedule(*, draft_id: int, request_id: str) -> Draft:
 def draft_publish_on_commit(*, draft_id: int, request_id: str, task_id: str) -> None:
     """Send a scheduled draft (queued, with `task_id`) to the workers once the current
     transaction commits, so the worker always finds the row."""
-    transaction.on_commit(
-        lambda: _publish(draft_id=draft_id, request_id=request_id, task_id=task_id),
-        robust=True,
-    )
-
-
-def _publish(*, draft_id: int, request_id: str, task_id: str) -> None:
-    # Imported here: the tasks module imports this one.
-    from drafting.tasks import draft_generate_task
-
-    try:
-        draft_generate_task.apply_async((draft_id, request_id), task_id=task_id)
-    except Exception:
-        # Broad on purpose: every broker reports an outage its own way. The draft stays
-        # queued without a task, and the next recovery publishes it again.
-        Draft.objects.filter(id=draft_id, status=Draft.Status.QUEUED, task_id=task_id).update(
-            task_id="", updated_at=timezone.now()
-        )
-        logger.warning(
-            "draft_publish_failed",
-            extra={"draft_id": draft_id, "request_id": request_id},
-            exc_info=True,
-        )
+    DRAFT_LEASE.publish_on_commit(pk=draft_id, request_id=request_id, task_id=task_id)
 
 
 # --- Generating -----------------------------------------------------------------------------
@@ -293,7 +269,7 @@ async def draft_generate(
 
 def _claimed(*, draft_id: int, task_id: str, token: str) -> Draft | None:
     """The draft, claimed by this job under `token`; None when it cannot be claimed."""
-    if not _claim(draft_id=draft_id, task_id=task_id, token=token):
+    if not DRAFT_LEASE.claim(pk=draft_id, task_id=task_id, token=token, progress=PROGRESS_CLAIMED):
         return None
     return Draft.objects.select_related("author", "case__client").get(id=draft_id)
 
@@ -347,7 +323,7 @@ def _finish(
     if not _advance(draft.id, token, PROGRESS_ANSWERED):
         return
     review = draft_review(doc=doc, cleaned=cleaned, text=result.text, policy=draft.policy)
-    Draft.objects.filter(id=draft.id, status=Draft.Status.RUNNING, claim_token=token).update(
+    DRAFT_LEASE.held(pk=draft.id, token=token).update(
         status=Draft.Status.DRAFTED,
         progress=PROGRESS_DONE,
         text=result.text,
@@ -360,92 +336,38 @@ def _finish(
     )
 
 
-def _claim(*, draft_id: int, task_id: str, token: str) -> bool:
-    now = timezone.now()
-    claimable = Q(status=Draft.Status.QUEUED) | Q(
-        status=Draft.Status.RUNNING, claimed_at__lt=now - _lease()
-    )
-    if task_id:
-        claimable |= Q(status=Draft.Status.RUNNING, task_id=task_id)
-    claimed = Draft.objects.filter(claimable, id=draft_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=Draft.Status.RUNNING,
-        progress=PROGRESS_CLAIMED,
-        claim_token=token,
-        claimed_at=now,
-        task_id=task_id,
-        attempts=F("attempts") + 1,
-        failure_reason="",
-        updated_at=now,
-    )
-    return claimed == 1
-
-
 def _advance(draft_id: int, token: str, progress: int) -> bool:
     """Record progress; False when the job no longer holds the draft and must stop."""
     return bool(
-        Draft.objects.filter(id=draft_id, status=Draft.Status.RUNNING, claim_token=token).update(
+        DRAFT_LEASE.held(pk=draft_id, token=token).update(
             progress=progress, updated_at=timezone.now()
         )
     )
 
 
 def _fail(draft_id: int, token: str, reason: str) -> None:
-    Draft.objects.filter(id=draft_id, status=Draft.Status.RUNNING, claim_token=token).update(
+    DRAFT_LEASE.held(pk=draft_id, token=token).update(
         status=Draft.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
     )
 
 
 def _release(draft_id: int, token: str, reason: str) -> None:
     # task_id stays: the retry is the same task, and recovery leaves scheduled drafts alone.
-    Draft.objects.filter(id=draft_id, status=Draft.Status.RUNNING, claim_token=token).update(
+    DRAFT_LEASE.held(pk=draft_id, token=token).update(
         status=Draft.Status.QUEUED, progress=0, failure_reason=reason, updated_at=timezone.now()
     )
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.DRAFT_LEASE_SECONDS)
 
 
 # --- Recovering lost jobs -------------------------------------------------------------------
 
 
 def drafts_recover(*, limit: int = 100) -> list[int]:
-    """Re-queue drafts whose job was lost, and return their ids.
-
-    Two kinds are lost: a `running` draft whose lease ran out (its worker died and the broker
-    will not redeliver), and a `queued` draft never handed to the broker (the publish failed
-    or the process died first) for longer than the lease. A running draft already claimed
-    `MAX_ATTEMPTS` times is marked failed instead. Every write is a compare-and-set, so any
-    number of workers may run this at once.
-    """
-    now = timezone.now()
-    cutoff = now - _lease()
-    running_lost = Q(status=Draft.Status.RUNNING, claimed_at__lt=cutoff)
-    never_sent = Q(status=Draft.Status.QUEUED, task_id="", updated_at__lt=cutoff)
-    recovered: list[int] = []
-    for draft_id, attempts in Draft.objects.filter(running_lost | never_sent).values_list(
-        "id", "attempts"
-    )[:limit]:
-        lost = Draft.objects.filter(running_lost | never_sent, id=draft_id)
-        if attempts >= MAX_ATTEMPTS:
-            lost.update(
-                status=Draft.Status.FAILED,
-                failure_reason=f"The draft was interrupted {attempts} times; please try again.",
-                updated_at=now,
-            )
-            continue
-        task_id = str(uuid.uuid4())
-        if lost.update(status=Draft.Status.QUEUED, progress=0, task_id=task_id, updated_at=now):
-            transaction.on_commit(
-                lambda d=draft_id, t=task_id: _publish(
-                    draft_id=d, request_id=f"recovery-{t}", task_id=t
-                ),
-                robust=True,
-            )
-            recovered.append(draft_id)
-    if recovered:
-        logger.warning("drafts_recovered", extra={"draft_ids": recovered})
-    return recovered
+    """Re-queue drafts whose job was lost (`Lease.recover`), and return their ids."""
+    return DRAFT_LEASE.recover(
+        given_up=lambda attempts: f"The draft was interrupted {attempts} times; please try again.",
+        limit=limit,
+        progress=0,
+    )
 
 
 # --- Reviewing ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Drafting's Celery task, and the worker step that recovers drafts whose job was lost.
+"""Drafting's Celery task, and the recovery of drafts whose job was lost (every worker runs it
+on a timer: `config.recovery`).
 
 `draft_generate_task` acknowledges its message only when it has finished (`acks_late`), so a
 job whose worker dies is run again: the worker runs its jobs on threads (settings'
@@ -19,12 +20,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
-from celery import bootsteps, shared_task
+from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError
 
-from config.celery import app
 from config.errors import DomainError
+from config.recovery import recovery_register
 from drafting.services import (
     TRANSIENT_LLM_ERRORS,
     draft_generate,
@@ -100,39 +101,9 @@ def _event_loop() -> asyncio.AbstractEventLoop:
         return loop
 
 
-class DraftRecovery(bootsteps.StartStopStep):
-    """Every few seconds, each worker re-queues drafts whose job was lost (see
-    `drafts_recover`). Run by every worker, so recovery needs no extra process; the
-    compare-and-set writes make the workers' runs harmless to each other."""
-
-    requires = {"celery.worker.components:Timer"}
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
-
-    def start(self, parent: Any) -> None:
-        interval = max(settings.DRAFT_LEASE_SECONDS / 4, 1)
-        self.tref = parent.timer.call_repeatedly(interval, _recover, priority=10)
-
-    def stop(self, parent: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-
-def _recover() -> None:
-    # The worker's main thread runs this, not a job's thread: its connection is closed after
-    # each run, so that between runs it holds none (and a prefork pool process forked later
-    # never shares it).
-    close_old_connections()
-    try:
-        drafts_recover()
-    except Exception:
-        # Broad on purpose: a database blip must not stop the timer; the next run retries.
-        logger.warning("draft recovery failed", exc_info=True)
-    finally:
-        connection.close()
-
-
-app.steps["worker"].add(DraftRecovery)
+recovery_register(
+    name="drafts",
+    run=drafts_recover,
+    # A few runs per lease: a lost draft waits at most a quarter lease past its lease.
+    interval=lambda: settings.DRAFT_LEASE_SECONDS / 4,
+)

@@ -5,18 +5,25 @@
 Steps: `readyz` (200, every dependency ok), `chat` (login, then the offline assistant answers
 and says it is offline), `draft` (the document types list the NDA's inputs; a draft is queued
 as a job: its status URL is printed), `expect-queued URL` (still queued: no worker took it),
-`wait-drafted URL` (polls until drafted, with its text). Standard library only: it runs on the
-host, not in the image. Exit status 1 with the reason on stderr when a check fails.
+`wait-drafted URL` (polls until drafted, with its text), `me` (prints the user's id),
+`document CLIENT_ID` (as a lawyer: opens a case for that client and uploads a text file to it;
+prints the case's and the document's ids), `wait-read CASE_ID DOCUMENT_ID` (as the client:
+polls until the worker has read the document, downloads it whole, and asks the assistant about
+the case, whose answer cites the document). The password comes with a second-factor code in
+COUNSEL_OTP for staff. Standard library only: it runs on the host, not in the image. Exit
+status 1 with the reason on stderr when a check fails.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 
 # The NDA's example inputs, as the wire names them (GET /api/ai/document-types lists them).
@@ -33,24 +40,54 @@ NDA_INPUTS = {
     "jurisdiction": "the courts of England and Wales",
 }
 DRAFT_TIMEOUT_SECONDS = 120
+DOCUMENT_TIMEOUT_SECONDS = 120
+LEASE = (
+    b"Lease of the riverside warehouse.\n\n"
+    b"The tenant may terminate this lease by giving three months' written notice to the "
+    b"landlord.\n"
+)
 
 
 class CheckFailed(Exception):
     pass
 
 
-def call(base: str, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, Any]:
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str = "",
+    *,
+    upload: tuple[str, bytes] | None = None,
+) -> tuple[int, Any]:
+    """`body` as JSON, or `upload` (file name, content) as the multipart field `file`."""
     headers = {"Accept": "application/json"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
+    if upload is not None:
+        boundary = uuid.uuid4().hex
+        name, content = upload
+        data = (
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: text/plain\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(base + path, data=data, headers=headers, method=method)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the stack)
             status, raw = response.status, response.read()
+            if response.headers.get_content_type() != "application/json":
+                return status, raw
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
     try:
@@ -66,9 +103,10 @@ def expect(condition: bool, what: str, got: Any) -> None:
 
 def login(base: str, username: str, password: str) -> tuple[str, str]:
     """The access token and the user's id (a numeric string, as the contract sends it)."""
-    status, body = call(
-        base, "POST", "/api/auth/login", {"username": username, "password": password}
-    )
+    credentials = {"username": username, "password": password}
+    if otp := os.environ.get("COUNSEL_OTP"):
+        credentials["otp"] = otp
+    status, body = call(base, "POST", "/api/auth/login", credentials)
     expect(status == 200 and "access" in body, "login answers 200 with a token", (status, body))
     payload = body["access"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -138,6 +176,50 @@ def wait_drafted(base: str, token: str, url: str) -> None:
         time.sleep(1)
 
 
+def document(base: str, token: str, user_id: str, client_id: str) -> None:
+    case = {
+        "title": "Riverside warehouse lease",
+        "practiceArea": "property",
+        "clientId": client_id,
+        "lawyerIds": [user_id],
+    }
+    status, body = call(base, "POST", "/api/cases", case, token)
+    expect(status == 201, "a lawyer opens a case", (status, body))
+    case_id = body["id"]
+    status, body = call(
+        base, "POST", f"/api/cases/{case_id}/documents", token=token, upload=("lease.txt", LEASE)
+    )
+    expect(status == 201 and body["status"] == "queued", "a document is uploaded", (status, body))
+    print(case_id, body["id"])
+
+
+def wait_read(base: str, token: str, user_id: str, case_id: str, document_id: str) -> None:
+    deadline = time.monotonic() + DOCUMENT_TIMEOUT_SECONDS
+    while True:
+        status, body = call(base, "GET", f"/api/documents/{document_id}", token=token)
+        expect(status == 200, "the client sees the case's document", (status, body))
+        if body["status"] == "ready":
+            break
+        expect(body["status"] != "failed", "the document is read", body)
+        expect(time.monotonic() < deadline, f"read within {DOCUMENT_TIMEOUT_SECONDS} s", body)
+        time.sleep(1)
+    status, content = call(base, "GET", f"/api/documents/{document_id}/download", token=token)
+    expect(status == 200 and content == LEASE, "the download is the file uploaded", status)
+    question = {
+        "userId": user_id,
+        "message": "How can the tenant terminate the lease?",
+        "context": {"caseId": int(case_id)},
+    }
+    status, body = call(base, "POST", "/api/ai/chat", question, token)
+    cited = [ref for ref in body.get("references", []) if ref["type"] == "document"]
+    expect(
+        status == 200 and [ref["documentId"] for ref in cited] == [int(document_id)],
+        "the answer cites the document",
+        (status, body),
+    )
+    print(f"document {document_id}: read, downloaded, cited", file=sys.stderr)
+
+
 def main(base: str, username: str, password: str, step: str, *args: str) -> None:
     if step == "readyz":
         readyz(base)
@@ -151,6 +233,12 @@ def main(base: str, username: str, password: str, step: str, *args: str) -> None
         expect_queued(base, token, *args)
     elif step == "wait-drafted":
         wait_drafted(base, token, *args)
+    elif step == "me":
+        print(user_id)
+    elif step == "document":
+        document(base, token, user_id, *args)
+    elif step == "wait-read":
+        wait_read(base, token, user_id, *args)
     else:
         raise CheckFailed(f"unknown step {step}")
 

@@ -31,6 +31,7 @@ SLOW = (
     "privacy/test_scrubber_corpus.py",
     "privacy/test_no_secret_leaves.py",
     "security/test_batch_upload_linear_time.py",
+    "security/test_documents_linear_time.py",
     "security/test_rules_linear_time.py",
     "security/test_scrubber_linear_time.py",
 )

@@ -9,7 +9,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from cases.models import Case
+from cases.indexing import document_index
+from cases.models import Case, Document
+from cases.search import passages_matching
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,7 @@ def test_seed_demo_is_idempotent():
     assert User.objects.count() == 6
     assert set(Case.objects.values_list("reference", flat=True)) == references
     assert set(TOTPDevice.objects.values_list("key", flat=True)) == keys
+    assert Document.objects.count() == 3
     assert "0 users and 0 cases added" in output
 
 
@@ -82,3 +85,25 @@ def test_seed_demo_if_empty_seeds_an_empty_database():
     _seed("--if-empty")
     assert User.objects.count() == 6
     assert Case.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_gives_a_case_and_the_knowledge_base_documents_the_worker_reads():
+    _seed()
+
+    lease_case = Case.objects.get(title="Lease renewal dispute, 14 Harbour Street")
+    uploaded = Document.objects.order_by("pk")
+    assert [(d.case, d.status) for d in uploaded] == [
+        (lease_case, Document.Status.QUEUED),
+        (lease_case, Document.Status.QUEUED),
+        (None, Document.Status.QUEUED),
+    ]
+    assert uploaded[0].uploaded_by.username == "daniel.reyes"
+    for document in uploaded:
+        document_index(document_id=document.pk, task_id=document.task_id, request_id="test")
+    assert set(Document.objects.values_list("status", flat=True)) == {Document.Status.READY}
+    found = passages_matching("terminate notice", document_ids=[uploaded[0].pk], limit=1)
+    assert (
+        "six months' written notice"
+        in Document.objects.get(pk=uploaded[0].pk).passages.get(pk=found[0][0]).text
+    )

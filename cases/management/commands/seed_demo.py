@@ -5,13 +5,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User
 from accounts.selectors import two_factor_status
 from accounts.services import backup_codes_generate, totp_device_create, user_create
-from cases.models import Case
+from cases.documents import document_upload
+from cases.models import Case, Document
 from cases.services import case_create
 
 DEFAULT_PASSWORD = "counsel-demo-2026"
@@ -35,6 +37,8 @@ class DemoCase:
     description: str
     opposing_parties: str = ""
     status: str = Case.Status.OPEN
+    # (file name, text): uploaded as its first lawyer, read by the worker like any upload.
+    documents: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -95,6 +99,30 @@ CASES = [
         ),
         opposing_parties="Harbourside Estates plc\nJ. Whitcombe (landlord's agent)",
         status=Case.Status.ON_HOLD,
+        documents=(
+            (
+                "Lease of 14 Harbour Street.md",
+                "# Lease of 14 Harbour Street\n\n"
+                "1. The term is ten years from 1 April 2017 at a rent of 18,000 pounds a year, "
+                "payable quarterly in advance.\n\n"
+                "2. The tenant may terminate this lease on any quarter day by giving the "
+                "landlord not less than six months' written notice.\n\n"
+                "3. The rent shall be reviewed every five years to the open market rent.\n\n"
+                "4. The tenant shall keep the interior of the premises in good repair and "
+                "shall not assign or underlet without the landlord's written consent, which "
+                "shall not be unreasonably withheld.\n",
+            ),
+            (
+                "Letter from Harbourside Estates, 3 March 2026.txt",
+                "Dear Mr Nowak,\n\n"
+                "We serve notice under section 25 that Harbourside Estates plc opposes the "
+                "grant of a new tenancy of 14 Harbour Street on ground (f): we intend to "
+                "demolish and reconstruct the premises.\n\n"
+                "We demand vacant possession on 30 September 2026 and an interim rent of "
+                "24,000 pounds a year from the date of this letter.\n\n"
+                "J. Whitcombe, for Harbourside Estates plc\n",
+            ),
+        ),
     ),
     DemoCase(
         title="Shareholders' agreement for Nowak Design Studio",
@@ -134,6 +162,22 @@ CASES = [
     ),
 ]
 
+KNOWLEDGE_BASE = (
+    "Checklist: business tenancy renewals.md",
+    "# Checklist: business tenancy renewals\n\n"
+    "- Diarise the section 25 notice's date and the termination date it gives; an application "
+    "to court must be made before that date.\n"
+    "- On ground (f) ask the landlord for evidence of a firm and settled intention to redevelop "
+    "(planning permission, funding, contractors).\n"
+    "- Apply for an interim rent early: it runs from the earliest date the application allows.\n",
+)
+
+
+def _upload(*, user: User, case: Case | None, name: str, text: str) -> Document:
+    return document_upload(
+        user=user, case=case, file=ContentFile(text.encode(), name=name), request_id="seed-demo"
+    )
+
 
 class Command(BaseCommand):
     help = (
@@ -158,6 +202,7 @@ class Command(BaseCommand):
             welcomes = [self._user(spec, password) for spec in USERS]
             people = {welcome.user.username: welcome.user for welcome in welcomes}
             opened = sum(self._case(spec, people, opener=people["admin"]) for spec in CASES)
+            self._knowledge_base(admin=people["admin"])
         self._print(welcomes, password, opened)
 
     def _user(self, spec: DemoUser, password: str) -> Welcome:
@@ -189,7 +234,7 @@ class Command(BaseCommand):
         client = people[spec.client]
         if Case.objects.filter(title=spec.title, client=client).exists():
             return False
-        case_create(
+        case = case_create(
             created_by=opener,
             title=spec.title,
             practice_area=spec.practice_area,
@@ -199,7 +244,14 @@ class Command(BaseCommand):
             opposing_parties=spec.opposing_parties,
             status=spec.status,
         )
+        for name, text in spec.documents:
+            _upload(user=people[spec.lawyers[0]], case=case, name=name, text=text)
         return True
+
+    def _knowledge_base(self, *, admin: User) -> None:
+        name, text = KNOWLEDGE_BASE
+        if not Document.objects.filter(case=None, title=name).exists():
+            _upload(user=admin, case=None, name=name, text=text)
 
     def _print(self, welcomes: list[Welcome], password: str, opened: int) -> None:
         made = sum(welcome.created for welcome in welcomes)
