@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+from cases.search_terms import search_text
 
 
 class Case(models.Model):
@@ -129,10 +133,30 @@ class Document(models.Model):
         return self.case_id is None
 
 
+class PassageQuerySet(models.QuerySet["Passage"]):
+    def bulk_create(self, objs: Iterable[Passage], *args: Any, **kwargs: Any) -> list[Passage]:
+        """Passages written in bulk get their `search_text` as `save()` gives it."""
+        passages = list(objs)
+        for passage in passages:
+            passage.search_text_fill()
+        return super().bulk_create(passages, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable[Passage], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        """Passages whose `text` is rewritten in bulk get their `search_text` with it."""
+        passages, fields = list(objs), list(fields)
+        if "text" in fields:
+            for passage in passages:
+                passage.search_text_fill()
+            fields.append("search_text")
+        return super().bulk_update(passages, fields, *args, **kwargs)
+
+
 class Passage(models.Model):
     """A stretch of a document's text, on one page, at `start`..`end` of that page's text:
-    what retrieval finds and what an answer cites. Indexed for full-text search (MariaDB
-    FULLTEXT, SQLite FTS5: migration 0003)."""
+    what retrieval finds and what an answer cites. Its `search_text` is what the full-text
+    index holds (MariaDB FULLTEXT, SQLite FTS5: migration 0005)."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="passages")
     position = models.PositiveIntegerField(help_text="Its order in the document, from 0.")
@@ -140,9 +164,19 @@ class Passage(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
+    # Derived from `text` whenever a passage is written through `save()`,
+    # `Passage.objects.bulk_create` or `bulk_update` (a queryset's `update(text=...)` bypasses
+    # it: call `search_text_fill()` and save instead).
+    search_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The text's words stemmed and unaccented, as full-text search compares them.",
+    )
     embedding = models.BinaryField(
         null=True, blank=True, help_text="float32 unit vector of the document's embedding model."
     )
+
+    objects = PassageQuerySet.as_manager()
 
     class Meta:
         ordering = ["document", "position"]
@@ -152,6 +186,19 @@ class Passage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} p.{self.page} #{self.position}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column, not a rule: it must follow `text` on every write, which no caller
+        # should have to remember.
+        self.search_text_fill()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def search_text_fill(self) -> None:
+        """Derives `search_text` from `text` (cases.search_terms)."""
+        self.search_text = search_text(self.text)
 
 
 class DocumentAccess(models.Model):

@@ -1,25 +1,21 @@
-"""Full-text search of documents' passages, on the database's own index: MariaDB/MySQL's
-FULLTEXT (natural-language relevance), SQLite's FTS5 (bm25, Porter stems, diacritics folded).
-The index is made by migration 0004; on another database there is none, and no search.
+"""Full-text search of documents' passages, on the database's own index of their
+`search_text` (cases.search_terms: words stemmed and unaccented): MariaDB/MySQL's FULLTEXT
+(natural-language relevance), SQLite's FTS5 (bm25). The index is made by migration 0005; on
+another database there is none, and no search.
 
-A query is cut into its words (`\\w+`, one linear pass) and any of them may match: relevance
-ranks the passages that hold more of the rarer words first. MariaDB's InnoDB index only sees
-committed rows, so a document is searchable once its extraction has committed.
+A query becomes its index terms (`query_terms`: each word's stems) and any of them may match:
+relevance ranks the passages that hold more of the rarer terms first. MariaDB's InnoDB index
+only sees committed rows, so a document is searchable once its extraction has committed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.db import connection
 
+from cases.search_terms import query_terms
 from config.errors import DomainError
-
-_WORD = re.compile(r"\w+")
-# More words than this add little to relevance and only cost the index's time.
-_MAX_WORDS = 32
-_MIN_WORD = 2
 
 
 class SearchUnavailable(DomainError):
@@ -27,26 +23,14 @@ class SearchUnavailable(DomainError):
     default_detail = "Document search is not available on this database."
 
 
-def query_words(query: str) -> list[str]:
-    """The distinct words of `query`, lower-cased, in order, at most `_MAX_WORDS`."""
-    seen: dict[str, None] = {}
-    for match in _WORD.finditer(query.lower()):
-        word = match.group()
-        if len(word) >= _MIN_WORD and "_" not in word:
-            seen.setdefault(word, None)
-            if len(seen) == _MAX_WORDS:
-                break
-    return list(seen)
-
-
 def passages_matching(
     query: str, *, document_ids: Iterable[int], limit: int
 ) -> list[tuple[int, float]]:
     """(passage id, relevance) of the passages of `document_ids` that best match `query`,
     best first, at most `limit`. The caller chooses the documents (those the user may see)."""
-    words = query_words(query)
+    terms = query_terms(query)
     ids = list(document_ids)
-    if not words or not ids or limit <= 0:
+    if not terms or not ids or limit <= 0:
         return []
     # Only placeholders are formatted into the SQL below; every value is a parameter.
     in_documents = ", ".join(["%s"] * len(ids))
@@ -57,15 +41,15 @@ def passages_matching(
             f"WHERE cases_passage_fts MATCH %s AND p.document_id IN ({in_documents}) "
             "ORDER BY score DESC, p.id LIMIT %s"
         )
-        params = [" OR ".join(f'"{word}"' for word in words), *ids, limit]
+        params = [" OR ".join(f'"{term}"' for term in terms), *ids, limit]
     elif connection.vendor == "mysql":
-        against = "MATCH(text) AGAINST (%s IN NATURAL LANGUAGE MODE)"
+        against = "MATCH(search_text) AGAINST (%s IN NATURAL LANGUAGE MODE)"
         sql = (
             f"SELECT id, {against} AS score FROM cases_passage "  # noqa: S608
             f"WHERE {against} AND document_id IN ({in_documents}) "
             "ORDER BY score DESC, id LIMIT %s"
         )
-        text = " ".join(words)
+        text = " ".join(terms)
         params = [text, text, *ids, limit]
     else:
         raise SearchUnavailable()
