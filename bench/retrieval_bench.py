@@ -22,8 +22,9 @@ four documents, what the chat does with `context.caseId`), and asked by an admin
 passage (the documents moved to the knowledge base), where the question's party names must
 tell its document from 199 others. Then retrieval latency p50/p99 of `sources_for` over every
 passage (the question's vector fetched before, as the chat does; each question asked three
-times; the first query of the process, which reads every vector into memory, apart). The
-database is dropped at the end.
+times; the first query of the process, which reads every vector into memory, apart), and how
+many pages a second the product's extraction reads of the seed's documents rendered as PDF
+and Word files. The database is dropped at the end.
 
 The semantic figures measure the product's retrieval with the test model, whose synonyms are
 the questions' paraphrases: not a real embeddings model's quality.
@@ -638,6 +639,9 @@ class SeedResult:
     latencies_ms: list[float]
     first_query_ms: float
     embed_s: float
+    # Pages a second the product's extraction reads, by format, of the seed's documents
+    # rendered as files.
+    extraction: dict[str, float]
 
 
 def run_seed(seed: int, args: argparse.Namespace) -> SeedResult:
@@ -655,6 +659,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> SeedResult:
     generated, questions = Generator(seed).corpus(
         documents=args.documents, passages=args.passages, questions=args.questions
     )
+    extraction = extraction_rates(generated)
     admin = AdminFactory()
     lawyer = LawyerFactory()
     stored: list[Document] = []
@@ -725,7 +730,31 @@ def run_seed(seed: int, args: argparse.Namespace) -> SeedResult:
         latencies_ms=latencies,
         first_query_ms=first_query_ms,
         embed_s=embed_s,
+        extraction=extraction,
     )
+
+
+def extraction_rates(generated: list[GeneratedDocument]) -> dict[str, float]:
+    """Pages a second `cases.extraction.pages_extract` reads (thread CPU time) of the
+    documents rendered as PDF (fpdf2, a text layer) and Word files, PAGES pages each."""
+    from cases.extraction import pages_extract
+    from tests.documents import docx_bytes, pdf_bytes
+
+    rates: dict[str, float] = {}
+    for format, render in (
+        ("pdf", pdf_bytes),
+        ("docx", lambda pages: docx_bytes([[page] for page in pages])),
+    ):
+        files = [render(_pages(made.passages)) for made in generated]
+        started = time.thread_time()
+        pages = sum(len(pages_extract(data=data, format=format)) for data in files)
+        rates[format] = pages / (time.thread_time() - started)
+    return rates
+
+
+def _pages(passages: list[str]) -> list[str]:
+    per_page = max(1, len(passages) // PAGES)
+    return ["\n\n".join(passages[i : i + per_page]) for i in range(0, len(passages), per_page)]
 
 
 def retrieve(
@@ -796,6 +825,9 @@ def report(results: list[SeedResult], args: argparse.Namespace, vendor: str) -> 
     p50 = max(percentile(result.latencies_ms, 50) for result in results)
     embed = sum(r.passages / r.embed_s for r in results) / len(results)
     print(f"\nembedding (scrub + fake model + store): {embed:,.0f} passages/s")
+    for format in results[0].extraction:
+        rate = sum(r.extraction[format] for r in results) / len(results)
+        print(f"extraction of the documents as {format} files: {rate:,.0f} pages/s")
     print(
         f"combined recall@5 in the question's case, worst seed: {combined:.3f}  "
         f"(target >= 0.9: {'ok' if combined >= 0.9 else 'MISS'})"
