@@ -165,7 +165,7 @@ def test_deleting_from_the_case_page(page_client_for):
 
 
 def _next_deadline_cells(html: str) -> list[str]:
-    return re.findall(r'<td class="next-deadline">(.*?)</td>', html, re.S)
+    return re.findall(r'<td class="next-deadline"[^>]*>(.*?)</td>', html, re.S)
 
 
 def test_the_cases_list_shows_each_cases_next_deadline_and_sorts_by_it(page_client_for, lawyer):
