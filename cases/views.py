@@ -10,6 +10,7 @@ and for admins in the knowledge base (`selectors.document_can_change`); anyone e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -168,7 +169,7 @@ def _deadlines_done(request: HtmxHttpRequest, case: Case, message: str) -> HttpR
     return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#deadlines")
 
 
-def _deadline_saved(form: DeadlineForm, save: Any) -> bool:
+def _deadline_saved(form: DeadlineForm, save: Callable[..., Deadline]) -> bool:
     """`save(**cleaned_data)` when the form is valid; a rule the service refuses (the
     responsible lawyer left the case meanwhile) becomes the form's field error."""
     if not form.is_valid():
@@ -204,7 +205,7 @@ def deadline_add(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_visible(user=request.user, case_id=case_id)
     if not selectors.case_can_edit(request.user, case):
         raise PermissionDenied
-    form = DeadlineForm(request.POST or None, case=case, prefix="new")
+    form = DeadlineForm(request.POST if request.method == "POST" else None, case=case, prefix="new")
     if request.method == "POST":
         save = partial(deadlines.deadline_create, actor=request.user, case=case)
         if _deadline_saved(form, save):
@@ -221,7 +222,8 @@ def deadline_edit(request: HtmxHttpRequest, deadline_id: int) -> HttpResponse:
     """With htmx the deadline's row turns into its form, inside the case page's block."""
     deadline = _deadline_to_change(request, deadline_id)
     case = deadline.case
-    form = DeadlineForm(request.POST or None, instance=deadline, case=case, prefix="edit")
+    data = request.POST if request.method == "POST" else None
+    form = DeadlineForm(data, instance=deadline, case=case, prefix="edit")
     if request.method == "POST":
         save = partial(deadlines.deadline_update, actor=request.user, deadline=deadline)
         if _deadline_saved(form, save):
