@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.fields import UserIdField, UserPrimaryKeyField
 from accounts.models import User
+from cases.deadline_apis import LocalTimeField
 from cases.models import Case, Deadline
 from cases.selectors import (
     ORDERINGS,
@@ -32,7 +33,7 @@ from config.pagination import PageNumberPagination
 
 class NextDeadlineSerializer(serializers.Serializer):
     dueDate = serializers.DateField(source="due_date")
-    dueTime = serializers.TimeField(
+    dueTime = LocalTimeField(
         source="due_time", allow_null=True, help_text="null: due by the end of the day."
     )
     kind = serializers.ChoiceField(choices=Deadline.Kind.choices)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,11 +39,26 @@ _WIRE_NAMES = {"responsible": "responsibleId"}
 NOTES_MAX_LENGTH = Deadline._meta.get_field("notes").max_length
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "14:30",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the firm's time zone, `HH:MM` (seconds taken, and dropped): the
+    schema's `format: time` would ask for an offset, which a deadline's time has none of."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class DeadlineOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     caseId = serializers.IntegerField(source="case_id")
     dueDate = serializers.DateField(source="due_date")
-    dueTime = serializers.TimeField(
+    dueTime = LocalTimeField(
         source="due_time", allow_null=True, help_text="null: due by the end of the day."
     )
     kind = serializers.ChoiceField(choices=Deadline.Kind.choices)
@@ -66,7 +81,7 @@ class DeadlineInputSerializer(StrictSerializer):
     )
 
     dueDate = serializers.DateField(source="due_date", help_text="YYYY-MM-DD.")
-    dueTime = serializers.TimeField(
+    dueTime = LocalTimeField(
         source="due_time",
         required=False,
         allow_null=True,

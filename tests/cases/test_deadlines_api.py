@@ -71,7 +71,7 @@ def test_a_lawyer_adds_a_deadline_and_gets_it_back_in_camel_case(
         "id": 0,
         "caseId": lawyer_case.pk,
         "dueDate": _in_days(5).isoformat(),
-        "dueTime": "09:30:00",
+        "dueTime": "09:30",
         "kind": "hearing",
         "responsibleId": str(lawyer.pk),
         "notes": "Court 4.",
@@ -99,6 +99,13 @@ def test_a_malformed_date_is_a_400_with_the_fields_error(api_client_for, lawyer,
     body = {"dueDate": due, "kind": "filing", "responsibleId": lawyer.pk}
     response = api_client_for(lawyer).post(_list_url(lawyer_case), body, format="json")
     assert list(field_errors_of(response)) == ["dueDate"]
+
+
+@pytest.mark.parametrize("at", ["9:30pm", "24:00", "14:30:00Z", 930])
+def test_a_malformed_time_is_a_400_with_the_fields_error(api_client_for, lawyer, lawyer_case, at):
+    body = {"dueDate": "2027-01-10", "dueTime": at, "kind": "filing", "responsibleId": lawyer.pk}
+    response = api_client_for(lawyer).post(_list_url(lawyer_case), body, format="json")
+    assert list(field_errors_of(response)) == ["dueTime"]
 
 
 def test_unknown_and_read_only_fields_are_refused(api_client_for, lawyer, lawyer_case):
@@ -201,7 +208,7 @@ def test_each_case_shows_its_next_open_deadline(api_client_for, lawyer):
     }
     assert rows[case.pk]["nextDeadline"] == {
         "dueDate": _in_days(4).isoformat(),
-        "dueTime": "15:00:00",
+        "dueTime": "15:00",
         "kind": "filing",
         "overdue": False,
     }

@@ -760,8 +760,8 @@ export interface components {
              */
             dueDate: string;
             /**
-             * Format: time
              * @description HH:MM, in the firm's time zone; null or left out: by the end of the day.
+             * @example 14:30
              */
             dueTime?: string | null;
             kind: components["schemas"]["DeadlineKindEnum"];
@@ -785,8 +785,8 @@ export interface components {
             /** Format: date */
             dueDate: string;
             /**
-             * Format: time
              * @description null: due by the end of the day.
+             * @example 14:30
              */
             dueTime: string | null;
             kind: components["schemas"]["DeadlineKindEnum"];
@@ -1399,8 +1399,8 @@ export interface components {
             /** Format: date */
             dueDate: string;
             /**
-             * Format: time
              * @description null: due by the end of the day.
+             * @example 14:30
              */
             dueTime: string | null;
             kind: components["schemas"]["DeadlineKindEnum"];
@@ -1572,8 +1572,8 @@ export interface components {
              */
             dueDate?: string;
             /**
-             * Format: time
              * @description HH:MM, in the firm's time zone; null or left out: by the end of the day.
+             * @example 14:30
              */
             dueTime?: string | null;
             kind?: components["schemas"]["DeadlineKindEnum"];
