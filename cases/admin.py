@@ -6,14 +6,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import ForeignKey, ManyToManyField, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from cases.documents import document_delete, document_upload
-from cases.models import Case, Document, DocumentAccess
+from cases.models import Case, Deadline, Document, DocumentAccess
 from cases.uploads import ACCEPTED, UploadRefused, upload_check
 from config.request_ids import request_id_for
 
@@ -38,6 +38,22 @@ class CaseAdmin(SimpleHistoryAdmin):
     filter_horizontal = ("lawyers",)
     history_list_display = ("status", "title")
     date_hierarchy = "created_at"
+    # The case's history page lists its deadlines' changes too (added, changed, completed,
+    # reopened, deleted, and by whom), deleted deadlines included.
+    object_history_template = "admin/cases/case/object_history.html"
+
+    def render_history_view(
+        self, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any
+    ) -> HttpResponse:
+        # Also renders one past version (history_form_view), which lists nothing.
+        case = context.get("object")
+        if isinstance(case, Case):
+            context["deadline_history"] = (
+                Deadline.history.filter(case_id=case.pk)
+                .select_related("history_user")
+                .order_by("-history_date", "-history_id")
+            )
+        return super().render_history_view(request, template, context, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Cases are opened in Counsel itself, where cases.services.case_create gives them

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import apis, document_apis
+from cases import apis, deadline_apis, document_apis
 
 app_name = "cases-api"
 
@@ -14,6 +14,16 @@ urlpatterns = [
         "cases/<int:case_id>/documents",
         document_apis.CaseDocumentListUploadApi.as_view(),
         name="case-documents",
+    ),
+    path(
+        "cases/<int:case_id>/deadlines",
+        deadline_apis.CaseDeadlineListCreateApi.as_view(),
+        name="case-deadlines",
+    ),
+    path(
+        "deadlines/<int:deadline_id>",
+        deadline_apis.DeadlineRetrieveUpdateDeleteApi.as_view(),
+        name="deadline",
     ),
     path(
         "knowledge-base/documents",

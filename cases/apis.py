@@ -16,12 +16,28 @@ from rest_framework.views import APIView
 
 from accounts.fields import UserIdField, UserPrimaryKeyField
 from accounts.models import User
-from cases.models import Case
-from cases.selectors import case_can_create, case_can_edit, case_get_visible, case_list
+from cases.deadline_apis import LocalTimeField
+from cases.models import Case, Deadline
+from cases.selectors import (
+    ORDERINGS,
+    case_can_create,
+    case_can_edit,
+    case_get_visible,
+    case_list,
+)
 from cases.services import case_create, case_update
 from config.api import StrictSerializer, TypedSerializer
 from config.errors import PermissionDenied
 from config.pagination import PageNumberPagination
+
+
+class NextDeadlineSerializer(serializers.Serializer):
+    dueDate = serializers.DateField(source="due_date")
+    dueTime = LocalTimeField(
+        source="due_time", allow_null=True, help_text="null: due by the end of the day."
+    )
+    kind = serializers.ChoiceField(choices=Deadline.Kind.choices)
+    overdue = serializers.BooleanField(source="is_overdue")
 
 
 class CaseOutputSerializer(serializers.Serializer):
@@ -38,6 +54,11 @@ class CaseOutputSerializer(serializers.Serializer):
     opposingParties = serializers.CharField(
         source="opposing_parties", help_text="One name per line."
     )
+    nextDeadline = NextDeadlineSerializer(
+        source="next_deadline",
+        allow_null=True,
+        help_text="The first open deadline (`/api/cases/{caseId}/deadlines`); null: none.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
@@ -49,7 +70,7 @@ class CaseOutputSerializer(serializers.Serializer):
 
 class CaseInputSerializer(StrictSerializer):
     # Shown by the API but never written by a caller: sending one is an error, not a no-op.
-    read_only_names = frozenset({"id", "reference", "createdAt", "updatedAt"})
+    read_only_names = frozenset({"id", "reference", "nextDeadline", "createdAt", "updatedAt"})
 
     title = serializers.CharField(max_length=200)
     practiceArea = serializers.ChoiceField(
@@ -94,6 +115,13 @@ class CaseFilterSerializer(TypedSerializer):
         required=False,
         allow_blank=True,
     )
+    ordering = serializers.ChoiceField(
+        choices=ORDERINGS,
+        required=False,
+        allow_blank=True,
+        help_text="updated (the default): most recently changed first; next-deadline: the "
+        "soonest next open deadline first, cases without one last.",
+    )
 
 
 class CaseListCreateApi(APIView):
@@ -102,7 +130,8 @@ class CaseListCreateApi(APIView):
 
     @extend_schema(parameters=[CaseFilterSerializer], responses=CaseOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        """The cases the caller may see, 25 a page, most recently changed first.
+        """The cases the caller may see, 25 a page, most recently changed first (or by
+        `ordering`), each with its next open deadline.
 
         Clients see their own cases, lawyers the cases assigned to them, admins every case;
         the filters narrow that list."""

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
-from cases.models import Case
+from cases.models import Case, Deadline
+from cases.selectors import ORDERINGS
 
 
 def _person_label(user: User) -> str:
@@ -58,6 +59,7 @@ class CaseFilterForm(forms.Form):
         queryset=User.objects.filter(role=User.Role.LAWYER),
         empty_label="Any lawyer",
     )
+    ordering = forms.ChoiceField(required=False, choices=ORDERINGS, label="Sort by")
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,3 +67,24 @@ class CaseFilterForm(forms.Form):
             self.fields["lawyer"].label_from_instance = _person_label
         else:
             del self.fields["lawyer"]
+
+
+class DeadlineForm(forms.ModelForm):
+    """Validates the case page's deadline input; saving goes through cases.deadlines. The
+    responsible lawyer is chosen among the case's lawyers."""
+
+    class Meta:
+        model = Deadline
+        fields = ["due_date", "due_time", "kind", "responsible", "notes"]
+        labels = {"due_date": "Due on", "due_time": "At", "responsible": "Responsible lawyer"}
+        widgets = {
+            "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "due_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        responsible = self.fields["responsible"]
+        responsible.queryset = case.lawyers.all()
+        responsible.label_from_instance = _person_label

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.search_terms import search_text
@@ -60,6 +61,21 @@ class Case(models.Model):
         names = self.opposing_party_names()
         client_name = self.client.get_full_name()
         return [client_name, *names] if client_name else names
+
+    @property
+    def next_deadline(self) -> Deadline | None:
+        """The first open deadline. A case read through `selectors.cases_with_next_deadline`
+        (the cases list) carries it already; any other costs one query."""
+        if hasattr(self, "next_deadline_date"):
+            if self.next_deadline_date is None:
+                return None
+            return Deadline(
+                case=self,
+                due_date=self.next_deadline_date,
+                due_time=self.next_deadline_time,
+                kind=self.next_deadline_kind,
+            )
+        return self.deadlines.filter(completed_at__isnull=True).first()
 
 
 def _document_path(document: Document, filename: str) -> str:
@@ -232,3 +248,67 @@ class DocumentAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.document_title} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Deadline(models.Model):
+    """Something due on a case by a date (and, when it matters, a time): a limitation period,
+    a filing, a hearing. Open until a lawyer completes it; completed ones stay on the case."""
+
+    class Kind(models.TextChoices):
+        LIMITATION = "limitation", "Limitation"
+        FILING = "filing", "Filing"
+        HEARING = "hearing", "Hearing"
+        OTHER = "other", "Other"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    due_date = models.DateField()
+    due_time = models.TimeField(
+        null=True, blank=True, help_text="Empty: due by the end of the day."
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="responsible_deadlines",
+        help_text="One of the case's lawyers.",
+    )
+    # Checked by forms and the API (a TextField's max_length is not a column's).
+    notes = models.TextField(blank=True, max_length=5_000)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="completed_deadlines",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        # A deadline without a time is due by the end of its day: after those with one.
+        ordering = ["due_date", models.F("due_time").asc(nulls_last=True), "id"]
+        indexes = [
+            models.Index(fields=["case", "completed_at", "due_date"]),
+            models.Index(fields=["responsible", "completed_at", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_date:%Y-%m-%d}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past due, in the firm's time zone; without a time it is due by the end of
+        its day."""
+        if self.is_done:
+            return False
+        now = timezone.localtime()
+        if self.due_date != now.date():
+            return self.due_date < now.date()
+        return self.due_time is not None and self.due_time < now.time()

@@ -1,18 +1,26 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import reduce
 from operator import and_
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, Document, Passage
+from cases.models import Case, Deadline, Document, Passage
 from cases.search import passages_matching
 from config.errors import NotFound
 
 # How many of the best passages the case list's search looks at: their cases join the cases
 # whose own fields match. Bounded, so a common word costs the same as a rare one.
 CASE_SEARCH_PASSAGES = 200
+# "My deadlines": the open deadlines due within this many days from today (and overdue ones).
+UPCOMING_DAYS = 14
+# How the cases list may be ordered: most recently changed first, or soonest deadline first.
+ORDER_UPDATED = "updated"
+ORDER_NEXT_DEADLINE = "next-deadline"
+ORDERINGS = ((ORDER_UPDATED, "Recently changed"), (ORDER_NEXT_DEADLINE, "Next deadline"))
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -57,6 +65,7 @@ def case_list(
     status: str = "",
     practice_area: str = "",
     lawyer: User | None = None,
+    ordering: str = ORDER_UPDATED,
 ) -> QuerySet[Case]:
     """The cases a user may see, narrowed by the list's search and filters, with everything a
     row shows loaded up front so a page costs the same few queries however long it is.
@@ -65,8 +74,11 @@ def case_list(
     so "jane lease" finds Jane Doe's lease case; a case is found too when the text of one of
     its documents the user may see matches `search` (`cases.search`: two queries more,
     however many cases or documents there are).
+
+    Each case carries its next open deadline (`cases_with_next_deadline`); ordered by it,
+    the cases with none come last.
     """
-    cases = cases_visible_to(user).prefetch_related("lawyers")
+    cases = cases_with_next_deadline(cases_visible_to(user).prefetch_related("lawyers"))
     words = search.split()
     if words:
         on_fields = reduce(
@@ -87,7 +99,25 @@ def case_list(
         cases = cases.filter(practice_area=practice_area)
     if lawyer is not None:
         cases = cases.filter(lawyers=lawyer)
+    if ordering == ORDER_NEXT_DEADLINE:
+        cases = cases.order_by(
+            F("next_deadline_date").asc(nulls_last=True),
+            F("next_deadline_time").asc(nulls_last=True),
+            "-updated_at",
+            "-id",
+        )
     return cases
+
+
+def cases_with_next_deadline(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases` each annotated with its first open deadline's date, time and kind (None when it
+    has none), in the same query: what `Case.next_deadline` reads."""
+    first_open = Deadline.objects.filter(case=OuterRef("pk"), completed_at__isnull=True)[:1]
+    return cases.annotate(
+        next_deadline_date=Subquery(first_open.values("due_date")),
+        next_deadline_time=Subquery(first_open.values("due_time")),
+        next_deadline_kind=Subquery(first_open.values("kind")),
+    )
 
 
 def case_can_create(user: User) -> bool:
@@ -165,3 +195,41 @@ def documents_to_consult(*, user: User, case: Case | None) -> QuerySet[Document]
     if user.is_staff_member:
         scope |= Q(case__isnull=True)
     return Document.objects.filter(scope, status=Document.Status.READY)
+
+
+def deadlines_visible_to(user: User) -> QuerySet[Deadline]:
+    """The one access rule for deadlines: they follow their case (`cases_visible_to`)."""
+    return Deadline.objects.filter(case__in=cases_visible_to(user).values("pk"))
+
+
+def deadline_get_visible(*, user: User, deadline_id: int) -> Deadline:
+    """A deadline the user may see, with its case and its case's lawyers (for
+    `case_can_edit`), or NotFound: another case's deadline does not exist for them."""
+    try:
+        return (
+            deadlines_visible_to(user)
+            .select_related("case__client", "responsible", "completed_by")
+            .prefetch_related("case__lawyers")
+            .get(pk=deadline_id)
+        )
+    except Deadline.DoesNotExist:
+        raise NotFound("Deadline not found.") from None
+
+
+def deadlines_of_case(*, user: User, case: Case) -> QuerySet[Deadline]:
+    """The deadlines of `case` that `user` may see, soonest first, done ones too, with the
+    people each row names."""
+    return (
+        deadlines_visible_to(user).filter(case=case).select_related("responsible", "completed_by")
+    )
+
+
+def deadlines_upcoming(*, user: User, days: int = UPCOMING_DAYS) -> QuerySet[Deadline]:
+    """The open deadlines `user` is responsible for on cases they may still see, due within
+    `days` from today, overdue ones included; soonest (so overdue) first, with their cases."""
+    horizon = timezone.localdate() + timedelta(days=days)
+    return (
+        deadlines_visible_to(user)
+        .filter(responsible=user, completed_at__isnull=True, due_date__lte=horizon)
+        .select_related("case")
+    )

@@ -1,5 +1,7 @@
-"""The case pages (list, detail, create, edit) and the document pages: a case's documents and
-the knowledge base's (list, upload, delete), a document's text page by page, its download.
+"""The case pages (list, detail, create, edit), a case's deadlines (added, changed, completed,
+reopened and deleted inline on the case page; a lawyer's own on "My deadlines"), and the
+document pages: a case's documents and the knowledge base's (list, upload, delete), a
+document's text page by page, its download.
 
 Who may see a case sees its documents (`selectors.documents_visible_to`); the knowledge base is
 for staff, a client gets a 404. Uploading and deleting are for staff who may change the case,
@@ -8,11 +10,13 @@ and for admins in the knowledge base (`selectors.document_can_change`); anyone e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import verified_login_required
 from accounts.http import HtmxHttpRequest
-from cases import selectors, services
+from cases import deadlines, selectors, services
 from cases.documents import (
     document_access_record,
     document_upload,
@@ -32,8 +36,8 @@ from cases.documents import (
     document_delete as document_delete_service,
 )
 from cases.downloads import document_download_response
-from cases.forms import CaseFilterForm, CaseForm
-from cases.models import Case, Document, DocumentAccess
+from cases.forms import CaseFilterForm, CaseForm, DeadlineForm
+from cases.models import Case, Deadline, Document, DocumentAccess
 from cases.panels import case_panels
 from cases.uploads import ACCEPTED, UploadRefused
 from config.request_ids import request_id_for
@@ -96,6 +100,7 @@ def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
         "can_edit": selectors.case_can_edit(request.user, case),
         "panels": [(panel.title, panel.url(case.pk)) for panel in panels],
         **_documents_context(request, case),
+        **_deadlines_context(request, case),
     }
     return render(request, "cases/case_detail.html", context)
 
@@ -131,6 +136,142 @@ def case_edit(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, f"Case {case.reference} saved.")
             return redirect("cases:detail", case_id=case.pk)
     return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+# --- Deadlines ------------------------------------------------------------------------------
+
+
+def _deadlines_context(
+    request: HtmxHttpRequest,
+    case: Case,
+    *,
+    add_form: DeadlineForm | None = None,
+    editing: Deadline | None = None,
+    edit_form: DeadlineForm | None = None,
+) -> dict[str, Any]:
+    """What the case page's deadlines block needs; `editing` is shown as `edit_form`."""
+    can_edit = selectors.case_can_edit(request.user, case)
+    return {
+        "case": case,
+        "deadlines": selectors.deadlines_of_case(user=request.user, case=case),
+        "can_edit_deadlines": can_edit,
+        "add_form": (add_form or DeadlineForm(case=case, prefix="new")) if can_edit else None,
+        "editing": editing,
+        "edit_form": edit_form,
+    }
+
+
+def _deadlines_done(request: HtmxHttpRequest, case: Case, message: str) -> HttpResponse:
+    """After a change: htmx gets the block anew, a browser without it the case page."""
+    if request.htmx:
+        return render(request, "cases/_deadlines.html", _deadlines_context(request, case))
+    messages.success(request, message)
+    return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#deadlines")
+
+
+def _deadline_saved(form: DeadlineForm, save: Callable[..., Deadline]) -> bool:
+    """`save(**cleaned_data)` when the form is valid; a rule the service refuses (the
+    responsible lawyer left the case meanwhile) becomes the form's field error."""
+    if not form.is_valid():
+        return False
+    try:
+        save(**form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True
+
+
+def _deadline_to_change(request: HtmxHttpRequest, deadline_id: int) -> Deadline:
+    deadline = selectors.deadline_get_visible(user=request.user, deadline_id=deadline_id)
+    if not selectors.case_can_edit(request.user, deadline.case):
+        raise PermissionDenied
+    return deadline
+
+
+@require_GET
+@verified_login_required
+def deadline_list(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    """The case page's deadlines block alone (htmx: cancelling an edit)."""
+    case = selectors.case_get_visible(user=request.user, case_id=case_id)
+    return render(request, "cases/_deadlines.html", _deadlines_context(request, case))
+
+
+@require_http_methods(["GET", "POST"])
+@verified_login_required
+def deadline_add(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    """Without JavaScript a page of its own; with htmx the form is on the case page, and an
+    invalid one comes back in the block with its field errors."""
+    case = selectors.case_get_visible(user=request.user, case_id=case_id)
+    if not selectors.case_can_edit(request.user, case):
+        raise PermissionDenied
+    form = DeadlineForm(request.POST if request.method == "POST" else None, case=case, prefix="new")
+    if request.method == "POST":
+        save = partial(deadlines.deadline_create, actor=request.user, case=case)
+        if _deadline_saved(form, save):
+            return _deadlines_done(request, case, "Deadline added.")
+        if request.htmx:
+            context = _deadlines_context(request, case, add_form=form)
+            return render(request, "cases/_deadlines.html", context)
+    return render(request, "cases/deadline_form.html", {"case": case, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@verified_login_required
+def deadline_edit(request: HtmxHttpRequest, deadline_id: int) -> HttpResponse:
+    """With htmx the deadline's row turns into its form, inside the case page's block."""
+    deadline = _deadline_to_change(request, deadline_id)
+    case = deadline.case
+    data = request.POST if request.method == "POST" else None
+    form = DeadlineForm(data, instance=deadline, case=case, prefix="edit")
+    if request.method == "POST":
+        save = partial(deadlines.deadline_update, actor=request.user, deadline=deadline)
+        if _deadline_saved(form, save):
+            return _deadlines_done(request, case, "Deadline saved.")
+    if request.htmx:
+        context = _deadlines_context(request, case, editing=deadline, edit_form=form)
+        return render(request, "cases/_deadlines.html", context)
+    context = {"case": case, "form": form, "deadline": deadline}
+    return render(request, "cases/deadline_form.html", context)
+
+
+@require_POST
+@verified_login_required
+def deadline_complete(request: HtmxHttpRequest, deadline_id: int) -> HttpResponse:
+    deadline = _deadline_to_change(request, deadline_id)
+    deadlines.deadline_complete(actor=request.user, deadline=deadline)
+    return _deadlines_done(request, deadline.case, "Deadline completed.")
+
+
+@require_POST
+@verified_login_required
+def deadline_reopen(request: HtmxHttpRequest, deadline_id: int) -> HttpResponse:
+    deadline = _deadline_to_change(request, deadline_id)
+    deadlines.deadline_reopen(actor=request.user, deadline=deadline)
+    return _deadlines_done(request, deadline.case, "Deadline reopened.")
+
+
+@require_POST
+@verified_login_required
+def deadline_delete(request: HtmxHttpRequest, deadline_id: int) -> HttpResponse:
+    deadline = _deadline_to_change(request, deadline_id)
+    case = deadline.case
+    deadlines.deadline_delete(actor=request.user, deadline=deadline)
+    return _deadlines_done(request, case, "Deadline deleted.")
+
+
+@require_GET
+@verified_login_required
+def my_deadlines(request: HtmxHttpRequest) -> HttpResponse:
+    """The open deadlines the lawyer is responsible for, due in the next 14 days, overdue
+    ones first."""
+    if not request.user.is_staff_member:
+        raise PermissionDenied
+    context = {
+        "deadlines": selectors.deadlines_upcoming(user=request.user),
+        "days": selectors.UPCOMING_DAYS,
+    }
+    return render(request, "cases/my_deadlines.html", context)
 
 
 # --- Documents ------------------------------------------------------------------------------

@@ -161,6 +161,8 @@ _TAGS_BY_PATH = (
     ("/api/ai/drafts", "drafts"),
     ("/api/ai/", "ai"),
     ("/api/cases/{case_id}/documents", "documents"),
+    ("/api/cases/{case_id}/deadlines", "deadlines"),
+    ("/api/deadlines", "deadlines"),
     ("/api/cases", "cases"),
     ("/api/documents", "documents"),
     ("/api/knowledge-base/", "documents"),

@@ -308,6 +308,11 @@ SPECTACULAR_SETTINGS = {
             "extraction status, download, delete.",
         },
         {
+            "name": "deadlines",
+            "description": "Deadlines on a case: added, changed, completed and reopened by "
+            "staff, read by the case's client.",
+        },
+        {
             "name": "admin",
             "description": "The operator's endpoints: the AI answer cache. Firm "
             "admins with a second factor only.",
@@ -331,6 +336,9 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.models.Case.Status",
         "DraftStatusEnum": "drafting.models.Draft.Status",
         "DocumentStatusEnum": "cases.models.Document.Status",
+        # Deadlines and consultations both have a "kind"; the consultations' keeps its name.
+        "KindEnum": "consultations.models.Consultation.Kind",
+        "DeadlineKindEnum": "cases.models.Deadline.Kind",
     },
 }
 SIMPLE_JWT = {

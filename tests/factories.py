@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime
+
 import factory
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from cases.models import Case, Document, Passage
+from cases.models import Case, Deadline, Document, Passage
 from consultations.models import Budget, Consultation, ConsultationView, Conversation
 from drafting.models import Draft
 
@@ -68,6 +71,28 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def lawyers(self, create: bool, extracted: list[User] | None, **kwargs: object) -> None:
         if create and extracted:
             self.lawyers.set(extracted)
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    """An open deadline a week from today; its responsible lawyer is on its case (the case's
+    first lawyer, or a new one put on it)."""
+
+    class Meta:
+        model = Deadline
+
+    case = factory.SubFactory(CaseFactory)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+    due_time = None
+    kind = Deadline.Kind.FILING
+    notes = factory.Faker("sentence")
+
+    @factory.lazy_attribute
+    def responsible(self) -> User:
+        lawyer = self.case.lawyers.first()
+        if lawyer is None:
+            lawyer = LawyerFactory()
+            self.case.lawyers.add(lawyer)
+        return lawyer
 
 
 class DocumentFactory(factory.django.DjangoModelFactory):

@@ -24,6 +24,7 @@ CASE_KEYS = {
     "clientId",
     "lawyerIds",
     "opposingParties",
+    "nextDeadline",
     "createdAt",
     "updatedAt",
 }
@@ -284,7 +285,12 @@ def test_openapi_schema_describes_the_cases_api_in_camel_case():
     item = schema["paths"]["/api/cases/{caseId}"]
     assert set(collection) == {"get", "post"}
     assert set(item) == {"get", "put", "patch"}
-    assert {p["name"] for p in collection["get"]["parameters"]} >= {"search", "status", "page"}
+    assert {p["name"] for p in collection["get"]["parameters"]} >= {
+        "search",
+        "status",
+        "ordering",
+        "page",
+    }
     components = schema["components"]["schemas"]
     page = collection["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["$ref"] == "#/components/schemas/PaginatedCaseOutputList"
@@ -292,6 +298,7 @@ def test_openapi_schema_describes_the_cases_api_in_camel_case():
     assert set(components["CaseInput"]["properties"]) == CASE_KEYS - {
         "id",
         "reference",
+        "nextDeadline",
         "createdAt",
         "updatedAt",
     }

@@ -174,6 +174,7 @@ def callers(world: World, send: Send) -> dict[str | None, Caller]:
     common = {
         "clientId": [world.user_ids["client"]],
         "lawyerIds": [[world.user_ids["lawyer"]], []],
+        "responsibleId": [world.user_ids["lawyer"]],  # on the case
         "policy": list(POLICIES),
         "type": list(DOCUMENT_TYPES),
         "page": [1],
@@ -244,7 +245,7 @@ def _like(generated: Any, value: Any) -> Any:
 
 # A body naming a user who does not exist is refused (400) whatever the schema says, which no
 # JSON Schema can express: these always name known ones, so that a valid request is one.
-ALWAYS_STEERED = frozenset({"clientId", "lawyerIds"})
+ALWAYS_STEERED = frozenset({"clientId", "lawyerIds", "responsibleId"})
 
 
 def _query_names(case: Case) -> list[str]:

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from accounts.services import tokens_for
 from cases.documents import document_upload
-from cases.models import Case, Document
+from cases.models import Case, Deadline, Document
 from consultations.models import Consultation, Conversation
 from consultations.services import conversation_start
 from drafting.batches import batch_create_from_csv
@@ -35,6 +35,7 @@ from tests.factories import (
     AdminFactory,
     CaseFactory,
     ClientFactory,
+    DeadlineFactory,
     LawyerFactory,
     TOTPDeviceFactory,
 )
@@ -92,6 +93,7 @@ class World:
     failed_row: Draft
     document: Document  # uploaded by lawyer to `case`
     kb_document: Document  # in the knowledge base, uploaded by admin
+    deadline: Deadline  # on `case`, lawyer responsible
     pages: dict[str, Client] = field(default_factory=dict)
     apis: dict[str, APIClient] = field(default_factory=dict)
 
@@ -195,6 +197,7 @@ def _firm() -> World:
         kb_document=document_upload(
             user=admin, case=None, file=text_upload("policy.txt"), request_id="access-test"
         ),
+        deadline=DeadlineFactory(case=case, responsible=lawyer),
     )
     for role in ROLES:
         verified = not role.endswith("_no_otp")

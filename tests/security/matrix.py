@@ -171,6 +171,18 @@ def _diff_url(world: World) -> str:
     return reverse("drafting:diff", args=[draft]) + f"?old={draft}&new={draft}"
 
 
+def _deadline_form(prefix: str) -> Callable[[World, User | None], dict[str, Any]]:
+    def body(world: World, user: User | None) -> dict[str, Any]:
+        fields = {"due_date": "2027-03-01", "kind": "filing", "responsible": world.lawyer.pk}
+        return {f"{prefix}-{name}": value for name, value in fields.items()}
+
+    return body
+
+
+def _deadline_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"dueDate": "2027-03-01", "kind": "filing", "responsibleId": str(world.lawyer.pk)}
+
+
 def _document_upload(world: World, user: User | None) -> dict[str, Any]:
     return {"file": text_upload()}
 
@@ -237,6 +249,29 @@ MATRIX: tuple[Row, ...] = (
          A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
     _row("cases/<int:case_id>/edit/", "POST", _of("cases:edit", "case"),
          A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=case_form),
+    # --- deadlines pages --------------------------------------------------------------------
+    _row("cases/<int:case_id>/deadlines/", "GET", _of("cases:deadlines", "case"), CASE_PAGE),
+    _row("cases/<int:case_id>/deadlines/new", "GET", _of("cases:deadline-add", "case"),
+         A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
+    _row("cases/<int:case_id>/deadlines/new", "POST", _of("cases:deadline-add", "case"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=_deadline_form("new"),
+         note="the client sees the case's deadlines but may not add one"),
+    _row("cases/deadlines/<int:deadline_id>/edit", "GET", _of("cases:deadline-edit", "deadline"),
+         A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
+    _row("cases/deadlines/<int:deadline_id>/edit", "POST",
+         _of("cases:deadline-edit", "deadline"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=_deadline_form("edit")),
+    _row("cases/deadlines/<int:deadline_id>/complete", "POST",
+         _of("cases:deadline-complete", "deadline"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY)),
+    _row("cases/deadlines/<int:deadline_id>/reopen", "POST",
+         _of("cases:deadline-reopen", "deadline"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY)),
+    _row("cases/deadlines/<int:deadline_id>/delete", "POST",
+         _of("cases:deadline-delete", "deadline"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY)),
+    _row("cases/my-deadlines/", "GET", _const("/cases/my-deadlines/"), STAFF_PAGE,
+         note="the lawyer's own; an admin's is empty"),
     # --- documents pages --------------------------------------------------------------------
     _row("cases/<int:case_id>/documents/", "GET", _of("cases:documents", "case"), CASE_PAGE),
     _row("cases/<int:case_id>/documents/upload", "POST", _of("cases:documents-upload", "case"),
@@ -340,6 +375,18 @@ MATRIX: tuple[Row, ...] = (
     _row("api/cases/<int:case_id>", "PUT PATCH", _of("cases-api:detail", "case"),
          A(401,    403, 404, 200, 404, 200, 401, 401), body=case_json,
          note="the client reads their case but may not change it"),
+    # --- API: deadlines ---------------------------------------------------------------------
+    _row("api/cases/<int:case_id>/deadlines", "GET", _of("cases-api:case-deadlines", "case"),
+         CLIENTS_CASE_API),
+    _row("api/cases/<int:case_id>/deadlines", "POST", _of("cases-api:case-deadlines", "case"),
+         A(401,    403, 404, 201, 404, 201, 401, 401), body=_deadline_json,
+         note="the client sees the case's deadlines but may not add one"),
+    _row("api/deadlines/<int:deadline_id>", "GET", _of("cases-api:deadline", "deadline"),
+         CLIENTS_CASE_API),
+    _row("api/deadlines/<int:deadline_id>", "PATCH", _of("cases-api:deadline", "deadline"),
+         A(401,    403, 404, 200, 404, 200, 401, 401), body=_deadline_json),
+    _row("api/deadlines/<int:deadline_id>", "DELETE", _of("cases-api:deadline", "deadline"),
+         A(401,    403, 404, 204, 404, 204, 401, 401)),
     # --- API: documents ---------------------------------------------------------------------
     _row("api/cases/<int:case_id>/documents", "GET", _of("cases-api:case-documents", "case"),
          CLIENTS_CASE_API),

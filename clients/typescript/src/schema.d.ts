@@ -339,7 +339,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The cases the caller may see, 25 a page, most recently changed first.
+         * The cases the caller may see, 25 a page, most recently changed first (or by `ordering`), each with its next open deadline.
          * @description Clients see their own cases, lawyers the cases assigned to them, admins every case;
          *     the filters narrow that list.
          */
@@ -385,6 +385,30 @@ export interface paths {
         patch: operations["updateCase"];
         trace?: never;
     };
+    "/api/cases/{caseId}/deadlines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deadlines of a case the caller may see, 25 a page, soonest first, done ones too.
+         * @description Clients see their own cases' deadlines; another user's case answers 404.
+         */
+        get: operations["listCaseDeadlines"];
+        put?: never;
+        /**
+         * Add a deadline to a case (lawyers on the case and admins).
+         * @description `done: true` adds it already completed.
+         */
+        post: operations["createCaseDeadline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases/{caseId}/documents": {
         parameters: {
             query?: never;
@@ -408,6 +432,34 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/deadlines/{deadlineId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One deadline the caller may see.
+         * @description One deadline the caller may see.
+         */
+        get: operations["getDeadline"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a deadline (lawyers on the case and admins); its history keeps the deletion.
+         * @description Delete a deadline (lawyers on the case and admins); its history keeps the deletion.
+         */
+        delete: operations["deleteDeadline"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some of a deadline's fields, complete it (`done: true`) or reopen it (`done: false`) (lawyers on the case and admins).
+         * @description Only the fields sent change; the others keep their values.
+         */
+        patch: operations["updateDeadline"];
         trace?: never;
     };
     "/api/documents/{documentId}": {
@@ -550,6 +602,8 @@ export interface components {
             readonly lawyerIds: string[];
             /** @description One name per line. */
             opposingParties: string;
+            /** @description The first open deadline (`/api/cases/{caseId}/deadlines`); null: none. */
+            nextDeadline: components["schemas"]["NextDeadline"] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -699,6 +753,61 @@ export interface components {
         };
         /** @enum {string} */
         CurrencyEnum: "GBP" | "USD" | "EUR";
+        DeadlineInput: {
+            /**
+             * Format: date
+             * @description YYYY-MM-DD.
+             */
+            dueDate: string;
+            /**
+             * @description HH:MM, in the firm's time zone; null or left out: by the end of the day.
+             * @example 14:30
+             */
+            dueTime?: string | null;
+            kind: components["schemas"]["DeadlineKindEnum"];
+            /** @description One of the case's lawyers. */
+            responsibleId: string | number;
+            notes?: string;
+            /** @description true completes the deadline (by the caller, now); false reopens it. */
+            done?: boolean;
+        };
+        /**
+         * @description * `limitation` - Limitation
+         *     * `filing` - Filing
+         *     * `hearing` - Hearing
+         *     * `other` - Other
+         * @enum {string}
+         */
+        DeadlineKindEnum: "limitation" | "filing" | "hearing" | "other";
+        DeadlineOutput: {
+            id: number;
+            caseId: number;
+            /** Format: date */
+            dueDate: string;
+            /**
+             * @description null: due by the end of the day.
+             * @example 14:30
+             */
+            dueTime: string | null;
+            kind: components["schemas"]["DeadlineKindEnum"];
+            /**
+             * @description One of the case's lawyers.
+             * @example 4
+             */
+            responsibleId: string;
+            notes: string;
+            done: boolean;
+            /** @description Open and past due, in the firm's time zone. */
+            overdue: boolean;
+            /** Format: date-time */
+            completedAt: string | null;
+            /** @example 4 */
+            completedById: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         /**
          * @description The inputs of a letter before action.
          * @example {
@@ -1286,6 +1395,17 @@ export interface components {
              */
             jurisdiction?: string | null;
         };
+        NextDeadline: {
+            /** Format: date */
+            dueDate: string;
+            /**
+             * @description null: due by the end of the day.
+             * @example 14:30
+             */
+            dueTime: string | null;
+            kind: components["schemas"]["DeadlineKindEnum"];
+            overdue: boolean;
+        };
         /**
          * @description The inputs of a employment offer letter.
          * @example {
@@ -1405,6 +1525,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Conversation"][];
         };
+        PaginatedDeadlineOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DeadlineOutput"][];
+        };
         PaginatedDocumentOutputList: {
             /** @example 123 */
             count: number;
@@ -1429,6 +1564,24 @@ export interface components {
             lawyerIds?: (string | number)[];
             /** @description One name per line. */
             opposingParties?: string;
+        };
+        PatchedDeadlineInput: {
+            /**
+             * Format: date
+             * @description YYYY-MM-DD.
+             */
+            dueDate?: string;
+            /**
+             * @description HH:MM, in the firm's time zone; null or left out: by the end of the day.
+             * @example 14:30
+             */
+            dueTime?: string | null;
+            kind?: components["schemas"]["DeadlineKindEnum"];
+            /** @description One of the case's lawyers. */
+            responsibleId?: string | number;
+            notes?: string;
+            /** @description true completes the deadline (by the caller, now); false reopens it. */
+            done?: boolean;
         };
         /** @enum {string} */
         PolicyEnum: "nda" | "employment" | "services-agreement" | "lease";
@@ -2568,6 +2721,13 @@ export interface operations {
     listCases: {
         parameters: {
             query?: {
+                /**
+                 * @description updated (the default): most recently changed first; next-deadline: the soonest next open deadline first, cases without one last.
+                 *
+                 *     * `updated` - Recently changed
+                 *     * `next-deadline` - Next deadline
+                 */
+                ordering?: "updated" | "next-deadline" | "";
                 /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
                 page?: number;
                 /**
@@ -2897,6 +3057,145 @@ export interface operations {
             };
         };
     };
+    listCaseDeadlines: {
+        parameters: {
+            query?: {
+                /** @description A page number from 1 (400 otherwise); a page past the last is a 404. */
+                page?: number;
+            };
+            header?: never;
+            path: {
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeadlineOutputList"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCaseDeadline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeadlineInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineOutput"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only staff who may change the case add to it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The responsible lawyer is not on the case (`errors.responsibleId`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+        };
+    };
     listCaseDocuments: {
         parameters: {
             query?: {
@@ -3023,6 +3322,180 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeadline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadlineId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineOutput"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such deadline, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDeadline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadlineId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visible to you but not yours to delete. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such deadline, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDeadline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadlineId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeadlineInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineOutput"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visible to you but not yours to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such deadline, or not one you may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The responsible lawyer is not on the case (`errors.responsibleId`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
