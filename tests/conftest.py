@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import tokens_for
 from config.celery import app as celery_app
+from tests.celery_settings import celery_conf
 from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDeviceFactory
 
 # The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the
@@ -134,3 +135,10 @@ def page_client_for() -> Callable[[User], Client]:
         return page
 
     return make
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run inside the test, at once, as soon as they are published (retries too)."""
+    with celery_conf(task_always_eager=True):
+        yield

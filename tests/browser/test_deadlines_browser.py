@@ -13,30 +13,10 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from cases.models import Deadline
+from tests.browser.watch import PHONE, fits_a_phone, script_problems
 from tests.factories import CaseFactory, DeadlineFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _script_problems(page: Page) -> list[str]:
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None
-        ),
-    )
-    return problems
-
-
-def _fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], (page.url, width)
 
 
 def test_a_lawyer_adds_completes_and_edits_deadlines_in_place_on_a_phone(
@@ -52,12 +32,12 @@ def test_a_lawyer_adds_completes_and_edits_deadlines_in_place_on_a_phone(
         notes="Pay the court fee " + "x" * 120,
     )
     login_as_staff(lawyer)
-    problems = _script_problems(browser_page)
+    problems = script_problems(browser_page)
     browser_page.set_viewport_size(PHONE)
     browser_page.goto(f"/cases/{case.pk}/")
     block = browser_page.locator("#deadlines")
     expect(block.locator(".overdue .badge", has_text="Overdue")).to_be_visible()
-    _fits(browser_page)
+    fits_a_phone(browser_page)
 
     browser_page.get_by_text("Add a deadline").click()
     block.get_by_label("Due on").fill("2031-02-03")
@@ -79,12 +59,12 @@ def test_a_lawyer_adds_completes_and_edits_deadlines_in_place_on_a_phone(
     block.locator("li form").get_by_label("Notes").fill("Court 5.")
     block.get_by_role("button", name="Save deadline").click()
     expect(block).to_contain_text("Court 5.")
-    _fits(browser_page)
+    fits_a_phone(browser_page)
 
     assert Deadline.objects.get(notes="Court 5.").kind == "hearing"
     assert Deadline.objects.filter(completed_by=lawyer).count() == 1
     for path in ("/cases/", "/cases/?ordering=next-deadline", "/cases/my-deadlines/"):
         browser_page.goto(path)
-        _fits(browser_page)
+        fits_a_phone(browser_page)
     expect(browser_page.locator(".overdue")).to_have_count(0)  # done now
     assert problems == [], problems

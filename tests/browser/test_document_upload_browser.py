@@ -12,6 +12,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from cases.models import Document
+from tests.browser.watch import PHONE, fits_a_phone, script_problems
 from tests.factories import CaseFactory, DocumentFactory, PassageFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,22 +26,6 @@ DROP = """([name, text]) => {
     zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
   }
 }"""
-PHONE = {"width": 390, "height": 844}
-
-
-def _script_problems(page: Page) -> list[str]:
-    """Script errors and what the Content-Security-Policy refuses, as they come."""
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None
-        ),
-    )
-    return problems
 
 
 def test_chosen_and_dropped_files_upload_with_progress_and_a_refused_one_shows_why(
@@ -48,7 +33,7 @@ def test_chosen_and_dropped_files_upload_with_progress_and_a_refused_one_shows_w
 ) -> None:
     case = CaseFactory(lawyers=[lawyer])
     login_as_staff(lawyer)
-    problems = _script_problems(browser_page)
+    problems = script_problems(browser_page)
     browser_page.goto(f"/cases/{case.pk}/")
     # With the script, files go up as soon as they are chosen: no Upload button.
     expect(browser_page.get_by_role("button", name="Upload")).to_be_hidden()
@@ -107,8 +92,7 @@ def test_document_blocks_fit_a_phone_screen(
     for path in (None, f"/cases/documents/{document.pk}/", "/cases/knowledge-base/"):
         if path:
             browser_page.goto(path)
-        width = browser_page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], (path, width)
+        fits_a_phone(browser_page)
 
 
 def test_a_file_over_the_largest_upload_is_not_sent_and_says_why(

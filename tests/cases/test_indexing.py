@@ -27,7 +27,6 @@ from cases.models import Document, Passage
 from cases.search import passages_matching
 from cases.signals import document_ready
 from cases.tasks import document_process_task
-from config.celery import app as celery_app
 from tests.cases.test_documents_s3 import s3_storage  # noqa: F401 (a fixture, used by name)
 from tests.documents import (
     docx_bytes,
@@ -47,16 +46,6 @@ DEPOSIT = "The deposit of 2,000 pounds is returned within ten days after the lea
 @pytest.fixture(autouse=True)
 def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Tasks run inside the test as soon as they are published."""
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -22,7 +22,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cases.models import Case, Document, Passage
 from cases.signals import document_ready
-from config.celery import app as celery_app
 from consultations.llm.embeddings import QuestionVector, question_vector
 from consultations.retrieval import SEMANTIC_WEIGHT, fused, sources_for
 from consultations.services.embedding import document_embed
@@ -50,16 +49,6 @@ DEPOSIT = "The deposit of 2,000 pounds is returned within ten days after the lea
 def embeddings(fake_llm: FakeLLM, settings: Settings) -> FakeLLM:
     settings.LLM_EMBEDDING_MODEL = MODEL
     return fake_llm
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Tasks run inside the test as soon as they are queued."""
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = False
 
 
 def document(case: Case | None, *texts: str) -> Document:

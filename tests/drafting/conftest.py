@@ -15,38 +15,20 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.celery_settings import celery_conf
 from tests.databases import database_url
 
 CELERY = Path(settings.BASE_DIR) / ".venv" / "bin" / "celery"
 READY_TIMEOUT_S = 30
 _TEST_QUEUE = f"counsel-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-@contextmanager
-def _celery_conf(**changes: Any) -> Iterator[None]:
-    previous = {name: celery_app.conf[name] for name in changes}
-    celery_app.conf.update(changes)
-    try:
-        yield
-    finally:
-        celery_app.conf.update(previous)
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Tasks run inside the test, at once, as soon as they are published (retries too)."""
-    with _celery_conf(task_always_eager=True):
-        yield
 
 
 @dataclass
@@ -140,7 +122,7 @@ def celery_worker_process(
         _wait_until_ready(worker)
         return worker
 
-    with _celery_conf(task_default_queue=_worker_queue):
+    with celery_conf(task_default_queue=_worker_queue):
         yield start
     for worker in workers:
         worker.stop()
