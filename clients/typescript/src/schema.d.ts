@@ -3603,7 +3603,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "message/rfc822": string;
+                    "text/markdown": string;
+                    "text/plain": string;
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
