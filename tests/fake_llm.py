@@ -271,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
             case ToolCalls() if body.get("stream"):
                 self._stream_tool_calls(behaviour, body)
             case ToolCalls():
-                self._send_json(200, _tool_completion(behaviour))
+                self._send_json(200, _completion(behaviour))
             case Status(status=status, body=error_body):
                 headers = {}
                 if behaviour.retry_after is not None:
@@ -368,46 +368,26 @@ def _usage(reply: Reply | ToolCalls) -> dict[str, int]:
     }
 
 
-def _completion(reply: Reply) -> dict[str, Any]:
+def _completion(reply: Reply | ToolCalls) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    finish_reason, usage = "tool_calls", True
+    if isinstance(reply, ToolCalls):
+        message = {**message, "content": reply.text or None}
+        message["tool_calls"] = reply.as_message_calls()
+    else:
+        finish_reason, usage = reply.finish_reason, reply.usage
     completion: dict[str, Any] = {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": reply.model,
         "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": reply.text},
-                "finish_reason": reply.finish_reason,
-                "logprobs": None,
-            }
+            {"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}
         ],
     }
-    if reply.usage:
+    if usage:
         completion["usage"] = _usage(reply)
     return completion
-
-
-def _tool_completion(reply: ToolCalls) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": reply.model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": reply.text or None,
-                    "tool_calls": reply.as_message_calls(),
-                },
-                "finish_reason": "tool_calls",
-                "logprobs": None,
-            }
-        ],
-        "usage": _usage(reply),
-    }
 
 
 @pytest.fixture(scope="session")

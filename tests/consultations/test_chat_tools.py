@@ -57,9 +57,20 @@ def fresh_providers() -> Iterator[None]:
     _provider.cache_clear()
 
 
-def ask(api: APIClient, user: User, case: Case, message: str = DUE_QUESTION, **headers: str) -> Any:
+def ask(
+    api: APIClient, user: User, case: Case, message: str = DUE_QUESTION, *, streaming: bool = False
+) -> Any:
     body = {"userId": user.pk, "message": message, "context": {"caseId": case.pk}}
-    return api.post(CHAT, body, format="json", headers=headers or None)
+    headers = {"Accept": "text/event-stream"} if streaming else None
+    return api.post(CHAT, body, format="json", headers=headers)
+
+
+def answered(response: Any) -> tuple[str, int]:
+    """The answer's text and tokens, streamed or not."""
+    if response["Content-Type"] != "text/event-stream":
+        return response.json()["answer"], response.json()["tokensUsed"]
+    text, done = streamed(response)
+    return text, done["tokensUsed"]
 
 
 def streamed(response: Any) -> tuple[str, dict[str, Any]]:
@@ -92,16 +103,11 @@ def test_what_is_due_is_answered_through_deadlines_list(
         ToolCalls(("deadlines_list", {"days": 14})),
         Reply(text=f"A filing is due on {deadline.due_date:%d %B}.", prompt_tokens=90),
     )
-    headers = {"Accept": "text/event-stream"} if streaming else {}
 
-    response = ask(api_client_for(client_user), client_user, case, **headers)
+    response = ask(api_client_for(client_user), client_user, case, streaming=streaming)
 
     assert response.status_code == 200
-    if streaming:
-        answer, done = streamed(response)
-        tokens = done["tokensUsed"]
-    else:
-        answer, tokens = response.json()["answer"], response.json()["tokensUsed"]
+    answer, tokens = answered(response)
     assert answer == f"A filing is due on {deadline.due_date:%d %B}."
     # Both rounds count: 20 + 6 asking for the tool, 90 + 8 answering.
     assert tokens == 124
@@ -207,11 +213,10 @@ def test_after_five_rounds_of_tool_calls_the_model_must_answer(
 ) -> None:
     assert settings.LLM_TOOL_ROUNDS == 5
     fake_llm.script(*[ToolCalls(("case_lookup", {}))] * 5, Reply(text="Enough looking."))
-    headers = {"Accept": "text/event-stream"} if streaming else {}
 
-    response = ask(api_client_for(client_user), client_user, case, **headers)
+    response = ask(api_client_for(client_user), client_user, case, streaming=streaming)
 
-    answer = streamed(response)[0] if streaming else response.json()["answer"]
+    answer = answered(response)[0]
     assert answer == "Enough looking."
     assert len(fake_llm.requests) == 6
     assert [r.json.get("tool_choice") for r in fake_llm.requests] == [None] * 5 + ["none"]
@@ -276,11 +281,10 @@ def test_the_offline_provider_answers_deadline_questions_through_the_tool(
     streaming: bool,
 ) -> None:
     settings.LLM_PROVIDER = "offline"
-    headers = {"Accept": "text/event-stream"} if streaming else {}
 
-    response = ask(api_client_for(client_user), client_user, case, **headers)
+    response = ask(api_client_for(client_user), client_user, case, streaming=streaming)
 
-    answer = streamed(response)[0] if streaming else response.json()["answer"]
+    answer = answered(response)[0]
     assert answer.startswith(f"{OFFLINE_LABEL} Open deadlines due by")
     assert deadline.due_date.isoformat() in answer
     assert "Defence for Helen Carter's claim" in answer  # restored for the user
