@@ -13,9 +13,10 @@ run worded apart so that no answer comes from the answer cache, asked through th
   the model answers (the tool cache emptied before each run);
 - one round, tool cache warm: the same, the tool's result from the tool cache.
 
-Prints p50 and p95 of each in milliseconds, and the difference of the p50s: what one round of
-tool calls costs besides the model's own second answer (with `--llm-latency-ms 0`, nothing
-but our side: the second request, the tool, scrubbing and the records).
+Prints p50 and p95 of each in milliseconds, the difference of the p50s (what one round of
+tool calls costs besides the model's own second answer; with `--llm-latency-ms 0`, nothing
+but our side: the second request, the tool, scrubbing and the records), and the p50 of the
+tool call itself as its ToolCall row recorded it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     from cases.models import Deadline
+    from consultations.models import ToolCall
     from consultations.services import chat_answer
     from tests.factories import CaseFactory, ClientFactory, DeadlineFactory, LawyerFactory
     from tests.fake_llm import Delay, FakeLLM, Reply, ToolCalls
@@ -93,10 +95,18 @@ def main() -> None:
         }
         base = statistics.median(results["no tools"])
         print(f"{args.runs} runs each, model latency {args.llm_latency_ms} ms, {connection.vendor}")
+        tool_ms = {
+            label: ToolCall.objects.filter(request_id__startswith=f"bench-{label}-").values_list(
+                "elapsed_ms", flat=True
+            )
+            for label in ("cold", "warm")
+        }
         for label, times in results.items():
             p50 = statistics.median(times)
             p95 = statistics.quantiles(times, n=20)[-1]
             print(f"{label:28} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (+{p50 - base:.1f} ms)")
+        for label, elapsed in tool_ms.items():
+            print(f"the tool call itself, cache {label}: p50 {statistics.median(elapsed)} ms")
     finally:
         fake.stop()
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -191,3 +191,35 @@ def test_an_mcp_call_is_scrubbed_with_the_callers_and_cases_names(lawyer: User) 
         "<PERSON_1>"
     )
     assert ToolCall.objects.get().channel == "mcp"
+
+
+def test_a_case_change_or_a_new_lawyer_makes_its_facts_stale(
+    lawyer: User, django_capture_on_commit_callbacks: Callable[..., object]
+) -> None:
+    case = CaseFactory(lawyers=[lawyer], title="Old title")
+    tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        case.title = "New title"
+        case.save()
+    renamed = tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        case.lawyers.add(LawyerFactory(first_name="Ada", last_name="Byron"))
+    staffed = tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    again = tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+
+    assert (renamed.cached, json.loads(renamed.content)["title"]) == (False, "New title")
+    assert (staffed.cached, len(json.loads(staffed.content)["lawyers"])) == (False, 2)
+    assert again.cached
+
+
+def test_a_knowledge_base_document_makes_staff_searches_stale(
+    lawyer: User, django_capture_on_commit_callbacks: Callable[..., object]
+) -> None:
+    case = CaseFactory(lawyers=[lawyer])
+    tool_call(lawyer, "documents_search", {"query": "notice"}, scrub=None, case=case)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        DocumentFactory(case=None)
+
+    after = tool_call(lawyer, "documents_search", {"query": "notice"}, scrub=None, case=case)
+
+    assert not after.cached
