@@ -26,6 +26,10 @@ from consultations.retrieval import sources_for
 # The most deadlines one result lists (soonest first); it says how many more there are.
 MAX_DEADLINES = 50
 DEFAULT_PASSAGES = 5
+# Characters of a free text (a case's description, a deadline's notes) a result carries: a
+# result goes into the model's prompt, and fifty deadlines of long notes would fill it.
+MAX_DESCRIPTION = 4_000
+MAX_NOTES = 500
 
 
 class ToolError(Exception):
@@ -47,7 +51,7 @@ def case_lookup(*, user: User, case: Case | None, arguments: dict[str, Any]) -> 
         "client": case.client.get_full_name() or case.client.username,
         "opposing_parties": case.opposing_party_names(),
         "lawyers": [lawyer.get_full_name() or lawyer.username for lawyer in case.lawyers.all()],
-        "description": case.description,
+        "description": _clipped(case.description, MAX_DESCRIPTION),
         "opened": case.created_at.date().isoformat(),
     }
 
@@ -88,7 +92,7 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
         "due_time": deadline.due_time.strftime("%H:%M") if deadline.due_time else None,
         "overdue": deadline.is_overdue,
         "responsible": deadline.responsible.get_full_name() or deadline.responsible.username,
-        "notes": deadline.notes,
+        "notes": _clipped(deadline.notes, MAX_NOTES),
     }
 
 
@@ -113,6 +117,10 @@ def documents_search(*, user: User, case: Case | None, arguments: dict[str, Any]
             for source in sources
         ],
     }
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _required(case: Case | None) -> Case:

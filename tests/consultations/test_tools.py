@@ -223,3 +223,15 @@ def test_a_knowledge_base_document_makes_staff_searches_stale(
     after = tool_call(lawyer, "documents_search", {"query": "notice"}, scrub=None, case=case)
 
     assert not after.cached
+
+
+def test_long_texts_are_clipped_so_a_result_cannot_fill_the_prompt(lawyer: User) -> None:
+    case = CaseFactory(lawyers=[lawyer], description="word " * 2_000)
+    DeadlineFactory(case=case, responsible=lawyer, notes="note " * 1_000)
+
+    facts = json.loads(tool_call(lawyer, "case_lookup", {}, scrub=None, case=case).content)
+    listed = json.loads(tool_call(lawyer, "deadlines_list", {}, scrub=None, case=case).content)
+
+    assert len(facts["description"]) <= 4_000
+    assert facts["description"].endswith("…")
+    assert len(listed["deadlines"][0]["notes"]) <= 500
