@@ -43,7 +43,7 @@ class ToolRounds:
     """One question's rounds: what has been sent so far and what each round answered."""
 
     call: AICall
-    messages: list[Message] = field(default_factory=list)
+    messages: list[Message] = field(init=False)
     rounds: int = 0  # rounds that ended in tool calls
     answers: list[tuple[dict[str, Any], bool]] = field(default_factory=list)
 

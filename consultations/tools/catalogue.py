@@ -35,6 +35,8 @@ class Tool:
     read: Callable[..., dict[str, Any]]  # (user=, case=, arguments=) -> plain data
     # Whether a call without a case reads the caller's own data across their cases.
     caller_wide_without_case: bool = False
+    # Whether it reads the firm's knowledge base (for staff).
+    reads_knowledge_base: bool = False
 
     def validator(self) -> Draft202012Validator:
         return _VALIDATORS[self.name]
@@ -42,7 +44,7 @@ class Tool:
     def scopes(self, *, user: User, case: Case | None) -> list[str]:
         """The cache versions a result of this tool for `user` about `case` depends on."""
         scopes = [tool_cache.CASE.format(case.pk)] if case is not None else []
-        if self.name == "documents_search" and user.is_staff_member:
+        if self.reads_knowledge_base and user.is_staff_member:
             scopes.append(tool_cache.KNOWLEDGE_BASE)
         if case is None and self.caller_wide_without_case:
             scopes.append(tool_cache.DEADLINES)
@@ -119,6 +121,7 @@ _TOOLS = (
             "additionalProperties": False,
         },
         read=lookups.documents_search,
+        reads_knowledge_base=True,
     ),
 )
 
