@@ -330,7 +330,9 @@ class ToolCall(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     tool = models.CharField(max_length=50)
     arguments = models.JSONField(
-        default=dict, blank=True, help_text="As the caller sent them (a model's: scrubbed)."
+        default=dict,
+        blank=True,
+        help_text="As the caller sent them (a model's placeholders restored), secrets masked.",
     )
     result_size = models.PositiveIntegerField(default=0, help_text="Characters of the result.")
     elapsed_ms = models.PositiveIntegerField(default=0)

@@ -17,6 +17,7 @@ runs its own loop over the same `ToolRounds` steps.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from consultations.llm.client import Completion, Message
 from consultations.llm.errors import LLMBadOutput
 from consultations.llm.pii import restore
 from consultations.tools import tool_call
+from consultations.tools.calls import MAX_ARGUMENTS_CHARS
 
 if TYPE_CHECKING:
     from consultations.services.pipeline import AICall
@@ -104,8 +106,7 @@ class ToolRounds:
             outcome = tool_call(
                 call.user,
                 request["name"],
-                # The model writes the placeholders it was given; the tool reads the firm's data.
-                restore(request["arguments"], call.scrubber.mapping),
+                _restored(request["arguments"], call.scrubber.mapping),
                 scrub=call.scrubber.scrub,
                 case=call.case,
                 request_id=call.request_id,
@@ -130,6 +131,22 @@ class ToolRounds:
         for name in ("prompt_tokens", "completion_tokens", "attempts"):
             answer[name] = sum(round_answer[name] for round_answer, _ in self.answers)
         return answer, all(hit for _, hit in self.answers)
+
+
+def _restored(arguments: str, mapping: dict[str, str]) -> dict[str, Any] | str:
+    """The model's arguments with the placeholders it was given restored in their strings: the
+    tool reads the firm's data. Text that is not a JSON object goes as it is, for the tool to
+    refuse."""
+    try:
+        parsed = json.loads(arguments or "{}") if len(arguments) <= MAX_ARGUMENTS_CHARS else None
+    except ValueError:
+        return arguments
+    if not isinstance(parsed, dict):
+        return arguments
+    return {
+        name: restore(value, mapping) if isinstance(value, str) else value
+        for name, value in parsed.items()
+    }
 
 
 def _assistant_calls(answer: Mapping[str, Any], requests: list[Mapping[str, str]]) -> Message:

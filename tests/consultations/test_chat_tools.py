@@ -20,7 +20,13 @@ from cases.deadlines import deadline_update
 from cases.models import Case, Deadline
 from consultations.llm.client import OFFLINE_LABEL, _provider
 from consultations.models import Consultation, ToolCall
-from tests.factories import CaseFactory, ClientFactory, DeadlineFactory
+from tests.factories import (
+    CaseFactory,
+    ClientFactory,
+    DeadlineFactory,
+    DocumentFactory,
+    PassageFactory,
+)
 from tests.fake_llm import FakeLLM, Reply, Status, ToolCalls
 from tests.streams import streamed_body
 
@@ -338,3 +344,24 @@ def test_with_tools_switched_off_the_model_is_offered_none(
     assert response.json()["answer"] == "This is the fake model's answer."
     assert "tools" not in fake_llm.requests[0].json
     assert "tool" not in fake_llm.requests[0].messages[0]["content"].split("passages")[0]
+
+
+# Committed rows: MariaDB's FULLTEXT index only sees those.
+@pytest.mark.django_db(transaction=True)
+def test_a_models_search_for_a_placeholder_finds_the_partys_passages(
+    fake_llm: FakeLLM, client_user: User, case: Case, api_client_for: Callable[[User], APIClient]
+) -> None:
+    PassageFactory(
+        document=DocumentFactory(case=case), text="Helen Carter signed the lease in March."
+    )
+    fake_llm.script(
+        ToolCalls(("documents_search", {"query": "<PERSON_2> signed"})),
+        Reply(text="In March."),
+    )
+
+    response = ask(api_client_for(client_user), client_user, case, "When did Helen Carter sign?")
+
+    assert response.json()["answer"] == "In March."
+    [passage] = json.loads(tool_messages(fake_llm, 1)[0]["content"])["passages"]
+    assert passage["text"] == "<PERSON_2> signed the lease in March."
+    assert ToolCall.objects.get().arguments == {"query": "Helen Carter signed"}
