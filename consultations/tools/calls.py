@@ -22,6 +22,7 @@ from jsonschema.exceptions import best_match
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import cases_visible_to
+from config.metrics import tool_call_observe
 from consultations.llm.pii import Scrubber, mask_secrets
 from consultations.models import Consultation, ToolCall
 from consultations.tools.cache import tool_cache_get, tool_cache_key, tool_cache_set
@@ -98,6 +99,9 @@ def tool_call(
         error_code=error.code if error else "",
         error_message=mask_secrets(error.message)[:300] if error else "",
         request_id=request_id,
+    )
+    tool_call_observe(
+        tool=name, channel=channel, cached=cached, error_code=error.code if error else ""
     )
     logger.info(
         "tool call",

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import User
 from cases.deadlines import deadline_complete
@@ -235,3 +236,31 @@ def test_long_texts_are_clipped_so_a_result_cannot_fill_the_prompt(lawyer: User)
     assert len(facts["description"]) <= 4_000
     assert facts["description"].endswith("…")
     assert len(listed["deadlines"][0]["notes"]) <= 500
+
+
+def test_each_call_is_counted_in_the_metrics_by_result(lawyer: User) -> None:
+    case = CaseFactory(lawyers=[lawyer])
+
+    def count(tool: str, result: str) -> float:
+        return (
+            REGISTRY.get_sample_value(
+                "counsel_tool_calls_total", {"tool": tool, "channel": "chat", "result": result}
+            )
+            or 0.0
+        )
+
+    before = [
+        count("case_lookup", "miss"),
+        count("case_lookup", "hit"),
+        count("unknown", "unknown_tool"),
+    ]
+    tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    tool_call(lawyer, "anything the model invents", {}, scrub=None)
+
+    after = [
+        count("case_lookup", "miss"),
+        count("case_lookup", "hit"),
+        count("unknown", "unknown_tool"),
+    ]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
