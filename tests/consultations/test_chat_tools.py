@@ -5,6 +5,9 @@ the offline provider's routing and the fallback for providers without function c
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,6 +23,7 @@ from cases.deadlines import deadline_update
 from cases.models import Case, Deadline
 from consultations.llm.client import OFFLINE_LABEL, _provider
 from consultations.models import Consultation, ToolCall
+from tests.async_fake_llm import ANSWER
 from tests.factories import (
     CaseFactory,
     ClientFactory,
@@ -365,3 +369,45 @@ def test_a_models_search_for_a_placeholder_finds_the_partys_passages(
     [passage] = json.loads(tool_messages(fake_llm, 1)[0]["content"])["passages"]
     assert passage["text"] == "<PERSON_2> signed the lease in March."
     assert ToolCall.objects.get().arguments == {"query": "Helen Carter signed"}
+
+
+@pytest.fixture(scope="module")
+def async_model_with_a_tool() -> Iterator[str]:
+    """tests/async_fake_llm.py, answering each question first with a deadlines_list call;
+    its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "tests/async_fake_llm.py", "--seconds", "0", "--tool", "deadlines_list"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streamed"])
+def test_the_async_fake_model_asks_for_its_tool_first(
+    async_model_with_a_tool: str,
+    settings: Settings,
+    client_user: User,
+    case: Case,
+    deadline: Deadline,
+    api_client_for: Callable[[User], APIClient],
+    streaming: bool,
+) -> None:
+    settings.LLM_PROVIDER, settings.LLM_API_KEY = "openai", "test-key"
+    settings.LLM_BASE_URL = async_model_with_a_tool
+    stats = async_model_with_a_tool.removesuffix("/v1") + "/stats"
+    with urllib.request.urlopen(stats, timeout=5) as before:
+        calls_before = json.load(before)["calls"]
+
+    response = ask(api_client_for(client_user), client_user, case, streaming=streaming)
+
+    assert answered(response)[0] == ANSWER
+    with urllib.request.urlopen(stats, timeout=5) as after:
+        assert json.load(after)["calls"] - calls_before == 2
+    call = ToolCall.objects.get()
+    assert (call.tool, call.arguments, call.error_code) == ("deadlines_list", {"days": 14}, "")
