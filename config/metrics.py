@@ -203,6 +203,21 @@ def ai_call_observe(
     AI_COST.labels(kind).inc(float(cost_usd))
 
 
+TOOL_CALLS = Counter(
+    "counsel_tool_calls_total",
+    "Tool calls (consultations.tools) by tool, channel (chat, mcp) and result: hit or miss of "
+    "the tool cache, or the error code (invalid_arguments, not_found, unknown_tool, failed).",
+    ["tool", "channel", "result"],
+)
+
+
+def tool_call_observe(*, tool: str, channel: str, cached: bool, error_code: str) -> None:
+    """One tool call (called by `consultations.tools.tool_call`); an unknown tool's name is
+    counted as "unknown", so a model cannot grow the label set."""
+    result = error_code or ("hit" if cached else "miss")
+    TOOL_CALLS.labels(tool if error_code != "unknown_tool" else "unknown", channel, result).inc()
+
+
 # --- Celery ---------------------------------------------------------------------------------
 
 CELERY_TASKS = Counter(
