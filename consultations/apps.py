@@ -16,6 +16,7 @@ class ConsultationsConfig(AppConfig):
         from config.metrics import LLM_ERRORS
         from consultations.models import Consultation
         from consultations.tasks import document_ready_received
+        from consultations.tools.signals import tool_cache_signals_connect
 
         case_panel_register(title="AI consultations", url_name="consultations:case-panel")
         # At 0 from the start, so that the LLMProviderMisconfigured alert (an increase) sees
@@ -25,3 +26,4 @@ class ConsultationsConfig(AppConfig):
         document_ready.connect(
             document_ready_received, sender=Document, dispatch_uid="consultations-embed"
         )
+        tool_cache_signals_connect()
