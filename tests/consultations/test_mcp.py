@@ -15,13 +15,23 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult, TextContent
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from accounts.services import tokens_for
 from config.asgi import application
+from consultations.models import ToolCall
+from consultations.tools import TOOLS
 from tests.asgi import asgi_served
-from tests.factories import ClientFactory, LawyerFactory
+from tests.factories import (
+    CaseFactory,
+    ClientFactory,
+    DeadlineFactory,
+    DocumentFactory,
+    LawyerFactory,
+    PassageFactory,
+)
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -39,10 +49,11 @@ def token_of(user: User, *, otp_verified: bool | None = None) -> str:
 
 @asynccontextmanager
 async def mcp_client(
-    url: str, token: str, statuses: list[int] | None = None
+    url: str, token: str, statuses: list[int] | None = None, *, mode: str = "auto"
 ) -> AsyncIterator[Client]:
-    """The SDK's client connected to `url` with `token`; the HTTP status of each of its
-    requests goes to `statuses`."""
+    """The SDK's client connected to `url` with `token`, in `mode` ("auto": the current
+    protocol; "legacy": the handshake of clients before 2026-07-28); the HTTP status of each
+    of its requests goes to `statuses`."""
 
     async def seen(response: httpx2.Response) -> None:
         if statuses is not None:
@@ -52,7 +63,7 @@ async def mcp_client(
         httpx2.AsyncClient(
             headers={"Authorization": f"Bearer {token}"}, event_hooks={"response": [seen]}
         ) as http,
-        Client(streamable_http_client(url, http_client=http)) as client,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
         yield client
 
@@ -72,12 +83,138 @@ def post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     )
 
 
-def test_a_client_lists_the_tools_with_its_token(mcp_url: str) -> None:
+async def _call(
+    url: str, token: str, name: str, arguments: dict[str, Any], mode: str
+) -> CallToolResult:
+    async with mcp_client(url, token, mode=mode) as client:
+        return await client.call_tool(name, arguments)
+
+
+def call(
+    user: User, url: str, name: str, arguments: dict[str, Any], *, mode: str = "auto"
+) -> CallToolResult:
+    """`name` called by `user` with the SDK's client, as a new connection."""
+    return asyncio.run(_call(url, token_of(user), name, arguments, mode))
+
+
+def text_of(result: CallToolResult) -> str:
+    [content] = result.content
+    assert isinstance(content, TextContent)
+    return content.text
+
+
+def test_the_tools_are_listed_with_their_descriptions_and_schemas(mcp_url: str) -> None:
     user = ClientFactory()
 
     tools = asyncio.run(_tools(mcp_url, token_of(user)))
 
-    assert isinstance(tools, list)
+    assert {tool.name: (tool.description, tool.input_schema) for tool in tools} == {
+        name: (tool["description"], tool["parameters"]) for name, tool in TOOLS.items()
+    }
+    assert all(tool.annotations.read_only_hint for tool in tools)
+
+
+def test_each_tool_answers_a_lawyer_on_the_case_and_is_recorded_as_an_mcp_call(
+    mcp_url: str,
+) -> None:
+    lawyer = LawyerFactory()
+    case = CaseFactory(lawyers=[lawyer], title="Lease dispute")
+    DeadlineFactory(case=case, responsible=lawyer, notes="File the defence")
+    PassageFactory(
+        document=DocumentFactory(case=case), text="The lease notice period is three months."
+    )
+
+    looked_up = call(lawyer, mcp_url, "case_lookup", {"case": case.reference})
+    deadlines = call(lawyer, mcp_url, "deadlines_list", {"case": case.reference, "days": 14})
+    found = call(lawyer, mcp_url, "documents_search", {"case": case.reference, "query": "notice"})
+
+    assert [answer.is_error for answer in (looked_up, deadlines, found)] == [False] * 3
+    assert json.loads(text_of(looked_up))["title"] == "Lease dispute"
+    assert [d["notes"] for d in json.loads(text_of(deadlines))["deadlines"]] == ["File the defence"]
+    assert [p["text"] for p in json.loads(text_of(found))["passages"]] == [
+        "The lease notice period is three months."
+    ]
+    records = ToolCall.objects.order_by("id")
+    assert [(r.tool, r.channel, r.user, r.case, r.error_code) for r in records] == [
+        ("case_lookup", "mcp", lawyer, case, ""),
+        ("deadlines_list", "mcp", lawyer, case, ""),
+        ("documents_search", "mcp", lawyer, case, ""),
+    ]
+    assert all(r.consultation is None and r.request_id for r in records)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_the_parties_names_never_leave_raw(mcp_url: str, mode: str) -> None:
+    client = ClientFactory(first_name="Jane", last_name="Doe")
+    case = CaseFactory(client=client, opposing_parties="Helen Carter")
+
+    result = call(client, mcp_url, "case_lookup", {"case": case.reference}, mode=mode)
+
+    facts = json.loads(text_of(result))
+    assert facts["reference"] == case.reference
+    assert facts["client"].startswith("<PERSON_")
+    assert facts["opposing_parties"][0].startswith("<PERSON_")
+    assert "Jane" not in text_of(result)
+    assert "Carter" not in text_of(result)
+
+
+@pytest.mark.parametrize("role", ["client", "lawyer"])
+def test_a_case_the_caller_may_not_see_is_not_found(mcp_url: str, role: str) -> None:
+    caller = ClientFactory() if role == "client" else LawyerFactory()
+    theirs = CaseFactory(title="Someone else's matter")
+    DeadlineFactory(case=theirs)
+
+    answers = [
+        call(caller, mcp_url, name, {"case": theirs.reference, **extra})
+        for name, extra in [
+            ("case_lookup", {}),
+            ("deadlines_list", {}),
+            ("documents_search", {"query": "matter"}),
+        ]
+    ]
+    nowhere = call(caller, mcp_url, "case_lookup", {"case": "CN-1999-9999"})
+
+    for answer in answers:
+        assert answer.is_error
+        assert text_of(answer) == text_of(nowhere)
+        assert json.loads(text_of(answer)) == {"error": "Case not found."}
+    assert set(ToolCall.objects.values_list("error_code", "channel")) == {("not_found", "mcp")}
+
+
+def test_a_bad_call_is_a_tool_error_not_a_protocol_error(mcp_url: str) -> None:
+    lawyer = LawyerFactory()
+
+    unknown = call(lawyer, mcp_url, "case_delete", {})
+    invalid = call(lawyer, mcp_url, "deadlines_list", {"days": 0})
+
+    assert unknown.is_error
+    assert invalid.is_error
+    assert json.loads(text_of(invalid))["error"].startswith("days:")
+    assert list(ToolCall.objects.order_by("id").values_list("error_code", flat=True)) == [
+        "unknown_tool",
+        "invalid_arguments",
+    ]
+
+
+def test_tool_calls_over_the_rate_limit_are_refused_and_recorded(
+    mcp_url: str, settings: Settings
+) -> None:
+    settings.AI_RATE_LIMITS = {
+        **settings.AI_RATE_LIMITS,
+        "mcp": {"user": "2/60", "address": "100/60"},
+    }
+    lawyer = LawyerFactory()
+    case = CaseFactory(lawyers=[lawyer])
+
+    answers = [call(lawyer, mcp_url, "case_lookup", {"case": case.reference}) for _ in range(3)]
+
+    assert [answer.is_error for answer in answers] == [False, False, True]
+    assert json.loads(text_of(answers[2]))["error"].startswith("Too many requests")
+    assert list(ToolCall.objects.order_by("id").values_list("error_code", flat=True)) == [
+        "",
+        "",
+        "rate_limit",
+    ]
 
 
 def test_a_request_without_a_token_is_refused_with_the_apis_401(mcp_url: str) -> None:
