@@ -15,12 +15,14 @@ import uvicorn
 
 
 async def asgi_get(
-    path: str, headers: Iterable[tuple[bytes, bytes]] = ()
+    path: str, headers: Iterable[tuple[bytes, bytes]] = (), *, app: Any = None
 ) -> tuple[int, dict[str, str], bytes]:
     """The status, headers (by lower-case name) and body the server would send back for
-    `path` (with its query string) and `headers` beside `Host`. The client stays connected
-    until the answer is sent."""
+    `path` (with its query string) and `headers` beside `Host`, from `app` (by default
+    Counsel's). The client stays connected until the answer is sent."""
     from config.asgi import application
+
+    app = app or application
 
     raw_path, _, query = path.encode().partition(b"?")
     scope = {
@@ -52,7 +54,7 @@ async def asgi_get(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await application(scope, receive, send)
+    await app(scope, receive, send)
     answered = {name.decode().lower(): value.decode() for name, value in sent[0]["headers"]}
     return sent[0]["status"], answered, b"".join(m.get("body", b"") for m in sent[1:])
 

@@ -46,6 +46,7 @@ MAX_BODY_BYTES = 64 * 1024
 BODY_TOO_LARGE = f"An MCP message is at most {MAX_BODY_BYTES} bytes."
 NOT_RUNNING = "The MCP server is starting or stopping; try again in a moment."
 BAD_HOST = "The Host header names a host this server does not serve."
+ONLY_POST = "Send each MCP message in a POST; this server opens no stream and keeps no session."
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ class McpEndpoint:
             request.get_host()
         except DisallowedHost:
             await problem_send(send, 400, BAD_HOST)
+            return
+        # Each message is a POST answered in its body. A GET would open a stream for the
+        # server's own messages (the SDK holds it open forever when stateless, and this server
+        # has none to send); a DELETE would end a session, and there is none. The spec's answer
+        # to both is 405.
+        if request.method != "POST":
+            await problem_send(send, 405, ONLY_POST, {"Allow": "POST"})
             return
         length = request.META.get("CONTENT_LENGTH", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:

@@ -16,14 +16,17 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
+from prometheus_client import REGISTRY
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from accounts.services import tokens_for
 from config.asgi import application
+from consultations.mcp.http import McpEndpoint
+from consultations.mcp.server import server
 from consultations.models import ToolCall
 from consultations.tools import TOOLS
-from tests.asgi import asgi_served
+from tests.asgi import asgi_get, asgi_served
 from tests.factories import (
     CaseFactory,
     ClientFactory,
@@ -252,6 +255,39 @@ def test_a_token_the_api_refuses_is_refused(mcp_url: str, make: Any, detail: str
 
     assert response.status_code == 401
     assert json.loads(response.content)["detail"] == detail
+
+
+def test_a_get_for_a_stream_is_refused_not_held_open(mcp_url: str) -> None:
+    user = ClientFactory()
+    response = httpx2.get(
+        mcp_url,
+        headers={"Authorization": f"Bearer {token_of(user)}", "Accept": "text/event-stream"},
+        timeout=5,
+    )
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_without_its_lifespan_the_server_answers_503_not_a_crash() -> None:
+    endpoint = McpEndpoint(server)  # as a server that runs no lifespan leaves it
+
+    status, headers, body = asyncio.run(asgi_get("/mcp", app=endpoint))
+
+    assert status == 503
+    assert headers["retry-after"] == "5"
+    assert json.loads(body)["status"] == 503
+
+
+def test_mcp_responses_are_counted_in_the_http_metrics(mcp_url: str) -> None:
+    def refused() -> float:
+        labels = {"endpoint": "/mcp", "method": "POST", "status": "401"}
+        return REGISTRY.get_sample_value("counsel_http_requests_total", labels) or 0.0
+
+    before = refused()
+    post(mcp_url)
+
+    assert refused() == before + 1
 
 
 def test_a_host_django_does_not_serve_is_refused(mcp_url: str) -> None:
