@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx2
 import pytest
+from django.utils import timezone
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 from prometheus_client import REGISTRY
 from pytest_django.fixtures import Settings
 
+from accounts.authentication import SIGNED_OUT
 from accounts.models import User
 from accounts.services import tokens_for
 from config.asgi import application
@@ -241,17 +244,34 @@ def test_the_sdk_client_cannot_connect_without_a_valid_token(mcp_url: str) -> No
     assert set(statuses) == {401}
 
 
+def _signed_out_token() -> str:
+    user = ClientFactory()
+    token = token_of(user)
+    user.signed_out_before = timezone.now() + timedelta(seconds=1)
+    user.save(update_fields=["signed_out_before"])
+    return token
+
+
 @pytest.mark.parametrize(
-    ("make", "detail"),
+    ("token", "detail"),
     [
-        (lambda: LawyerFactory(), "Two-factor verification is required."),
-        (lambda: ClientFactory(is_active=False), "User is inactive"),
+        (
+            lambda: token_of(LawyerFactory(), otp_verified=False),
+            "Two-factor verification is required.",
+        ),
+        (lambda: token_of(ClientFactory(is_active=False)), "User is inactive"),
+        (
+            lambda: tokens_for(user=ClientFactory(), otp_verified=False)["refresh"],
+            "Given token not valid for any token type",
+        ),
+        (_signed_out_token, SIGNED_OUT),
     ],
-    ids=["staff-without-second-factor", "inactive"],
+    ids=["staff-without-second-factor", "inactive", "refresh-token", "signed-out"],
 )
-def test_a_token_the_api_refuses_is_refused(mcp_url: str, make: Any, detail: str) -> None:
-    user = make()
-    response = post(mcp_url, {"Authorization": f"Bearer {token_of(user, otp_verified=False)}"})
+def test_a_token_the_api_refuses_is_refused(
+    mcp_url: str, token: Callable[[], str], detail: str
+) -> None:
+    response = post(mcp_url, {"Authorization": f"Bearer {token()}"})
 
     assert response.status_code == 401
     assert json.loads(response.content)["detail"] == detail
