@@ -36,6 +36,7 @@ from accounts.models import User
 from config.dbpool import db
 from config.errors import DATABASE_DOWN, DATABASE_OUTAGES, DATABASE_RETRY_AFTER
 from config.metrics import http_response_observe
+from config.request_ids import request_id_for
 from config.serving import problem_send
 
 logger = logging.getLogger("counsel.mcp")
@@ -51,11 +52,12 @@ ONLY_POST = "Send each MCP message in a POST; this server opens no stream and ke
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent an MCP request, as the tool handlers see it: the authenticated user and the
-    request as Django reads it (for the client's address and the request id)."""
+    """Who sent an MCP request, as the tool handlers see it: the authenticated user, the
+    request as Django reads it (for the client's address) and the request's id."""
 
     user: User
     request: ASGIRequest
+    request_id: str
 
 
 def caller_of(scope: Any) -> Caller:
@@ -94,16 +96,22 @@ class McpEndpoint:
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
         started = time.perf_counter()
+        # The request as Django reads it, without its body (the SDK reads that).
+        request = ASGIRequest(scope, io.BytesIO())
+        request_id = request_id_for(request)
         status = 500
 
         async def sending(message: Any) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # As the AI endpoints answer: the id of the request's log lines and records.
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
-            await self._answer(scope, receive, sending)
+            await self._answer(scope, request, request_id, receive, sending)
         finally:
             http_response_observe(
                 endpoint=MCP_PATH,
@@ -112,13 +120,13 @@ class McpEndpoint:
                 seconds=time.perf_counter() - started,
             )
 
-    async def _answer(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _answer(
+        self, scope: Any, request: ASGIRequest, request_id: str, receive: Any, send: Any
+    ) -> None:
         manager = self.manager
         if manager is None:
             await problem_send(send, 503, NOT_RUNNING, {"Retry-After": "5"})
             return
-        # The request as Django reads it, without its body (the SDK reads that).
-        request = ASGIRequest(scope, io.BytesIO())
         try:
             request.get_host()
         except DisallowedHost:
@@ -146,7 +154,7 @@ class McpEndpoint:
             await problem_send(send, 503, DATABASE_DOWN, {"Retry-After": DATABASE_RETRY_AFTER})
             return
         state = scope.setdefault("state", {})
-        state["caller"] = Caller(user=user, request=request)
+        state["caller"] = Caller(user=user, request=request, request_id=request_id)
         await manager.handle_request(scope, receive, send)
 
     def _authenticated(self, request: ASGIRequest) -> User:

@@ -20,7 +20,6 @@ from mcp.server import Server, ServerRequestContext
 
 from accounts.models import User
 from config.dbpool import db
-from config.request_ids import request_id_for
 from consultations.mcp.http import caller_of
 from consultations.models import ToolCall
 from consultations.ratelimit import RateLimited, rate_limit_hit
@@ -55,7 +54,7 @@ async def _tool_call(
     ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
 ) -> types.CallToolResult:
     caller = caller_of(ctx.request.scope)  # type: ignore[union-attr]
-    request_id = request_id_for(caller.request)
+    request_id = caller.request_id
     try:
         await rate_limit_hit(
             scope=RATE_SCOPE,

@@ -187,6 +187,33 @@ def test_a_case_the_caller_may_not_see_is_not_found(mcp_url: str, role: str) -> 
     assert set(ToolCall.objects.values_list("error_code", "channel")) == {("not_found", "mcp")}
 
 
+def test_the_callers_request_id_ties_the_response_to_the_record(mcp_url: str) -> None:
+    lawyer = LawyerFactory()
+    case = CaseFactory(lawyers=[lawyer])
+    message = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "case_lookup", "arguments": {"case": case.reference}},
+    }
+
+    response = httpx2.post(
+        mcp_url,
+        json=message,
+        headers={
+            "Authorization": f"Bearer {token_of(lawyer)}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25",  # a client of the handshake era, stateless
+            "X-Request-ID": "trace-0001-abcd",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "trace-0001-abcd"
+    assert response.json()["result"]["isError"] is False
+    assert ToolCall.objects.get().request_id == "trace-0001-abcd"
+
+
 def test_a_bad_call_is_a_tool_error_not_a_protocol_error(mcp_url: str) -> None:
     lawyer = LawyerFactory()
 
@@ -227,6 +254,7 @@ def test_a_request_without_a_token_is_refused_with_the_apis_401(mcp_url: str) ->
     response = post(mcp_url)
 
     assert response.status_code == 401
+    assert len(response.headers["x-request-id"]) == 32
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert json.loads(response.content)["detail"] == (
