@@ -25,6 +25,7 @@ from accounts.authentication import SIGNED_OUT
 from accounts.models import User
 from accounts.services import tokens_for
 from config.asgi import application
+from config.dbpool import db_pool_end
 from consultations.mcp.http import McpEndpoint
 from consultations.mcp.server import server
 from consultations.models import ToolCall
@@ -46,6 +47,8 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 def mcp_url() -> Iterator[str]:
     with asgi_served(application) as url:
         yield f"{url}/mcp"
+    # The server read on the AI path's database threads (config.dbpool).
+    db_pool_end()
 
 
 def token_of(user: User, *, otp_verified: bool | None = None) -> str:
