@@ -83,6 +83,13 @@ def _endpoint(request: HttpRequest) -> str:
     return "/" + match.route
 
 
+def http_response_observe(*, endpoint: str, method: str, status: int, seconds: float) -> None:
+    """One response of `endpoint` (a route, or an ASGI application's path such as "/mcp")."""
+    method = method if method in _METHODS else "other"
+    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
+    HTTP_DURATION.labels(endpoint).observe(seconds)
+
+
 @sync_and_async_middleware
 def http_metrics_middleware(
     get_response: Callable[[HttpRequest], HttpResponseBase],
@@ -95,10 +102,12 @@ def http_metrics_middleware(
     is returned, before its body is sent: the body is never read here."""
 
     def observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
-        endpoint = _endpoint(request)
-        method = request.method if request.method in _METHODS else "other"
-        HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
-        HTTP_DURATION.labels(endpoint).observe(time.perf_counter() - started)
+        http_response_observe(
+            endpoint=_endpoint(request),
+            method=request.method or "",
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
 
     if iscoroutinefunction(get_response):
 

@@ -257,6 +257,8 @@ AI_RATE_LIMITS = {
         ("chat", "CHAT", "30/60", "300/60"),
         ("analyze", "ANALYZE", "10/60", "100/60"),
         ("generate-document", "GENERATE", "10/60", "100/60"),
+        # Tool calls of MCP clients (consultations.mcp): reads, no model behind them.
+        ("mcp", "MCP", "60/60", "600/60"),
     )
 }
 
