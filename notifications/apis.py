@@ -22,12 +22,16 @@ class PreferencesSerializer(StrictSerializer):
 class NotificationPreferencesApi(APIView):
     """The e-mails the caller gets, one switch per topic (every one on until changed)."""
 
-    @extend_schema(responses=PreferencesSerializer)
+    @extend_schema(operation_id="getNotificationPreferences", responses=PreferencesSerializer)
     def get(self, request: Request) -> Response:
         """The caller's e-mail notifications, each topic on or off."""
         return Response(PreferencesSerializer(preferences_get(request.user)).data)
 
-    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)
+    @extend_schema(
+        operation_id="replaceNotificationPreferences",
+        request=PreferencesSerializer,
+        responses=PreferencesSerializer,
+    )
     def put(self, request: Request) -> Response:
         """Turn topics on or off; every topic must be given."""
         serializer = PreferencesSerializer(data=request.data)

@@ -19,6 +19,7 @@ from notifications.mail import recipient_domain
 from notifications.models import Email
 
 logger = logging.getLogger("counsel.mail")
+notifications_logger = logging.getLogger("counsel.notifications")
 
 
 # Attempts are bounded by EMAIL_SEND_ATTEMPTS, read at each one (not frozen at import) so a
@@ -83,7 +84,7 @@ def deadline_reminders_task() -> None:
         sent = deadline_reminders_send()
     finally:
         close_outside_transaction()
-    logger.info("deadline_reminders_sent", extra={"count": sent})
+    notifications_logger.info("deadline_reminders_sent", extra={"count": sent})
 
 
 @shared_task
@@ -93,4 +94,4 @@ def budget_alerts_task() -> None:
         sent = budget_alerts_send()
     finally:
         close_outside_transaction()
-    logger.info("budget_alerts_sent", extra={"count": sent})
+    notifications_logger.info("budget_alerts_sent", extra={"count": sent})
