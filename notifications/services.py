@@ -73,7 +73,6 @@ def notify(
                 template=template,
                 context={
                     **context,
-                    "recipient": recipient,
                     "preferences_url": absolute_url(reverse("notifications:preferences")),
                 },
             )
