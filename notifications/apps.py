@@ -10,6 +10,10 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun
 
-        from notifications.receivers import background_job_ended
+        from config.leases import job_given_up
+        from notifications import receivers
 
-        task_postrun.connect(background_job_ended, weak=False, dispatch_uid="notifications-jobs")
+        task_postrun.connect(
+            receivers.background_job_ended, weak=False, dispatch_uid="notifications-jobs"
+        )
+        job_given_up.connect(receivers.job_given_up, dispatch_uid="notifications-given-up")

@@ -16,13 +16,13 @@ from django.db import connections
 from django.utils import timezone
 
 from accounts.models import User
-from cases.indexing import document_schedule
+from cases.indexing import document_schedule, documents_recover
 from cases.models import Case, Deadline, Document
 from consultations.models import Budget
 from drafting.batches import batch_create_from_csv
 from drafting.doctypes import DOCUMENT_TYPES
 from drafting.models import Draft, DraftBatch
-from drafting.services import draft_request, draft_schedule
+from drafting.services import draft_request, draft_schedule, drafts_recover
 from drafting.tasks import draft_generate_task
 from notifications.events import budget_alerts_send, deadline_reminders_send
 from notifications.models import Email, Notification
@@ -35,6 +35,7 @@ from tests.factories import (
     CaseFactory,
     ConsultationFactory,
     DeadlineFactory,
+    DocumentFactory,
     LawyerFactory,
 )
 from tests.fake_llm import FakeLLM, Status
@@ -181,6 +182,30 @@ def test_a_mail_server_that_is_down_leaves_the_draft_done_and_the_email_retried(
     email = Email.objects.get()
     assert (email.status, email.attempts) == (Email.Status.FAILED, settings.EMAIL_SEND_ATTEMPTS)
     assert Notification.objects.get().email == email
+
+
+def test_a_draft_and_a_document_the_recovery_gives_up_on_tell_their_owner(
+    smtp_server: SMTPServer, lawyer: User, case: Case, committed: Callable[[], Any]
+) -> None:
+    draft = draft_request(author=lawyer, type_id="nda", inputs=dict(NDA.example_inputs), case=case)
+    document = DocumentFactory(case=case, uploaded_by=lawyer)
+    for model, row, lease in ((Draft, draft, "DRAFT"), (Document, document, "DOCUMENT")):
+        lost = timezone.now() - timedelta(seconds=getattr(settings, f"{lease}_LEASE_SECONDS") + 1)
+        model.objects.filter(pk=row.pk).update(
+            status=model.Status.RUNNING if model is Draft else model.Status.EXTRACTING,
+            task_id="t-lost",
+            attempts=5,
+            claimed_at=lost,
+        )
+
+    with committed():
+        drafts_recover()
+        documents_recover()
+
+    assert [message["Subject"] for message in smtp_server.to(lawyer.email)] == [
+        f"Draft failed: {NDA.title}",
+        f"Document failed on {case.reference}",
+    ]
 
 
 # --- Documents ------------------------------------------------------------------------------
