@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from config.secret_keys import derived_key, local_secret, strong_key
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "cases",
     "consultations",
     "drafting",
+    "notifications",
 ]
 
 # The config.middleware classes are Django's and django-csp's own, whose header-only hooks
@@ -315,6 +317,10 @@ SPECTACULAR_SETTINGS = {
             "staff, read by the case's client.",
         },
         {
+            "name": "notifications",
+            "description": "The e-mails the caller gets: each topic on or off.",
+        },
+        {
             "name": "admin",
             "description": "The operator's endpoints: the AI answer cache. Firm "
             "admins with a second factor only.",
@@ -438,11 +444,54 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # One queue per deployment (and per test run, so concurrent runs never take each other's jobs).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="counsel")
+# Celery beat's jobs (`celery -A config beat`, or a worker's `-B`; docs/notifications.md).
+# Each notification is recorded once, so a second scheduler, or a job run again, sends nothing
+# more. The deadline reminders run daily at DEADLINE_REMINDER_HOUR (TIME_ZONE), and again when
+# beat starts after a day it missed; the budget alerts every BUDGET_ALERT_SECONDS.
+DEADLINE_REMINDER_HOUR = env.int("DEADLINE_REMINDER_HOUR", default=7)
+BUDGET_ALERT_SECONDS = env.int("BUDGET_ALERT_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "deadline-reminders": {
+        "task": "notifications.tasks.deadline_reminders_task",
+        "schedule": crontab(hour=DEADLINE_REMINDER_HOUR, minute=0),
+    },
+    "budget-alerts": {
+        "task": "notifications.tasks.budget_alerts_task",
+        "schedule": timedelta(seconds=BUDGET_ALERT_SECONDS),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A draft job that has held its claim this long is presumed dead and may be taken over: more
 # than the longest job (two LLM deadlines: one waiting for another caller, one asking).
 DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)
 # Four eyes: the lawyer who requested a draft (or made its version) may not approve it.
 DRAFT_APPROVER_MUST_DIFFER = env.bool("DRAFT_APPROVER_MUST_DIFFER", default=False)
+
+# --- E-mail (notifications.mail; docs/notifications.md) --------------------------------------
+# EMAIL_URL names the SMTP server: smtp://user:pass@host:587 (plain), smtp+tls:// (STARTTLS),
+# smtps:// or smtp+ssl:// (TLS from the first byte, usually port 465). Unset: the console
+# backend, which prints each message to the worker's output (the embedded default).
+EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+_email = environ.Env.email_url_config(EMAIL_URL)
+# django-environ reads smtps:// as STARTTLS; it is the implicit-TLS scheme (RFC 8314).
+_email_ssl = EMAIL_URL.startswith(("smtps:", "smtp+ssl:"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_USE_SSL = _email_ssl
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS")) and not _email_ssl
+EMAIL_PORT = _email["EMAIL_PORT"] or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+# Seconds one SMTP conversation may take; a slow server fails the attempt, and the task retries.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Counsel <counsel@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Attempts of one message before it is given up (the first and its retries), and the seconds
+# before the first retry, doubled for each later one (30 s, 1 min, 2 min, 4 min).
+EMAIL_SEND_ATTEMPTS = env.int("EMAIL_SEND_ATTEMPTS", default=5)
+EMAIL_RETRY_BACKOFF_SECONDS = env.int("EMAIL_RETRY_BACKOFF_SECONDS", default=30)
+# The address e-mails link to (no trailing slash): pages are addressed as SITE_URL + path.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Documents (cases.uploads, cases.documents) ---------------------------------------------
 # The largest document an upload may be; docs/api.md's limits.

@@ -19,8 +19,9 @@ from tests.celery_settings import celery_conf
 from tests.factories import AdminFactory, ClientFactory, LawyerFactory, TOTPDeviceFactory
 
 # The fake OpenAI-compatible server (`fake_llm`) serves every test package that talks to the
-# LLM; the S3-compatible server (`s3_server`) the storage tests.
-pytest_plugins = ["tests.fake_llm", "tests.s3_server"]
+# LLM; the S3-compatible server (`s3_server`) the storage tests; the SMTP server (`smtp_server`)
+# the tests that read the e-mail the app sends.
+pytest_plugins = ["tests.fake_llm", "tests.s3_server", "tests.smtp_server"]
 
 # The suites that start servers, browsers or workers, fuzz, or time growth on large inputs:
 # `pytest -m "not slow"` leaves them out for a quick loop (docs/testing.md). Paths under tests/.
