@@ -87,7 +87,9 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
     return {
         "case": deadline.case.reference,
         "case_title": deadline.case.title,
-        "kind": deadline.get_kind_display(),
+        # The code, not its label: a lone capitalised word ("Filing") reads as a name to the
+        # scrubber of people nobody listed.
+        "kind": deadline.kind,
         "due_date": deadline.due_date.isoformat(),
         "due_time": deadline.due_time.strftime("%H:%M") if deadline.due_time else None,
         "overdue": deadline.is_overdue,

@@ -24,6 +24,7 @@ from pytest_django.fixtures import Settings
 from accounts.authentication import SIGNED_OUT
 from accounts.models import User
 from accounts.services import tokens_for
+from cases.models import Deadline
 from config.asgi import application
 from config.dbpool import db_pool_end
 from consultations.mcp.http import McpEndpoint
@@ -128,7 +129,9 @@ def test_each_tool_answers_a_lawyer_on_the_case_and_is_recorded_as_an_mcp_call(
 ) -> None:
     lawyer = LawyerFactory()
     case = CaseFactory(lawyers=[lawyer], title="Lease dispute")
-    DeadlineFactory(case=case, responsible=lawyer, notes="File the defence")
+    DeadlineFactory(
+        case=case, responsible=lawyer, kind=Deadline.Kind.FILING, notes="File the defence"
+    )
     PassageFactory(
         document=DocumentFactory(case=case), text="The lease notice period is three months."
     )
@@ -139,7 +142,10 @@ def test_each_tool_answers_a_lawyer_on_the_case_and_is_recorded_as_an_mcp_call(
 
     assert [answer.is_error for answer in (looked_up, deadlines, found)] == [False] * 3
     assert json.loads(text_of(looked_up))["title"] == "Lease dispute"
-    assert [d["notes"] for d in json.loads(text_of(deadlines))["deadlines"]] == ["File the defence"]
+    # Every kind by its code: its label ("Filing") would read as a name to the scrubber.
+    assert [(d["kind"], d["notes"]) for d in json.loads(text_of(deadlines))["deadlines"]] == [
+        (Deadline.Kind.FILING, "File the defence")
+    ]
     assert [p["text"] for p in json.loads(text_of(found))["passages"]] == [
         "The lease notice period is three months."
     ]
