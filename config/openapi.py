@@ -270,7 +270,8 @@ class AutoSchema(SpectacularAutoSchema):
         if (
             direction == "request"
             and isinstance(field, serializers.CharField)
-            and schema.get("type") == "string"
+            # A text that may be null too is typed ["string", "null"] (OpenAPI 3.1).
+            and schema.get("type") in ("string", ["string", "null"])
             and not {"enum", "pattern", "format"} & set(schema)
             # A field's own pattern (a RegexField) says more, and refuses NUL already.
             and not any(isinstance(v, RegexValidator) for v in field.validators)

@@ -90,7 +90,7 @@ def test_the_schema_documents_the_cache_stats_body_the_api_sends(
     body = ok["content"]["application/json"]["schema"]
 
     assert body["$ref"] == "#/components/schemas/CacheStats"
-    assert set(schema["components"]["schemas"]["CacheStats"]["properties"]) == {"kinds"}
+    assert set(schema["components"]["schemas"]["CacheStats"]["properties"]) == {"kinds", "tools"}
 
 
 def test_the_schema_says_request_bodies_take_no_undeclared_keys(schema: dict[str, Any]) -> None:

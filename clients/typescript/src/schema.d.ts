@@ -1357,7 +1357,7 @@ export interface components {
         LoginRequest: {
             username: string;
             password: string;
-            otp?: string | null;
+            otp?: (string | null) | string;
         };
         LoginResponse: {
             access: string;
