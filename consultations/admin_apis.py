@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
-from config.api import StrictSerializer
+from config.api import RuleBroken, StrictSerializer
 from config.parsers import JSONParser
 from consultations.cache_admin import cache_invalidate, cache_stats, tool_cache_stats
 from consultations.models import CacheInvalidation, Consultation
@@ -126,7 +126,8 @@ class CacheInvalidateApi(APIView):
                 wire[name]: f"Not for the {data['layer']} layer." for name in stray if name in data
             }
             if errors:
-                raise serializers.ValidationError(errors)
+                # The schema cannot say which fields go with which layer: 422, not 400.
+                raise RuleBroken(errors)
             return data
 
     @extend_schema_serializer(component_name="CacheInvalidateResponse")
@@ -139,7 +140,17 @@ class CacheInvalidateApi(APIView):
         keysDeleted = serializers.IntegerField(source="keys_deleted")
         createdAt = serializers.DateTimeField(source="created_at")
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 403: _NOT_ADMIN})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            403: _NOT_ADMIN,
+            422: OpenApiResponse(
+                description="A field of the other layer: `kind` or `promptVersion` with "
+                '`layer` "tools", `tool` with "answers".'
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1879,6 +1879,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A field of the other layer: `kind` or `promptVersion` with `layer` "tools", `tool` with "answers". */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
         };
     };
     getCacheStats: {
