@@ -13,4 +13,36 @@ urlpatterns = [
     path("security/authenticator/", views.totp_enrol, name="totp-enrol"),
     path("security/authenticator/confirm/", views.totp_confirm, name="totp-confirm"),
     path("security/backup-codes/", views.backup_codes, name="backup-codes"),
+    path("password_reset/", views.password_reset, name="password-reset"),
+    path("password_reset/done/", views.password_reset_done, name="password-reset-done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("reset/done/", views.password_reset_complete_page, name="password-reset-complete"),
+    path("invitation/<str:token>/", views.invitation_accept_page, name="invitation"),
+    path("invitations/", views.invitations, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        views.resend_invitation,
+        name="invitation-resend",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="invitation-revoke",
+    ),
+    path("people/", views.people, name="people"),
+    path("people/<int:user_id>/", views.person, name="person"),
+]
+# One view for the person page's buttons, each at its own address.
+urlpatterns += [
+    path(
+        f"people/<int:user_id>/{action}/",
+        views.person_action,
+        {"action": action},
+        name=f"person-{action}",
+    )
+    for action in ("role", "deactivate", "reactivate", "second-factor-reset")
 ]
