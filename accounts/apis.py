@@ -19,7 +19,7 @@ from accounts.invitations import InvitationInvalid, invitation_accept
 from accounts.password_reset import password_reset_confirm, password_reset_request
 from accounts.services import token_refresh, tokens_obtain, tokens_revoke
 from accounts.throttle import throttle_hit
-from config.api import StrictSerializer
+from config.api import RuleBroken, StrictSerializer
 
 
 class TokenObtainApi(APIView):
@@ -176,9 +176,10 @@ class UserMeApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-def _field_errors(error: DjangoValidationError) -> serializers.ValidationError:
-    """A service's field errors as the API's 400 (the fields' names are the wire's)."""
-    return serializers.ValidationError(error.message_dict)
+def _rule_broken(error: DjangoValidationError) -> RuleBroken:
+    """A service's field errors (a link that opens nothing, a password Django's validators
+    refuse: rules no schema can say) as the API's 422 (the fields' names are the wire's)."""
+    return RuleBroken(error.message_dict)
 
 
 _THROTTLED = OpenApiResponse(
@@ -241,7 +242,7 @@ class PasswordResetConfirmApi(APIView):
         request=InputSerializer,
         responses={
             204: OpenApiResponse(description="The password is set."),
-            400: OpenApiResponse(
+            422: OpenApiResponse(
                 description="The link is not valid (`errors.token`: used, expired or "
                 "replaced), or the password is refused (`errors.password`)."
             ),
@@ -257,7 +258,7 @@ class PasswordResetConfirmApi(APIView):
         try:
             password_reset_confirm(**data)
         except DjangoValidationError as error:
-            raise _field_errors(error) from None
+            raise _rule_broken(error) from None
         return Response(status=204)
 
 
@@ -285,7 +286,7 @@ class InvitationAcceptApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(
+            422: OpenApiResponse(
                 description="The link is not valid (`errors.token`: unknown, accepted, "
                 "revoked or expired), or the password is refused (`errors.password`)."
             ),
@@ -301,7 +302,7 @@ class InvitationAcceptApi(APIView):
         try:
             user = invitation_accept(**data)
         except InvitationInvalid as error:
-            raise serializers.ValidationError({"token": [error.detail]}) from None
+            raise RuleBroken({"token": [error.detail]}) from None
         except DjangoValidationError as error:
-            raise _field_errors(error) from None
+            raise _rule_broken(error) from None
         return Response(self.OutputSerializer(user).data)

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AccountEvent, Invitation, User
 from tests.factories import PASSWORD
-from tests.problems import field_errors_of
+from tests.problems import rule_broken
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db
@@ -236,7 +236,7 @@ def test_a_client_frontend_accepts_through_the_api_then_logs_in(
     refused = api.post(
         "/api/auth/invitation/accept", {"token": token, "password": "short"}, format="json"
     )
-    assert "password" in field_errors_of(refused)
+    assert "password" in rule_broken(refused)
     response = api.post(
         "/api/auth/invitation/accept", {"token": token, "password": NEW_PASSWORD}, format="json"
     )
@@ -252,7 +252,7 @@ def test_a_client_frontend_accepts_through_the_api_then_logs_in(
     again = api.post(
         "/api/auth/invitation/accept", {"token": token, "password": NEW_PASSWORD}, format="json"
     )
-    assert "already accepted" in field_errors_of(again)["token"][0]
+    assert "already accepted" in rule_broken(again)["token"][0]
 
 
 def test_deactivating_an_invited_account_ends_its_link(

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import AccountEvent, User
 from accounts.services import tokens_for
 from tests.factories import PASSWORD, ClientFactory, LawyerFactory, TOTPDeviceFactory
-from tests.problems import field_errors_of, problem_of
+from tests.problems import field_errors_of, problem_of, rule_broken
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db
@@ -113,15 +113,15 @@ def test_the_api_confirm_sets_the_password_and_refuses_a_spent_or_bad_token(
     api = APIClient()
 
     weak = api.post(CONFIRM, {"uid": uid, "token": token, "password": "123"}, format="json")
-    assert "password" in field_errors_of(weak)
+    assert "password" in rule_broken(weak)
     done = api.post(CONFIRM, {"uid": uid, "token": token, "password": NEW_PASSWORD}, format="json")
     assert done.status_code == 204
     spent = api.post(CONFIRM, {"uid": uid, "token": token, "password": NEW_PASSWORD}, format="json")
-    assert "token" in field_errors_of(spent)
+    assert "token" in rule_broken(spent)
     forged = api.post(
         CONFIRM, {"uid": "zz", "token": "x-y", "password": NEW_PASSWORD}, format="json"
     )
-    assert "token" in field_errors_of(forged)
+    assert "token" in rule_broken(forged)
     unknown = api.post(CONFIRM, {"uid": uid, "token": token, "extra": 1}, format="json")
     assert set(field_errors_of(unknown)) == {"extra", "password"}
     login = api.post(
@@ -208,7 +208,7 @@ def test_setting_a_password_is_throttled_per_account(settings: object, client_us
     api = APIClient()
     body = {"uid": "MQ", "token": "guess", "password": NEW_PASSWORD}
     for _ in range(3):
-        assert api.post(CONFIRM, body, format="json").status_code == 400
+        assert api.post(CONFIRM, body, format="json").status_code == 422
 
     problem_of(api.post(CONFIRM, body, format="json"), 429, type="/api/problems/rate-limited")
 

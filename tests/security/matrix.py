@@ -429,10 +429,10 @@ MATRIX: tuple[Row, ...] = (
     _row("api/auth/password-reset", "POST", _const("/api/auth/password-reset"), A(*[202] * 8),
          body=_reset_json),
     _row("api/auth/password-reset/confirm", "POST", _const("/api/auth/password-reset/confirm"),
-         A(*[400] * 8), body=lambda world, user: {"uid": "MQ", "token": "x-y", "password": "p"},
+         A(*[422] * 8), body=lambda world, user: {"uid": "MQ", "token": "x-y", "password": "p"},
          note="the link's token is the authority"),
     _row("api/auth/invitation/accept", "POST", _const("/api/auth/invitation/accept"),
-         A(*[400] * 8), body=lambda world, user: {"token": "x", "password": "p"},
+         A(*[422] * 8), body=lambda world, user: {"token": "x", "password": "p"},
          note="the link's token is the authority"),
     # --- API: cases -------------------------------------------------------------------------
     _row("api/cases", "GET", _const("/api/cases"), EVERYONE_API),

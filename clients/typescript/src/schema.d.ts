@@ -2601,7 +2601,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationAccepted"];
                 };
             };
-            /** @description The link is not valid (`errors.token`: unknown, accepted, revoked or expired), or the password is refused (`errors.password`). */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2626,6 +2626,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link is not valid (`errors.token`: unknown, accepted, revoked or expired), or the password is refused (`errors.password`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests from this address, or for this account; see Retry-After. */
@@ -2887,7 +2896,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The link is not valid (`errors.token`: used, expired or replaced), or the password is refused (`errors.password`). */
+            /** @description The request is invalid: see `errors`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2912,6 +2921,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link is not valid (`errors.token`: used, expired or replaced), or the password is refused (`errors.password`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests from this address, or for this account; see Retry-After. */
