@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -176,10 +179,26 @@ class UserMeApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-def _rule_broken(error: DjangoValidationError) -> RuleBroken:
-    """A service's field errors (a link that opens nothing, a password Django's validators
-    refuse: rules no schema can say) as the API's 422 (the fields' names are the wire's)."""
-    return RuleBroken(error.message_dict)
+def _password_set(
+    request: Request,
+    serializer_class: type[serializers.Serializer],
+    *,
+    link: str,
+    service: Callable[..., Any],
+) -> Any:
+    """A password chosen with an e-mailed link (its `link` field), throttled per address and
+    link. What the link or the password breaks (rules no schema can say) is a 422 with the
+    fields' errors by their wire names."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    throttle_hit(scope="password-set", request=request._request, account=data[link])
+    try:
+        return service(**data)
+    except InvitationInvalid as error:
+        raise RuleBroken({"token": [error.detail]}) from None
+    except DjangoValidationError as error:
+        raise RuleBroken(error.message_dict) from None
 
 
 _THROTTLED = OpenApiResponse(
@@ -251,14 +270,7 @@ class PasswordResetConfirmApi(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        throttle_hit(scope="password-set", request=request._request, account=data["uid"])
-        try:
-            password_reset_confirm(**data)
-        except DjangoValidationError as error:
-            raise _rule_broken(error) from None
+        _password_set(request, self.InputSerializer, link="uid", service=password_reset_confirm)
         return Response(status=204)
 
 
@@ -295,14 +307,5 @@ class InvitationAcceptApi(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        throttle_hit(scope="password-set", request=request._request, account=data["token"])
-        try:
-            user = invitation_accept(**data)
-        except InvitationInvalid as error:
-            raise RuleBroken({"token": [error.detail]}) from None
-        except DjangoValidationError as error:
-            raise _rule_broken(error) from None
+        user = _password_set(request, self.InputSerializer, link="token", service=invitation_accept)
         return Response(self.OutputSerializer(user).data)

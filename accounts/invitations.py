@@ -11,7 +11,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountEvent, Invitation, User
+from accounts.services import user_create, user_password_set
 from config.errors import DomainError, PermissionDenied
 from notifications.mail import email_queue
 
@@ -98,19 +98,14 @@ def invitation_create(
         or User.objects.filter(username__iexact=email).exists()
     ):
         raise ValidationError({"email": "Someone with this e-mail address has an account."})
-    is_admin = role == User.Role.ADMIN
-    user = User(
+    user = user_create(
         username=email,
-        email=email,
+        password=None,
         role=role,
+        email=email,
         first_name=first_name,
         last_name=last_name,
-        is_staff=is_admin,
-        is_superuser=is_admin,
     )
-    user.set_unusable_password()
-    user.full_clean()
-    user.save()
     invitation = Invitation(user=user, invited_by=actor)
     _send(invitation=invitation)
     AccountEvent.objects.create(user=user, actor=actor, kind=AccountEvent.Kind.INVITED)
@@ -174,12 +169,7 @@ def invitation_accept(*, token: str, password: str) -> User:
     if invitation.accepted_at:
         raise InvitationInvalid(LINK_GONE["accepted"])
     user = invitation.user
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as error:
-        raise ValidationError({"password": error.messages}) from None
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    user_password_set(user=user, password=password)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     AccountEvent.objects.create(user=user, actor=user, kind=AccountEvent.Kind.INVITATION_ACCEPTED)

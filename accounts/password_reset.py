@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import AccountEvent, User
-from accounts.services import user_sign_out_everywhere
+from accounts.services import user_password_set, user_sign_out_everywhere
 from notifications.mail import email_queue
 
 logger = logging.getLogger(__name__)
@@ -77,12 +76,7 @@ def password_reset_user(*, uid: str, token: str) -> User | None:
 def password_reset_complete(*, user: User, password: str) -> None:
     """Set the password chosen with a reset link (Django's validators: ValidationError with
     a `password` entry) and end every session and token begun before."""
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as error:
-        raise ValidationError({"password": error.messages}) from None
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    user_password_set(user=user, password=password)
     user_sign_out_everywhere(user=user)
     AccountEvent.objects.create(user=user, actor=user, kind=AccountEvent.Kind.PASSWORD_RESET)
     logger.info("password reset", extra={"user_id": user.pk})

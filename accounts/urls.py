@@ -23,26 +23,25 @@ urlpatterns = [
     path("reset/done/", views.password_reset_complete_page, name="password-reset-complete"),
     path("invitation/<str:token>/", views.invitation_accept_page, name="invitation"),
     path("invitations/", views.invitations, name="invitations"),
-    path(
-        "invitations/<int:invitation_id>/resend/",
-        views.resend_invitation,
-        name="invitation-resend",
-    ),
-    path(
-        "invitations/<int:invitation_id>/revoke/",
-        views.revoke_invitation,
-        name="invitation-revoke",
-    ),
     path("people/", views.people, name="people"),
     path("people/<int:user_id>/", views.person, name="person"),
 ]
-# One view for the person page's buttons, each at its own address.
+# One view for an invitation's buttons, one for a person's, each button at its own address.
 urlpatterns += [
-    path(
-        f"people/<int:user_id>/{action}/",
-        views.person_action,
-        {"action": action},
-        name=f"person-{action}",
+    path(f"{prefix}/{action}/", view, {"action": action}, name=f"{name}-{action}")
+    for prefix, view, name, actions in (
+        (
+            "invitations/<int:invitation_id>",
+            views.invitation_action,
+            "invitation",
+            ("resend", "revoke"),
+        ),
+        (
+            "people/<int:user_id>",
+            views.person_action,
+            "person",
+            ("role", "deactivate", "reactivate", "second-factor-reset"),
+        ),
     )
-    for action in ("role", "deactivate", "reactivate", "second-factor-reset")
+    for action in actions
 ]

@@ -41,7 +41,7 @@ from accounts.invitations import (
     invitation_revoke,
     invitations_visible_to,
 )
-from accounts.models import Invitation, User
+from accounts.models import User
 from accounts.password_reset import password_reset_complete, password_reset_request
 from accounts.people import (
     people_columns,
@@ -302,39 +302,25 @@ def invitations(request: HtmxHttpRequest) -> HttpResponse:
     return _invitations_page(request, form)
 
 
-def _invitation_to_manage(request: HtmxHttpRequest, invitation_id: int) -> Invitation:
-    return get_object_or_404(invitations_visible_to(request.user), pk=invitation_id)
+_INVITATION_ACTIONS = {
+    "resend": (invitation_resend, "Invitation sent again to {}."),
+    "revoke": (invitation_revoke, "Invitation of {} revoked."),
+}
 
 
-def _back(request: HtmxHttpRequest) -> HttpResponse:
-    """Where the invitation was managed from: the case page sends its own `next`."""
+@require_POST
+@verified_login_required
+def invitation_action(request: HtmxHttpRequest, invitation_id: int, action: str) -> HttpResponse:
+    """Resend or revoke; back where it was done from (the case page sends its own `next`)."""
+    invitation = get_object_or_404(invitations_visible_to(request.user), pk=invitation_id)
+    service, done = _INVITATION_ACTIONS[action]
+    try:
+        service(actor=request.user, invitation=invitation)
+    except InvitationInvalid as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, done.format(invitation.user.email))
     return redirect(_safe_next(request) or "accounts:invitations")
-
-
-@require_POST
-@verified_login_required
-def resend_invitation(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = _invitation_to_manage(request, invitation_id)
-    try:
-        invitation_resend(actor=request.user, invitation=invitation)
-    except InvitationInvalid as error:
-        messages.error(request, error.detail)
-    else:
-        messages.success(request, f"Invitation sent again to {invitation.user.email}.")
-    return _back(request)
-
-
-@require_POST
-@verified_login_required
-def revoke_invitation(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = _invitation_to_manage(request, invitation_id)
-    try:
-        invitation_revoke(actor=request.user, invitation=invitation)
-    except InvitationInvalid as error:
-        messages.error(request, error.detail)
-    else:
-        messages.success(request, f"Invitation of {invitation.user.email} revoked.")
-    return _back(request)
 
 
 # --- People (admins) ------------------------------------------------------------------------
