@@ -181,3 +181,12 @@ def invitations_visible_to(user: User) -> QuerySet[Invitation]:
     """Every invitation for an admin; a lawyer's own."""
     invitations = Invitation.objects.select_related("user", "invited_by")
     return invitations if user.is_firm_admin else invitations.filter(invited_by=user)
+
+
+def invitation_pending_to_manage(*, actor: User, user: User) -> Invitation | None:
+    """`user`'s invitation not yet accepted nor revoked, if `actor` may resend or revoke it."""
+    return (
+        invitations_visible_to(actor)
+        .filter(user=user, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )

@@ -26,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import verified_login_required
 from accounts.http import HtmxHttpRequest
+from accounts.invitations import invitation_pending_to_manage
 from cases import deadlines, selectors, services
 from cases.documents import (
     document_access_record,
@@ -98,6 +99,7 @@ def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     panels = case_panels() if request.user.is_staff_member else []
     context |= {
         "can_edit": selectors.case_can_edit(request.user, case),
+        "client_invitation": invitation_pending_to_manage(actor=request.user, user=case.client),
         "panels": [(panel.title, panel.url(case.pk)) for panel in panels],
         **_documents_context(request, case),
         **_deadlines_context(request, case),

@@ -35,6 +35,15 @@ def test_a_lawyer_invites_a_client_to_their_own_case(
     assert case.history.first().history_user == lawyer
     assert Invitation.objects.get(user=invited).invited_by == lawyer
     assert mail.outbox[0].to == ["new.client@example.org"]
+    detail = page.get(f"/cases/{case.pk}/").content.decode()
+    assert "not yet joined" in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = page.post(
+            f"/accounts/invitations/{Invitation.objects.get().pk}/resend/",
+            {"next": f"/cases/{case.pk}/"},
+        )
+    assert resent["Location"] == f"/cases/{case.pk}/"
+    assert len(mail.outbox) == 2
     # The lawyer may resend or revoke the invitation they sent, not open the admins' list.
     invitation = Invitation.objects.get()
     assert page.post(f"/accounts/invitations/{invitation.pk}/revoke/").status_code == 302
