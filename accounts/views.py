@@ -358,11 +358,11 @@ def person(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
 
 
 _PERSON_ACTIONS = {
-    "deactivate": (user_deactivate, "{} is deactivated; their sessions and tokens have ended."),
-    "reactivate": (user_reactivate, "{} can log in again."),
+    "deactivate": (user_deactivate, "{name} is deactivated; their sessions and tokens have ended."),
+    "reactivate": (user_reactivate, "{name} can log in again."),
     "second-factor-reset": (
         user_second_factor_reset,
-        "{}'s second factor is removed; they set up a new one at their next login.",
+        "{name}'s second factor is removed; they set up a new one at their next login.",
     ),
 }
 
@@ -376,7 +376,7 @@ def person_action(request: HtmxHttpRequest, user_id: int, action: str) -> HttpRe
         form = RoleForm(data=request.POST)
         if not form.is_valid():
             return _person_page(request, person, 400)
-        service, done = user_role_change, "{}'s role is now " + form.cleaned_data["role"] + "."
+        service, done = user_role_change, "{name} is now {role}."
         arguments = {"role": form.cleaned_data["role"]}
     else:
         service, done = _PERSON_ACTIONS[action]
@@ -386,5 +386,6 @@ def person_action(request: HtmxHttpRequest, user_id: int, action: str) -> HttpRe
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, done.format(person.get_full_name() or person.username))
+        name = person.get_full_name() or person.username
+        messages.success(request, done.format(name=name, role=person.get_role_display().lower()))
     return redirect("accounts:person", user_id=person.pk)

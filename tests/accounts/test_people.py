@@ -102,8 +102,9 @@ def test_a_role_change_is_recorded_and_keeps_the_admin_flags_in_step(
 ) -> None:
     lawyer = LawyerFactory()
 
-    admin_page.post(f"{PEOPLE}{lawyer.pk}/role/", {"role": "admin"})
+    response = admin_page.post(f"{PEOPLE}{lawyer.pk}/role/", {"role": "admin"}, follow=True)
 
+    assert f"{lawyer.get_full_name()} is now admin." in response.content.decode()
     lawyer.refresh_from_db()
     assert (lawyer.role, lawyer.is_staff, lawyer.is_superuser) == ("admin", True, True)
     event = AccountEvent.objects.get(user=lawyer, kind="role-changed")
