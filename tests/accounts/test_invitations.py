@@ -276,3 +276,23 @@ def test_an_invited_person_cannot_log_in_before_accepting(
     for password in (PASSWORD, ""):
         response = Client().post(LOGIN, {"username": "nina.park@example.org", "password": password})
         assert response.status_code == 200
+
+
+def test_staff_who_accept_through_the_api_must_enrol_on_the_pages_before_the_api_logs_them_in(
+    admin_page: Client, capture: Callable
+) -> None:
+    token = _sent_invitation(admin_page, capture, role="lawyer")
+    api = APIClient()
+    accepted = api.post(
+        "/api/auth/invitation/accept", {"token": token, "password": NEW_PASSWORD}, format="json"
+    )
+    assert accepted.json() == {"username": "nina.park@example.org", "role": "lawyer"}
+
+    login = api.post(
+        "/api/auth/login",
+        {"username": "nina.park@example.org", "password": NEW_PASSWORD},
+        format="json",
+    )
+
+    assert login.status_code == 403
+    assert "Enrol two-factor" in login.json()["detail"]

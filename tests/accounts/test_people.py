@@ -76,10 +76,9 @@ def test_deactivation_kills_an_existing_token_and_session_at_once(
 ) -> None:
     lawyer = LawyerFactory()
     page = page_client_for(lawyer)
+    tokens = tokens_for(user=lawyer, otp_verified=True)
     api = APIClient()
-    api.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {tokens_for(user=lawyer, otp_verified=True)['access']}"
-    )
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api.get("/api/auth/me").status_code == 200
     time.sleep(1.1)  # tokens are dated to the second
 
@@ -87,6 +86,8 @@ def test_deactivation_kills_an_existing_token_and_session_at_once(
 
     assert response.status_code == 302
     assert api.get("/api/auth/me").status_code == 401
+    refresh = APIClient().post("/api/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert refresh.status_code == 401
     assert page.get("/cases/")["Location"].startswith("/accounts/login/")
     event = AccountEvent.objects.get(user=lawyer, kind="deactivated")
     assert event.actor == admin_user
