@@ -19,9 +19,10 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError
 
 from cases.indexing import document_index, documents_recover
+from config.dbpool import close_outside_transaction
 from config.recovery import recovery_register
 
 # Seconds before the first retry of an unreachable database; doubled for each later one.
@@ -59,9 +60,7 @@ def _extraction_slot() -> Iterator[None]:
         try:
             yield
         finally:
-            for connection in connections.all(initialized_only=True):
-                if not connection.in_atomic_block:  # a test's transaction stays open
-                    connection.close()
+            close_outside_transaction()
 
 
 @functools.cache

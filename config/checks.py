@@ -36,3 +36,26 @@ def security_middleware_installed(app_configs: Any = None, **kwargs: Any) -> lis
         for path, (check_id, message) in _REQUIRED.items()
         if path not in settings.MIDDLEWARE
     ]
+
+
+@register(Tags.compatibility, deploy=True)
+def email_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Production sends its e-mail (invitations, resets, notifications) somewhere real, with
+    links to the site users reach (docs/notifications.md)."""
+    warnings = []
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+        warnings.append(
+            Warning(
+                "EMAIL_URL is not set: e-mails are printed to the worker's log, never sent.",
+                id="counsel.W004",
+            )
+        )
+    if settings.SITE_URL.startswith(("http://127.0.0.1", "http://localhost")):
+        warnings.append(
+            Warning(
+                f"SITE_URL is {settings.SITE_URL}: the links in e-mails lead nowhere for "
+                "their readers. Set it to the site's address.",
+                id="counsel.W005",
+            )
+        )
+    return warnings

@@ -38,10 +38,12 @@ async def db_connection_release() -> None:
     """Before a long wait (the model's): a sync caller's thread gives its connection back,
     unless it is inside a transaction (a test's); the pool's threads keep theirs."""
     if getattr(AsyncToSync.executors, "current", None) is not None:
-        await sync_to_async(_close_outside_transaction, thread_sensitive=True)()
+        await sync_to_async(close_outside_transaction, thread_sensitive=True)()
 
 
-def _close_outside_transaction() -> None:
+def close_outside_transaction() -> None:
+    """Close this thread's database connections, except one inside a transaction (a test's):
+    a Celery worker's many threads hold none between jobs."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()

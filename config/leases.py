@@ -18,7 +18,8 @@ A broker that loses messages (the filesystem broker loses those a killed worker 
 leave a row running for ever; `Lease.recover` (run by every worker on a timer,
 `config.recovery`) puts such rows back on the queue once their lease ran out, and publishes
 rows whose task was never handed to the broker. A row is claimed at most `max_attempts` times;
-the next recovery marks it failed.
+the next recovery marks it failed, and sends `job_given_up` (sender the row's model, keyword
+`pk`) once that is committed, for the apps above that tell someone.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("counsel.jobs")
+
+job_given_up = Signal()
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,11 @@ class Lease:
                 exc_info=True,
             )
 
+    def _given_up_on_commit(self, pk: int) -> None:
+        transaction.on_commit(
+            lambda: job_given_up.send_robust(sender=self.model, pk=pk), robust=True
+        )
+
     def recover(
         self, *, given_up: Callable[[int], str], limit: int = 100, **requeued: Any
     ) -> list[int]:
@@ -129,7 +138,10 @@ class Lease:
         ]:
             lost = rows.filter(running_lost | never_sent, pk=pk)
             if attempts >= self.max_attempts:
-                lost.update(status=self.failed, failure_reason=given_up(attempts), updated_at=now)
+                if lost.update(
+                    status=self.failed, failure_reason=given_up(attempts), updated_at=now
+                ):
+                    self._given_up_on_commit(pk)
                 continue
             task_id = str(uuid.uuid4())
             if lost.update(status=self.queued, task_id=task_id, updated_at=now, **requeued):

@@ -155,6 +155,7 @@ _IDEMPOTENT_HEADERS = {
 # Their descriptions are SPECTACULAR_SETTINGS["TAGS"].
 _TAGS_BY_PATH = (
     ("/api/auth/", "auth"),
+    ("/api/me/notifications", "notifications"),
     ("/api/ai/conversations", "conversations"),
     ("/api/ai/generate-document", "drafts"),
     ("/api/ai/document-types", "drafts"),

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from config.secret_keys import derived_key, local_secret, strong_key
@@ -331,6 +332,10 @@ SPECTACULAR_SETTINGS = {
             "staff, read by the case's client.",
         },
         {
+            "name": "notifications",
+            "description": "The e-mails the caller gets: each topic on or off.",
+        },
+        {
             "name": "admin",
             "description": "The operator's endpoints: the AI answer cache. Firm "
             "admins with a second factor only.",
@@ -445,6 +450,23 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # One queue per deployment (and per test run, so concurrent runs never take each other's jobs).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="counsel")
+# Celery beat's jobs (`celery -A config beat`, or a worker's `-B`; docs/notifications.md).
+# Each notification is recorded once, so a second scheduler, or a job run again, sends nothing
+# more. The deadline reminders run daily at DEADLINE_REMINDER_HOUR (TIME_ZONE), and again when
+# beat starts after a day it missed; the budget alerts every BUDGET_ALERT_SECONDS.
+DEADLINE_REMINDER_HOUR = env.int("DEADLINE_REMINDER_HOUR", default=7)
+BUDGET_ALERT_SECONDS = env.int("BUDGET_ALERT_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "deadline-reminders": {
+        "task": "notifications.tasks.deadline_reminders_task",
+        "schedule": crontab(hour=DEADLINE_REMINDER_HOUR, minute=0),
+    },
+    "budget-alerts": {
+        "task": "notifications.tasks.budget_alerts_task",
+        "schedule": timedelta(seconds=BUDGET_ALERT_SECONDS),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A draft job that has held its claim this long is presumed dead and may be taken over: more
 # than the longest job (two LLM deadlines: one waiting for another caller, one asking).
 DRAFT_LEASE_SECONDS = env.int("DRAFT_LEASE_SECONDS", default=120)

@@ -13,10 +13,13 @@ from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
 
+from config.dbpool import close_outside_transaction
+from notifications.events import budget_alerts_send, deadline_reminders_send
 from notifications.mail import recipient_domain
 from notifications.models import Email
 
 logger = logging.getLogger("counsel.mail")
+notifications_logger = logging.getLogger("counsel.notifications")
 
 
 # Attempts are bounded by EMAIL_SEND_ATTEMPTS, read at each one (not frozen at import) so a
@@ -27,10 +30,17 @@ logger = logging.getLogger("counsel.mail")
 def email_send_task(self: Any, email_id: int) -> None:
     """Send e-mail `email_id` if it is still queued, retrying a server that refuses or cannot
     be reached."""
+    try:
+        _send(self, email_id)
+    finally:
+        close_outside_transaction()
+
+
+def _send(task: Any, email_id: int) -> None:
     email = Email.objects.filter(pk=email_id, status=Email.Status.QUEUED).first()
     if email is None:
         return  # sent or given up already
-    attempt = self.request.retries + 1
+    attempt = task.request.retries + 1
     log = {"email_id": email_id, "to_domain": recipient_domain(email.to), "attempt": attempt}
     Email.objects.filter(pk=email_id).update(attempts=F("attempts") + 1)
     try:
@@ -52,7 +62,7 @@ def email_send_task(self: Any, email_id: int) -> None:
     # Outside the `except`: Celery's own log line of the retry then quotes nothing from the
     # server. Jitter, so messages that failed together retry apart.
     backoff = settings.EMAIL_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
-    raise self.retry(countdown=backoff + random.uniform(0, 1))
+    raise task.retry(countdown=backoff + random.uniform(0, 1))
 
 
 def _close(email_id: int, status: str) -> None:
@@ -60,3 +70,28 @@ def _close(email_id: int, status: str) -> None:
     Email.objects.filter(pk=email_id, status=Email.Status.QUEUED).update(
         status=status, body="", sent_at=timezone.now() if status == Email.Status.SENT else None
     )
+
+
+# --- Celery beat (settings' CELERY_BEAT_SCHEDULE) ------------------------------------------
+# Safe under two schedulers, or a run repeated: each notification is recorded once
+# (`Notification`'s unique constraint) and only the run that records it sends it.
+
+
+@shared_task
+def deadline_reminders_task() -> None:
+    """Daily: the reminders of deadlines 7 days and 1 day away."""
+    try:
+        sent = deadline_reminders_send()
+    finally:
+        close_outside_transaction()
+    notifications_logger.info("deadline_reminders_sent", extra={"count": sent})
+
+
+@shared_task
+def budget_alerts_task() -> None:
+    """Every few minutes: the alerts of AI budgets past 80% and 100% this month."""
+    try:
+        sent = budget_alerts_send()
+    finally:
+        close_outside_transaction()
+    notifications_logger.info("budget_alerts_sent", extra={"count": sent})

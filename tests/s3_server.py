@@ -3,8 +3,6 @@ own process, one for the whole run, with a bucket made through boto3."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +13,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from tests.ports import loopback_port
 
 BUCKET = "counsel-documents"
 STARTUP_SECONDS = 30
@@ -39,20 +39,11 @@ class S3Server:
         return [item["Key"] for item in listing.get("Contents", [])]
 
 
-def _port() -> int:
-    # TEST_S3_PORT pins it (a machine whose ports are shared out); else any free one.
-    if os.environ.get("TEST_S3_PORT"):
-        return int(os.environ["TEST_S3_PORT"])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """moto's S3 server on 127.0.0.1, started for the run and stopped after it. A server that
     does not start fails the tests that need it: none of them is skipped."""
-    port = _port()
+    port = loopback_port("TEST_S3_PORT")
     log = tmp_path_factory.mktemp("s3") / "moto.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -12,8 +12,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +21,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from pytest_django.fixtures import Settings
+
+from tests.ports import loopback_port
 
 
 class _Inbox:
@@ -99,21 +99,12 @@ class SMTPServer:
             self._controller = None
 
 
-def _port() -> int:
-    # TEST_SMTP_PORT pins it (a machine whose ports are shared out); else any free one.
-    if os.environ.get("TEST_SMTP_PORT"):
-        return int(os.environ["TEST_SMTP_PORT"])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
     """An SMTP server on 127.0.0.1 for this test, the app's e-mail pointed at it."""
     # aiosmtpd logs every command, addresses included; the app's own logs are what tests read.
     monkeypatch.setattr(logging.getLogger("mail.log"), "level", logging.WARNING)
-    server = SMTPServer(_port())
+    server = SMTPServer(loopback_port("TEST_SMTP_PORT"))
     server.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"

@@ -52,7 +52,7 @@ def test_an_ai_call_hands_only_its_database_work_to_a_thread(
 
     assert response.status_code == 200
     # The first call of a pool thread also closes the connection it inherited.
-    assert set(thread_hops) - DJANGO_SIGNALS - {"_close_outside_transaction"} == {
+    assert set(thread_hops) - DJANGO_SIGNALS - {"close_outside_transaction"} == {
         "APIView.initial",  # authentication and permissions
         "chat_prepare",
         "AICall._record_answer",

@@ -255,3 +255,25 @@ def test_a_job_the_database_refuses_is_retried_and_drafted_once_the_database_has
     assert draft.attempts == 1  # the refused job never claimed it
     assert "Northwind Analytics Ltd" in draft.text
     assert len(fake_llm.requests) == 1
+
+
+def test_a_worker_emails_the_author_of_a_background_draft_through_smtp(
+    celery_worker_process: Callable[..., WorkerProcess],
+    smtp_server: Any,
+    client_user: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    # The worker finds the SMTP server through EMAIL_URL, which the fixture set.
+    worker = celery_worker_process()
+    api = api_client_for(client_user)
+
+    url = _request_async(api)
+    _poll(api, url, lambda status: status["status"] == "drafted")
+
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == client_user.email
+    assert message["Subject"] == f"Draft ready: {NDA.title}"
+    assert f"{settings.SITE_URL}/drafting/drafts/{Draft.objects.get().pk}/" in (
+        message.get_content()
+    )
+    assert client_user.email not in worker.log()  # its logs name the domain only

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -153,3 +154,23 @@ def _email_settings(url: str | None) -> str:
 def test_email_url_names_the_mail_server(url: str | None, expected: str) -> None:
     backend, rest = expected.split(" ", 1)
     assert _email_settings(url) == f"django.core.mail.backends.{backend}.EmailBackend {rest}"
+
+
+def test_firm_admins_see_an_email_given_up_without_its_body(
+    smtp_server: SMTPServer,
+    eager_celery: None,
+    settings: Settings,
+    admin_user: Any,
+    page_client_for: Any,
+) -> None:
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 0
+    smtp_server.stop()
+    _send(name="Secret Body Text", link="")
+    email = Email.objects.get()
+
+    listing = page_client_for(admin_user).get("/admin/notifications/email/?status__exact=failed")
+    detail = page_client_for(admin_user).get(f"/admin/notifications/email/{email.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert "A message" in listing.content.decode()
+    assert "Secret Body Text" not in detail.content.decode()

@@ -155,6 +155,10 @@ def _refresh_json(world: World, user: User | None) -> dict[str, Any]:
     return {"refresh": tokens_for(user=world.client, otp_verified=False)["refresh"]}
 
 
+def _preferences_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"drafts": False, "deadlines": True, "budgets": True, "documents": True}
+
+
 def _analyze_json(world: World, user: User | None) -> dict[str, Any]:
     return {"text": "The tenant may sublet.", "policy": "lease"}
 
@@ -419,6 +423,11 @@ MATRIX: tuple[Row, ...] = (
          LAWYERS_CHANGE),
     _row("drafting/batches/<int:batch_id>/drafts.zip", "GET",
          _of("drafting:batch-zip", "batch"), LAWYERS_PAGE),
+    # --- notifications ---------------------------------------------------------------------
+    _row("notifications/", "GET", _const("/notifications/"), EVERYONE_PAGE),
+    _row("notifications/", "POST", _const("/notifications/"),
+         A(LOGIN,  302, 302, 302, 302, 302, SECURITY, SECURITY),
+         body=lambda world, user: {"drafts": "on"}, note="the caller's own choices"),
     # --- API: accounts ----------------------------------------------------------------------
     _row("api/auth/login", "POST", _const("/api/auth/login"), PUBLIC, body=_login_json,
          note="the caller's own token plays no part"),
@@ -434,6 +443,9 @@ MATRIX: tuple[Row, ...] = (
     _row("api/auth/invitation/accept", "POST", _const("/api/auth/invitation/accept"),
          A(*[422] * 8), body=lambda world, user: {"token": "x", "password": "p"},
          note="the link's token is the authority"),
+    _row("api/me/notifications", "GET", _const("/api/me/notifications"), EVERYONE_API),
+    _row("api/me/notifications", "PUT", _const("/api/me/notifications"), EVERYONE_API,
+         body=_preferences_json, note="the caller's own choices"),
     # --- API: cases -------------------------------------------------------------------------
     _row("api/cases", "GET", _const("/api/cases"), EVERYONE_API),
     _row("api/cases", "POST", _const("/api/cases"),

@@ -598,6 +598,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's e-mail notifications, each topic on or off.
+         * @description The caller's e-mail notifications, each topic on or off.
+         */
+        get: operations["getNotificationPreferences"];
+        /**
+         * Turn topics on or off; every topic must be given.
+         * @description Turn topics on or off; every topic must be given.
+         */
+        put: operations["replaceNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1479,6 +1503,16 @@ export interface components {
             dueTime: string | null;
             kind: components["schemas"]["DeadlineKindEnum"];
             overdue: boolean;
+        };
+        NotificationPreferences: {
+            /** @description Background drafts and batches finished or failed. */
+            drafts: boolean;
+            /** @description Deadlines of yours 7 days and 1 day away. */
+            deadlines: boolean;
+            /** @description AI budgets 80% and 100% spent. */
+            budgets: boolean;
+            /** @description Documents you uploaded processed or failed. */
+            documents: boolean;
         };
         /**
          * @description The inputs of a employment offer letter.
@@ -4028,6 +4062,93 @@ export interface operations {
                 };
             };
             /** @description The body is not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferences"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description The request is invalid: see `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid credentials (staff: no second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server takes (2.5 MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type). */
             415: {
                 headers: {
                     [name: string]: unknown;
