@@ -1,6 +1,6 @@
-"""An invitation in Chromium, from the admin's page to the new lawyer's first case list: the
-e-mail goes through a real SMTP server, the link sets the password, and the authenticator and
-its backup codes come before anything else."""
+"""Accounts in Chromium: an invitation from the admin's page to the new lawyer's first case
+list (the e-mail through a real SMTP server, the link setting the password, the authenticator
+and its backup codes before anything else), and the people list on a phone."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from base64 import b32decode
 from collections.abc import Callable
 
 import pytest
+from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Invitation, User
 from tests.browser.watch import PHONE, fits_a_phone, script_problems
+from tests.factories import LawyerFactory
 from tests.smtp_server import SMTPServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,4 +77,29 @@ def test_an_admin_invites_a_lawyer_who_accepts_and_enrols_before_anything_else(
     browser_page.goto("/accounts/invitations/")
     expect(browser_page.locator(".invitations-accepted")).to_contain_text("zara.ahmed@example.org")
     assert Invitation.objects.get().accepted_at is not None
+    assert problems == [], problems
+
+
+def test_the_people_list_searches_as_one_types_and_a_person_is_deactivated_on_a_phone(
+    browser_page: Page, login_as_staff: Callable[[User], None], admin_user: User
+) -> None:
+    gone = LawyerFactory(first_name="Idris", last_name="Vance", last_login=timezone.now())
+    LawyerFactory.create_batch(3)
+    login_as_staff(admin_user)
+    problems = script_problems(browser_page)
+    browser_page.set_viewport_size(PHONE)
+
+    browser_page.goto("/accounts/people/")
+    fits_a_phone(browser_page)
+    browser_page.get_by_label("Search").fill("vance")
+    # htmx replaces the table as one types (a swap, no page load).
+    expect(browser_page.locator("#people-table")).to_contain_text("1 person")
+    browser_page.get_by_role("link", name="Idris Vance").click()
+    fits_a_phone(browser_page)
+    browser_page.get_by_role("button", name="Deactivate").click()
+
+    expect(browser_page.locator(".messages")).to_contain_text("Idris Vance is deactivated")
+    expect(browser_page.locator(".account-events")).to_contain_text("Deactivated")
+    gone.refresh_from_db()
+    assert not gone.is_active
     assert problems == [], problems
