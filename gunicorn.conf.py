@@ -28,14 +28,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 class CounselUvicornWorker(UvicornWorker):
     # The client address is the socket's, as it was under WSGI: Django and the login guard
-    # read X-Forwarded-For themselves, behind PROXY_COUNT trusted proxies only. Django does not
-    # speak ASGI's lifespan protocol. The protocol is uvicorn's httptools one, bounding the
-    # request's head and answering its own refusals as the API's problems (config.serving).
+    # read X-Forwarded-For themselves, behind PROXY_COUNT trusted proxies only. The lifespan
+    # runs the MCP server's session manager (config.asgi), and a process that cannot start it
+    # does not serve. The protocol is uvicorn's httptools one, bounding the request's head and
+    # answering its own refusals as the API's problems (config.serving).
     CONFIG_KWARGS = {
         "loop": "uvloop",
         "http": HttpToolsProtocol,
         "proxy_headers": False,
-        "lifespan": "off",
+        "lifespan": "on",
     }
 
 

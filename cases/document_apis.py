@@ -33,7 +33,7 @@ from cases.selectors import (
     document_get_visible,
     documents_visible_to,
 )
-from cases.uploads import ACCEPTED, UploadRefused
+from cases.uploads import ACCEPTED, FORMATS, UploadRefused
 from config.api import StrictSerializer
 from config.errors import PermissionDenied
 from config.pagination import PageNumberPagination
@@ -239,6 +239,10 @@ class AnyMediaRenderer(renderers.BaseRenderer):
         return data
 
 
+# Each format's content type, without its parameters (a charset), as the schema names media.
+DOWNLOAD_MEDIA_TYPES = sorted({content_type.split(";")[0] for _, content_type in FORMATS.values()})
+
+
 class DocumentDownloadApi(APIView):
     # Its errors are problems (config.api), rendered without a renderer.
     renderer_classes = [AnyMediaRenderer]
@@ -246,11 +250,14 @@ class DocumentDownloadApi(APIView):
     @extend_schema(
         operation_id="downloadDocument",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                response=OpenApiTypes.BINARY,
-                description="The file as it was uploaded, as an attachment named by its title; "
-                "its Content-Type is the document's `contentType`.",
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    response=OpenApiTypes.BINARY,
+                    description="The file as it was uploaded, as an attachment named by its "
+                    "title; its Content-Type is the document's `contentType`.",
+                )
+                for media_type in DOWNLOAD_MEDIA_TYPES
+            },
             404: OpenApiResponse(description="No such document, or not one you may see."),
         },
     )

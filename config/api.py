@@ -118,7 +118,8 @@ _JSON_TYPES: tuple[tuple[type[serializers.Field], type | tuple[type, ...]], ...]
 
 
 def json_type_errors(fields: Mapping[str, serializers.Field], data: Mapping) -> dict[str, list]:
-    """The fields of a JSON body whose value is not of the JSON type its schema says."""
+    """The fields of a JSON body whose value is not of the JSON type its schema says, or is a
+    text longer than its schema's maxLength."""
     errors = {}
     for name, field in fields.items():
         if name not in data or field.read_only or data[name] is None:
@@ -134,7 +135,21 @@ def json_type_errors(fields: Mapping[str, serializers.Field], data: Mapping) -> 
                 ):
                     errors[name] = [str(field.error_messages["invalid"])]
                 break
+        if name not in errors and _longer_than_schema(field, value):
+            errors[name] = [field.error_messages["max_length"].format(max_length=field.max_length)]
     return errors
+
+
+def _longer_than_schema(field: serializers.Field, value: Any) -> bool:
+    """A text longer than its schema's maxLength as sent: REST framework measures it after
+    trimming its spaces, so a title of 200 characters after a leading space would pass."""
+    max_length = getattr(field, "max_length", None)
+    return (
+        isinstance(field, serializers.CharField)
+        and max_length is not None
+        and isinstance(value, str)
+        and len(value) > max_length
+    )
 
 
 def is_whole_number(value: Any) -> bool:

@@ -1,5 +1,6 @@
-"""The ASGI application that production serves (gunicorn.conf.py), with the threads that run
-its synchronous code.
+"""The ASGI application that production serves (gunicorn.conf.py): the request head's limits,
+then `/mcp` to the MCP server (consultations.mcp, whose session manager the ASGI lifespan
+runs) and everything else to Django, with the threads that run its synchronous code.
 
 Django runs every request inside a thread-sensitive context of its own, and the first sync
 call of the request (its request_started signal, any sync middleware hook, a sync view)
@@ -52,12 +53,42 @@ class PinnedSyncThreads:
             self.requests[pinned] -= 1
 
 
-# The head's limits first: a refused request costs no thread.
-application = RequestHeadLimits(
-    PinnedSyncThreads(get_asgi_application(), size=settings.SYNC_THREADS)
-)
+class Paths:
+    """ASGI: `/mcp` to the MCP server, every other request to Django. The lifespan (Django
+    speaks none) runs the MCP server's session manager for the life of the process."""
 
-# After Django is set up: the scrubber's name lists load with the process, not on a question.
+    def __init__(self, *, django: Any, mcp: McpEndpoint) -> None:
+        self.django = django
+        self.mcp = mcp
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] == MCP_PATH:
+            await self.mcp(scope, receive, send)
+        else:
+            await self.django(scope, receive, send)
+
+    async def lifespan(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        # A failure to start propagates: the server reports it and does not serve.
+        await receive()  # lifespan.startup
+        async with self.mcp.running():
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+# Django set up first: the MCP server's modules import models.
+django_application = PinnedSyncThreads(get_asgi_application(), size=settings.SYNC_THREADS)
+
 from consultations.llm.pii import warm_up  # noqa: E402
+from consultations.mcp.http import MCP_PATH, McpEndpoint  # noqa: E402
+from consultations.mcp.server import server as mcp_server  # noqa: E402
 
+# The head's limits first: a refused request costs no thread.
+application = RequestHeadLimits(Paths(django=django_application, mcp=McpEndpoint(mcp_server)))
+
+# The scrubber's name lists load with the process, not on a question.
 warm_up()

@@ -14,6 +14,7 @@ uncommitted rows stay visible, as with Django's own `sync_to_async`.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -52,6 +53,18 @@ def close_outside_transaction() -> None:
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.AI_DB_THREADS, thread_name_prefix="db")
+
+
+def db_pool_end() -> None:
+    """End the pool's threads, and with them their database connections; a later `db` call
+    starts a new pool. For tests that served requests in their own process (a live server),
+    so that no connection outlives the test database."""
+    if _pool.cache_info().currsize:
+        _pool().shutdown(wait=True)
+        _pool.cache_clear()
+        # An ended thread's connection sits in reference cycles: collected now, it closes now
+        # (on SQLite, its -wal and -shm files would otherwise outlive the test database).
+        gc.collect()
 
 
 def _pooled(fn: Callable[..., R], /, *args: object, **kwargs: object) -> R:

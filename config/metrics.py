@@ -83,6 +83,13 @@ def _endpoint(request: HttpRequest) -> str:
     return "/" + match.route
 
 
+def http_response_observe(*, endpoint: str, method: str, status: int, seconds: float) -> None:
+    """One response of `endpoint` (a route, or an ASGI application's path such as "/mcp")."""
+    method = method if method in _METHODS else "other"
+    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
+    HTTP_DURATION.labels(endpoint).observe(seconds)
+
+
 @sync_and_async_middleware
 def http_metrics_middleware(
     get_response: Callable[[HttpRequest], HttpResponseBase],
@@ -95,10 +102,12 @@ def http_metrics_middleware(
     is returned, before its body is sent: the body is never read here."""
 
     def observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
-        endpoint = _endpoint(request)
-        method = request.method if request.method in _METHODS else "other"
-        HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
-        HTTP_DURATION.labels(endpoint).observe(time.perf_counter() - started)
+        http_response_observe(
+            endpoint=_endpoint(request),
+            method=request.method or "",
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
 
     if iscoroutinefunction(get_response):
 
@@ -201,6 +210,21 @@ def ai_call_observe(
     AI_TOKENS.labels(kind, "prompt").inc(prompt_tokens)
     AI_TOKENS.labels(kind, "completion").inc(completion_tokens)
     AI_COST.labels(kind).inc(float(cost_usd))
+
+
+TOOL_CALLS = Counter(
+    "counsel_tool_calls_total",
+    "Tool calls (consultations.tools) by tool, channel (chat, mcp) and result: hit or miss of "
+    "the tool cache, or the error code (invalid_arguments, not_found, unknown_tool, failed).",
+    ["tool", "channel", "result"],
+)
+
+
+def tool_call_observe(*, tool: str, channel: str, cached: bool, error_code: str) -> None:
+    """One tool call (called by `consultations.tools.tool_call`); an unknown tool's name is
+    counted as "unknown", so a model cannot grow the label set."""
+    result = error_code or ("hit" if cached else "miss")
+    TOOL_CALLS.labels(tool if error_code != "unknown_tool" else "unknown", channel, result).inc()
 
 
 # --- Celery ---------------------------------------------------------------------------------

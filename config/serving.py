@@ -16,6 +16,7 @@ Measured against gunicorn + uvicorn 0.55 with httptools, as production runs (doc
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
@@ -60,16 +61,23 @@ class RequestHeadLimits:
         if scope["type"] == "http":
             refusal = _head_refusal(scope)
             if refusal is not None:
-                status, detail = refusal
-                body = _problem_bytes(status, detail)
-                headers = [
-                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ]
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await problem_send(send, *refusal)
                 return
         await self.app(scope, receive, send)
+
+
+async def problem_send(
+    send: ASGISendCallable, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer an ASGI request with a problem (config.problems) and `headers`."""
+    body = _problem_bytes(status, detail)
+    raw_headers = [
+        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _head_refusal(scope: Any) -> tuple[int, str] | None:

@@ -276,6 +276,8 @@ AI_RATE_LIMITS = {
         ("chat", "CHAT", "30/60", "300/60"),
         ("analyze", "ANALYZE", "10/60", "100/60"),
         ("generate-document", "GENERATE", "10/60", "100/60"),
+        # Tool calls of MCP clients (consultations.mcp): reads, no model behind them.
+        ("mcp", "MCP", "60/60", "600/60"),
     )
 }
 
@@ -401,6 +403,15 @@ LLM_CACHE_TTL = {
     "analyze": env.int("LLM_CACHE_TTL_ANALYZE", default=24 * 3600),
     "draft": env.int("LLM_CACHE_TTL_DRAFT", default=24 * 3600),
 }
+# Seconds a tool's result (consultations.tools) stays cached; a change to what it read makes it
+# stale at once anyway.
+CACHE_TOOL_TTL = env.int("CACHE_TOOL_TTL", default=30 * 60)
+# Whether the chat offers the model its tools (function calling). Off: the answer is the
+# model's from the prompt alone, as before tools; a provider that refuses `tools` is asked
+# again without them either way.
+LLM_TOOLS = env.bool("LLM_TOOLS", default=True)
+# Rounds of tool calls one question may take before the model must answer without tools.
+LLM_TOOL_ROUNDS = env.int("LLM_TOOL_ROUNDS", default=5)
 # Estimated tokens (characters / 4) of a conversation's earlier turns sent with a question;
 # the oldest turns beyond it are left out.
 LLM_HISTORY_TOKEN_BUDGET = env.int("LLM_HISTORY_TOKEN_BUDGET", default=2000)

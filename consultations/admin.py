@@ -32,6 +32,7 @@ from consultations.models import (
     Consultation,
     ConsultationExport,
     ConsultationView,
+    ToolCall,
 )
 from consultations.services import consultation_view_record
 
@@ -144,6 +145,34 @@ class ConsultationViewInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("viewer", "export__exporter")
 
 
+_TOOL_CALL_FIELDS = (
+    "created_at",
+    "tool",
+    "arguments",
+    "case",
+    "result_size",
+    "elapsed_ms",
+    "cached",
+    "error_code",
+    "error_message",
+)
+
+
+class ToolCallInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The tools the model called to answer (consultations.tools): what it asked, not what
+    it was told (results are never stored)."""
+
+    model = ToolCall
+    fields = _TOOL_CALL_FIELDS
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "tool call"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ToolCall]:
+        return super().get_queryset(request).select_related("case")
+
+
 @admin.register(Consultation)
 class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -173,7 +202,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The audit table only grows; an exact count of every row on each page load is not worth it.
     show_full_result_count = False
     actions = ("export_csv",)
-    inlines = (ConsultationViewInline,)
+    inlines = (ToolCallInline, ConsultationViewInline)
     fieldsets = (
         (None, {"fields": ("created_at", "user", "case", "kind", "outcome", "error_code")}),
         (
@@ -350,12 +379,44 @@ class ConsultationExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}?export__id__exact={}">the rows</a>', url, export.pk)
 
 
+@admin.register(ToolCall)
+class ToolCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every tool call, by a model in a chat or by an MCP client."""
+
+    list_display = (
+        "created_at",
+        "user",
+        "channel",
+        "tool",
+        "case",
+        "consultation",
+        "cached",
+        "result_size",
+        "elapsed_ms",
+        "error_code",
+    )
+    list_filter = (
+        "tool",
+        "channel",
+        "cached",
+        "error_code",
+        "created_at",
+        ("user", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("request_id", "user__username", "case__reference", "tool")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "case", "consultation")
+    show_full_result_count = False
+    fields = ("user", "channel", "consultation", "request_id", *_TOOL_CALL_FIELDS)
+    readonly_fields = fields
+
+
 @admin.register(CacheInvalidation)
 class CacheInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Who emptied which part of the answer cache (done from the cache page, never here)."""
+    """Who emptied which part of a cache layer (done from the cache page, never here)."""
 
-    list_display = ("created_at", "user", "kind", "prompt_version", "keys_deleted")
-    list_filter = ("kind", "created_at")
+    list_display = ("created_at", "user", "layer", "kind", "prompt_version", "tool", "keys_deleted")
+    list_filter = ("layer", "kind", "created_at")
     list_select_related = ("user",)
     fields = list_display
     readonly_fields = fields

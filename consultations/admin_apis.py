@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -21,8 +22,9 @@ from rest_framework.views import APIView
 from accounts.authentication import request_otp_verified
 from config.api import StrictSerializer
 from config.parsers import JSONParser
-from consultations.cache_admin import cache_invalidate, cache_stats
-from consultations.models import Consultation
+from consultations.cache_admin import cache_invalidate, cache_stats, tool_cache_stats
+from consultations.models import CacheInvalidation, Consultation
+from consultations.tools import TOOLS
 
 
 class IsVerifiedFirmAdmin(BasePermission):
@@ -39,7 +41,8 @@ _NOT_ADMIN = OpenApiResponse(description=IsVerifiedFirmAdmin.message)
 
 
 class CacheStatsApi(APIView):
-    """Hits, misses and hit rate per kind over the last `days` days, and answers cached now."""
+    """Each cache layer over the last `days` days: hits, misses and hit rate per kind of
+    answer and per tool, and how many answers and tool results are cached now."""
 
     permission_classes = (IsVerifiedFirmAdmin,)
 
@@ -56,10 +59,26 @@ class CacheStatsApi(APIView):
             allow_null=True, help_text="Answers cached now; null when the cache is unreachable."
         )
 
+    @extend_schema_serializer(component_name="CacheToolStats")
+    class ToolOutputSerializer(serializers.Serializer):
+        tool = serializers.CharField()
+        hits = serializers.IntegerField()
+        misses = serializers.IntegerField()
+        hitRate = serializers.FloatField(source="hit_rate", allow_null=True)
+        keys = serializers.IntegerField(
+            allow_null=True, help_text="Results cached now; null when the cache is unreachable."
+        )
+
     @extend_schema(
         parameters=[InputSerializer],
         responses={
-            200: inline_serializer("CacheStats", {"kinds": OutputSerializer(many=True)}),
+            200: inline_serializer(
+                "CacheStats",
+                {
+                    "kinds": OutputSerializer(many=True, help_text="The answers' layer."),
+                    "tools": ToolOutputSerializer(many=True, help_text="The tools' layer."),
+                },
+            ),
             403: _NOT_ADMIN,
         },
     )
@@ -68,28 +87,55 @@ class CacheStatsApi(APIView):
         serializer.is_valid(raise_exception=True)
         until = timezone.now()
         since = until - timedelta(days=serializer.validated_data["days"])
-        stats = cache_stats(since=since, until=until)
-        return Response({"kinds": self.OutputSerializer(stats, many=True).data})
+        return Response(
+            {
+                "kinds": self.OutputSerializer(
+                    cache_stats(since=since, until=until), many=True
+                ).data,
+                "tools": self.ToolOutputSerializer(
+                    tool_cache_stats(since=since, until=until), many=True
+                ).data,
+            }
+        )
 
 
 class CacheInvalidateApi(APIView):
-    """Delete the cached answers of a kind and/or a prompt version (all without either)."""
+    """Empty part of a cache layer: the cached answers (`layer` "answers", the default) of a
+    kind and/or a prompt version (all without either), or the cached tool results (`layer`
+    "tools") of a tool (all without one)."""
 
     permission_classes = (IsVerifiedFirmAdmin,)
     parser_classes = (JSONParser,)
 
     @extend_schema_serializer(component_name="CacheInvalidateRequest")
     class InputSerializer(StrictSerializer):
+        layer = serializers.ChoiceField(
+            choices=CacheInvalidation.Layer.choices, default=CacheInvalidation.Layer.ANSWERS
+        )
         kind = serializers.ChoiceField(choices=Consultation.Kind.choices, required=False)
         promptVersion = serializers.RegexField(
             r"^[\w.-]{1,20}$", source="prompt_version", required=False
         )
+        tool = serializers.ChoiceField(choices=sorted(TOOLS), required=False)
+
+        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+            answers = data["layer"] == CacheInvalidation.Layer.ANSWERS
+            stray = ["tool"] if answers else ["kind", "prompt_version"]
+            wire = {"tool": "tool", "kind": "kind", "prompt_version": "promptVersion"}
+            errors = {
+                wire[name]: f"Not for the {data['layer']} layer." for name in stray if name in data
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+            return data
 
     @extend_schema_serializer(component_name="CacheInvalidateResponse")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
+        layer = serializers.CharField()
         kind = serializers.CharField()
         promptVersion = serializers.CharField(source="prompt_version")
+        tool = serializers.CharField()
         keysDeleted = serializers.IntegerField(source="keys_deleted")
         createdAt = serializers.DateTimeField(source="created_at")
 

@@ -19,10 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from consultations import dashboard
 from consultations.budgets import budgets_usage
-from consultations.cache_admin import CacheUnreachable, cache_invalidate, cache_stats
+from consultations.cache_admin import (
+    CacheUnreachable,
+    cache_invalidate,
+    cache_stats,
+    tool_cache_stats,
+)
 from consultations.charts import Series, bar_chart, line_chart
 from consultations.dashboard import Period
 from consultations.models import CacheInvalidation, Consultation
+from consultations.tools import TOOLS
 
 OUTCOME_COLORS = {"ok": "#2e7d32", "failed": "#c62828", "rejected": "#ef6c00"}
 
@@ -176,24 +182,44 @@ class InvalidateForm(forms.Form):
     )
 
 
+class ToolInvalidateForm(forms.Form):
+    layer = forms.CharField(widget=forms.HiddenInput, initial=CacheInvalidation.Layer.TOOLS)
+    tool = forms.ChoiceField(
+        choices=[("", "Every tool"), *((name, name) for name in sorted(TOOLS))], required=False
+    )
+
+
+_DELETED = {
+    CacheInvalidation.Layer.ANSWERS: "cached answers deleted.",
+    CacheInvalidation.Layer.TOOLS: "cached tool results deleted.",
+}
+
+
 @require_http_methods(["GET", "POST"])
 def cache_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResponse:
-    form = InvalidateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """Both layers of the cache, each with its statistics and its own form to empty it."""
+    tools_posted = request.POST.get("layer") == CacheInvalidation.Layer.TOOLS
+    form = InvalidateForm(None if tools_posted else request.POST or None)
+    tool_form = ToolInvalidateForm(request.POST if tools_posted else None)
+    posted = tool_form if tools_posted else form
+    if request.method == "POST" and posted.is_valid():
         try:
-            done = cache_invalidate(user=request.user, **form.cleaned_data)
+            done = cache_invalidate(user=request.user, **posted.cleaned_data)
         except CacheUnreachable as error:
             messages.error(request, error.detail)
         else:
-            messages.success(request, f"{done.keys_deleted} cached answers deleted.")
+            messages.success(request, f"{done.keys_deleted} {_DELETED[done.layer]}")
         return redirect("admin:consultations_consultation_cache")
     until = timezone.now()
+    since = until - timedelta(days=7)
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "AI answer cache",
+        "title": "AI cache",
         "opts": model_admin.model._meta,
         "form": form,
-        "stats": cache_stats(since=until - timedelta(days=7), until=until),
+        "tool_form": tool_form,
+        "stats": cache_stats(since=since, until=until),
+        "tool_stats": tool_cache_stats(since=since, until=until),
         "invalidations": CacheInvalidation.objects.select_related("user")[:20],
     }
     return TemplateResponse(request, "admin/consultations/cache.html", context)

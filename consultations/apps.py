@@ -18,6 +18,7 @@ class ConsultationsConfig(AppConfig):
         from consultations.budgets import users_with_month_cost
         from consultations.models import Consultation
         from consultations.tasks import document_ready_received
+        from consultations.tools.signals import tool_cache_signals_connect
 
         case_panel_register(title="AI consultations", url_name="consultations:case-panel")
         # Accounts sits below too: the admins' people list shows this month's AI cost by it.
@@ -35,3 +36,4 @@ class ConsultationsConfig(AppConfig):
         document_ready.connect(
             document_ready_received, sender=Document, dispatch_uid="consultations-embed"
         )
+        tool_cache_signals_connect()

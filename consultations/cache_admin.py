@@ -1,8 +1,12 @@
-"""The admins' view of the LLM answer cache: how well it works, and emptying part of it.
+"""The admins' view of the cache's two layers, the LLM answers and the tools' results: how
+well each works, and emptying part of one.
 
-Hits and misses come from the Consultation rows (every call is one), so they cover any
-period and survive a cache flush. Keys are counted and deleted from the cache itself, found
-by their prefix ``llm:<kind>:<prompt_version>:`` (consultations.llm.cache.cache_key).
+Hits and misses come from the audit: the Consultation rows for answers (every call is one),
+the ToolCall rows for tools, so they cover any period and survive a cache flush. Keys are
+counted and deleted from the cache itself, found by their prefix: ``llm:<kind>:<prompt_version>:``
+for answers (consultations.llm.cache.cache_key), ``tool:<tool>:`` for tool results
+(consultations.tools.cache); the tools' version counters are never deleted (a counter that
+started again could meet results stored under it before).
 
 How keys are found: Django's cache API cannot list keys, so this module asks the backend.
 On Redis (django-redis) that is ``iter_keys``, a SCAN that never blocks the server; on the
@@ -27,7 +31,9 @@ from django.db.models import Count, Q
 
 from accounts.models import User
 from config.errors import DomainError
-from consultations.models import CacheInvalidation, Consultation
+from consultations.models import CacheInvalidation, Consultation, ToolCall
+from consultations.tools import TOOLS
+from consultations.tools.cache import PREFIX as TOOL_PREFIX
 
 logger = logging.getLogger("counsel.llm")
 
@@ -40,8 +46,7 @@ class CacheUnreachable(DomainError):
 
 
 @dataclass(frozen=True)
-class KindStats:
-    kind: str
+class _Rates:
     hits: int
     misses: int
     keys: int | None  # None: the cache could not be reached
@@ -52,6 +57,16 @@ class KindStats:
         return self.hits / calls if calls else None
 
 
+@dataclass(frozen=True)
+class KindStats(_Rates):
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class ToolStats(_Rates):
+    tool: str = ""
+
+
 def _pattern(*, kind: str = "", prompt_version: str = "") -> str:
     return f"llm:{kind or '*'}:{prompt_version or '*'}:*"
 
@@ -59,7 +74,15 @@ def _pattern(*, kind: str = "", prompt_version: str = "") -> str:
 def cached_answer_keys(*, kind: str = "", prompt_version: str = "") -> Iterator[str]:
     """The keys of cached answers (not their single-flight locks) of one kind and/or prompt
     version; every cached answer when neither is given."""
-    pattern = _pattern(kind=kind, prompt_version=prompt_version)
+    return _keys(_pattern(kind=kind, prompt_version=prompt_version))
+
+
+def cached_tool_keys(*, tool: str = "") -> Iterator[str]:
+    """The keys of cached results of `tool`; of every tool when it is empty."""
+    return _keys(f"{TOOL_PREFIX}{tool or '*'}:*")
+
+
+def _keys(pattern: str) -> Iterator[str]:
     backend = caches["default"]
     if hasattr(backend, "iter_keys"):  # django-redis
         keys: Iterator[str] = backend.iter_keys(pattern, itersize=500)
@@ -92,15 +115,37 @@ def cache_stats(*, since: datetime, until: datetime) -> list[KindStats]:
             kind=kind,
             hits=by_kind.get(kind, {}).get("hits", 0),
             misses=by_kind.get(kind, {}).get("misses", 0),
-            keys=_count_keys(kind),
+            keys=_count_keys(cached_answer_keys(kind=kind)),
         )
         for kind in Consultation.Kind.values
     ]
 
 
-def _count_keys(kind: str) -> int | None:
+def tool_cache_stats(*, since: datetime, until: datetime) -> list[ToolStats]:
+    """Hits, misses and live keys per tool; hits and misses of the calls made in [since,
+    until) that got a result (an error is neither)."""
+    counts = (
+        ToolCall.objects.filter(created_at__gte=since, created_at__lt=until, error_code="")
+        .values("tool")
+        .annotate(
+            hits=Count("id", filter=Q(cached=True)), misses=Count("id", filter=Q(cached=False))
+        )
+    )
+    by_tool = {row["tool"]: row for row in counts}
+    return [
+        ToolStats(
+            tool=tool,
+            hits=by_tool.get(tool, {}).get("hits", 0),
+            misses=by_tool.get(tool, {}).get("misses", 0),
+            keys=_count_keys(cached_tool_keys(tool=tool)),
+        )
+        for tool in TOOLS
+    ]
+
+
+def _count_keys(keys: Iterator[str]) -> int | None:
     try:
-        return sum(1 for _ in cached_answer_keys(kind=kind))
+        return sum(1 for _ in keys)
     except Exception:
         # Broad on purpose, as in consultations.llm.cache: django-redis reports an outage as
         # a bare Exception. The statistics from the database still stand.
@@ -109,11 +154,22 @@ def _count_keys(kind: str) -> int | None:
 
 
 @transaction.atomic
-def cache_invalidate(*, user: User, kind: str = "", prompt_version: str = "") -> CacheInvalidation:
+def cache_invalidate(
+    *,
+    user: User,
+    layer: str = CacheInvalidation.Layer.ANSWERS,
+    kind: str = "",
+    prompt_version: str = "",
+    tool: str = "",
+) -> CacheInvalidation:
     """Delete the cached answers of `kind` and/or `prompt_version` (all of them when both are
-    empty) and record who did it and how many keys went."""
+    empty), or with `layer` "tools" the cached results of `tool` (every tool's when empty),
+    and record who did it and how many keys went."""
     try:
-        keys = list(cached_answer_keys(kind=kind, prompt_version=prompt_version))
+        if layer == CacheInvalidation.Layer.TOOLS:
+            keys = list(cached_tool_keys(tool=tool))
+        else:
+            keys = list(cached_answer_keys(kind=kind, prompt_version=prompt_version))
         if keys:
             cache.delete_many(keys)
     except Exception as exc:
@@ -121,5 +177,10 @@ def cache_invalidate(*, user: User, kind: str = "", prompt_version: str = "") ->
         logger.warning("llm cache unreachable, nothing invalidated", exc_info=True)
         raise CacheUnreachable() from exc
     return CacheInvalidation.objects.create(
-        user=user, kind=kind, prompt_version=prompt_version, keys_deleted=len(keys)
+        user=user,
+        layer=layer,
+        kind=kind,
+        prompt_version=prompt_version,
+        tool=tool,
+        keys_deleted=len(keys),
     )

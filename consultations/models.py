@@ -193,11 +193,18 @@ class ConsultationView(models.Model):
 
 
 class CacheInvalidation(models.Model):
-    """An admin emptied part of the LLM answer cache: by kind, by prompt version, or both."""
+    """An admin emptied part of a cache layer: the LLM answers (by kind, by prompt version, or
+    both) or the tools' results (of one tool, or all)."""
+
+    class Layer(models.TextChoices):
+        ANSWERS = "answers", "Answers"
+        TOOLS = "tools", "Tool results"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cache_invalidations"
     )
+    layer = models.CharField(max_length=10, choices=Layer.choices, default=Layer.ANSWERS)
+    tool = models.CharField(max_length=50, blank=True, help_text="Empty: every tool.")
     kind = models.CharField(max_length=10, blank=True, help_text="Empty: every kind.")
     prompt_version = models.CharField(
         max_length=20, blank=True, help_text="Empty: every prompt version."
@@ -209,6 +216,9 @@ class CacheInvalidation(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
+        if self.layer == self.Layer.TOOLS:
+            scope = self.tool or "all tools"
+            return f"{self.user} invalidated {self.keys_deleted} tool results ({scope})"
         scope = f"{self.kind or 'all kinds'}, {self.prompt_version or 'all versions'}"
         return f"{self.user} invalidated {self.keys_deleted} keys ({scope})"
 
@@ -286,3 +296,58 @@ class BudgetReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tokens} tokens for {self.user} until {self.expires_at:%H:%M:%S}"
+
+
+class ToolCall(models.Model):
+    """The model (in a chat) or an MCP client called one of Counsel's read-only tools
+    (consultations.tools): what it asked for, how big the answer was, how long it took and
+    whether the tool cache answered. The result itself is never stored: it is the case's data,
+    read again whenever it is needed."""
+
+    class Channel(models.TextChoices):
+        CHAT = "chat", "Chat"
+        MCP = "mcp", "MCP"
+
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tool_calls",
+        help_text="The chat exchange the model called it in; empty for an MCP client's call.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tool_calls"
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tool_calls",
+        help_text="The case the tool read, when it read one the caller may see.",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    tool = models.CharField(max_length=50)
+    arguments = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="As the caller sent them (a model's placeholders restored), secrets masked.",
+    )
+    result_size = models.PositiveIntegerField(default=0, help_text="Characters of the result.")
+    elapsed_ms = models.PositiveIntegerField(default=0)
+    cached = models.BooleanField(default=False)
+    error_code = models.CharField(max_length=30, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["tool", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} #{self.pk} ({self.error_code or 'ok'})"

@@ -10,6 +10,11 @@ chunked). `POST /reset` with `{"seconds": 2.0}` sets the delay and zeroes the co
 `benchq...` marker to the `time.monotonic()` at which its stream's first content chunk left
 (CLOCK_MONOTONIC is one clock for every process of the machine, so the bench can compare).
 
+With `--tool deadlines_list` it plays a model that looks things up first: a request that
+offers that tool and carries no tool result yet is answered, after the delay, with a call of
+it (`{"days": 14}`; streamed as tool-call deltas), and the request that brings the result
+back gets the answer as usual: two model calls per question, as a chat with one tool round.
+
 Prints its base URL (`.../v1`) on the first line of stdout, then serves until SIGTERM/SIGINT.
 """
 
@@ -30,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fake_embeddings import embeddings_response
-from tests.fake_llm import Reply, _completion, _usage
+from tests.fake_llm import Reply, ToolCalls, _completion, _usage
 
 # Every question of the bench carries one, so a streamed answer's first chunk can be matched
 # with the moment its first delta reached the client.
@@ -48,6 +53,7 @@ STATUS_TEXT = {200: "OK", 400: "Bad Request", 404: "Not Found"}
 class Model:
     seconds: float
     text: str = ANSWER
+    tool: str = ""  # the tool every question is first answered with a call of
     in_flight: int = 0
     peak: int = 0
     calls: int = 0
@@ -139,11 +145,41 @@ async def stream(writer: asyncio.StreamWriter, model: Model, body: dict[str, Any
     await writer.drain()
 
 
+def tool_call_due(model: Model, body: dict[str, Any]) -> ToolCalls | None:
+    """The call of `model.tool` a request gets: one that offers it and has no result yet."""
+    offered = {tool["function"]["name"] for tool in body.get("tools") or ()}
+    answered = any(message["role"] == "tool" for message in body["messages"])
+    if model.tool in offered and not answered and body.get("tool_choice") != "none":
+        return ToolCalls((model.tool, {"days": 14}))
+    return None
+
+
+async def stream_tool_call(writer: asyncio.StreamWriter, calls: ToolCalls) -> None:
+    writer.write(head(200, "text/event-stream", Transfer_Encoding="chunked"))
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
+    base["model"] = calls.model
+    for number, call in enumerate(calls.as_message_calls()):
+        delta = {"tool_calls": [{"index": number, **call}]}
+        await send_chunk(writer, {**base, "choices": [{"index": 0, "delta": delta}]})
+    finish = {"index": 0, "delta": {}, "finish_reason": "tool_calls"}
+    await send_chunk(writer, {**base, "choices": [finish]})
+    await send_chunk(writer, {**base, "choices": [], "usage": _usage(calls)})
+    await send_chunk(writer, "[DONE]")
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()
+
+
 async def complete(writer: asyncio.StreamWriter, model: Model, request: Request) -> None:
     body = json.loads(request.body)
     model.enter()
     try:
-        if body.get("stream"):
+        if calls := tool_call_due(model, body):
+            await asyncio.sleep(model.seconds)
+            if body.get("stream"):
+                await stream_tool_call(writer, calls)
+            else:
+                await send_json(writer, 200, _completion(calls))
+        elif body.get("stream"):
             await stream(writer, model, body, request.body)
         else:
             await asyncio.sleep(model.seconds)
@@ -180,8 +216,8 @@ async def serve_connection(
             await writer.wait_closed()
 
 
-async def main(seconds: float, text: str, port: int) -> None:
-    model = Model(seconds=seconds, text=text)
+async def main(seconds: float, text: str, port: int, tool: str = "") -> None:
+    model = Model(seconds=seconds, text=text, tool=tool)
     server = await asyncio.start_server(
         lambda reader, writer: serve_connection(model, reader, writer),
         "127.0.0.1",
@@ -203,5 +239,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=2.0, help="the model's delay")
     parser.add_argument("--text", default=ANSWER, help="the answer to every plain completion")
     parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    parser.add_argument("--tool", default="", help="first answer each question with its call")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.text, args.port))
+    asyncio.run(main(args.seconds, args.text, args.port, args.tool))

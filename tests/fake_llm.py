@@ -14,6 +14,8 @@ A request whose ``response_format`` type is in ``refused_formats`` is answered 4
 ``response_format``) before any behaviour is taken, as a server that does not support it.
 
 Behaviours: ``Reply`` (an answer; streamed as SSE when the request says ``"stream": true``),
+``ToolCalls`` (a model asking for tools: ``ToolCalls(("deadlines_list", {"days": 14}))``,
+streamed as tool-call deltas, its arguments in pieces),
 ``Status`` (an error status, optional Retry-After), ``Delay`` (silence before the first byte,
 then another behaviour), ``Drop`` (close without answering), ``Truncated`` (a JSON body cut in
 half), ``Malformed`` (a body that is not JSON), ``WrongShape`` (JSON that is no completion).
@@ -57,6 +59,38 @@ class Reply:
     cut_after: int | None = None
     # Streaming only: exactly these content chunks instead of the text's words.
     chunks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolCalls:
+    """The model asks for tools: each call a (name, arguments) pair, the arguments a JSON
+    object or the raw text the model wrote; `text` is what it writes beside them."""
+
+    calls: tuple[tuple[str, Any], ...]
+    text: str = ""
+    prompt_tokens: int = 20
+    completion_tokens: int = 6
+    model: str = "fake-model"
+
+    def __init__(self, *calls: tuple[str, Any], text: str = "", **counts: Any) -> None:
+        object.__setattr__(self, "calls", calls)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "prompt_tokens", counts.get("prompt_tokens", 20))
+        object.__setattr__(self, "completion_tokens", counts.get("completion_tokens", 6))
+        object.__setattr__(self, "model", counts.get("model", "fake-model"))
+
+    def as_message_calls(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"call_{number}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+                },
+            }
+            for number, (name, arguments) in enumerate(self.calls, start=1)
+        ]
 
 
 @dataclass(frozen=True)
@@ -105,7 +139,7 @@ class WrongShape:
     )
 
 
-Behaviour = Reply | Status | Delay | Drop | Truncated | Malformed | WrongShape
+Behaviour = Reply | ToolCalls | Status | Delay | Drop | Truncated | Malformed | WrongShape
 
 
 @dataclass(frozen=True)
@@ -117,6 +151,15 @@ class RecordedRequest:
     @property
     def idempotency_key(self) -> str | None:
         return self.headers.get("idempotency-key")
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.json["messages"]
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The tools offered with the request."""
+        return [tool["function"]["name"] for tool in self.json.get("tools") or ()]
 
     @property
     def response_format(self) -> str | None:
@@ -225,6 +268,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream(behaviour, body)
             case Reply():
                 self._send_json(200, _completion(behaviour))
+            case ToolCalls() if body.get("stream"):
+                self._stream_tool_calls(behaviour, body)
+            case ToolCalls():
+                self._send_json(200, _completion(behaviour))
             case Status(status=status, body=error_body):
                 headers = {}
                 if behaviour.retry_after is not None:
@@ -283,8 +330,37 @@ class _Handler(BaseHTTPRequestHandler):
             event({"choices": [], "usage": _usage(reply)})
         event("[DONE]")
 
+    def _stream_tool_calls(self, reply: ToolCalls, body: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
+        base["model"] = reply.model
 
-def _usage(reply: Reply) -> dict[str, int]:
+        def event(data: Any) -> None:
+            payload = data if isinstance(data, str) else json.dumps({**base, **data})
+            self.wfile.write(f"data: {payload}\n\n".encode())
+            self.wfile.flush()
+
+        def delta(content: dict[str, Any], finish: str | None = None) -> None:
+            event({"choices": [{"index": 0, "delta": content, "finish_reason": finish}]})
+
+        delta({"role": "assistant", "content": reply.text or None})
+        for index, call in enumerate(reply.as_message_calls()):
+            arguments = call["function"]["arguments"]
+            half = len(arguments) // 2
+            # As models send them: the id and name first, the arguments in pieces.
+            first = {"index": index, "id": call["id"], "type": "function"}
+            first["function"] = {"name": call["function"]["name"], "arguments": arguments[:half]}
+            delta({"tool_calls": [first]})
+            delta({"tool_calls": [{"index": index, "function": {"arguments": arguments[half:]}}]})
+        delta({}, "tool_calls")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            event({"choices": [], "usage": _usage(reply)})
+        event("[DONE]")
+
+
+def _usage(reply: Reply | ToolCalls) -> dict[str, int]:
     return {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
@@ -292,22 +368,24 @@ def _usage(reply: Reply) -> dict[str, int]:
     }
 
 
-def _completion(reply: Reply) -> dict[str, Any]:
+def _completion(reply: Reply | ToolCalls) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    finish_reason, usage = "tool_calls", True
+    if isinstance(reply, ToolCalls):
+        message = {**message, "content": reply.text or None}
+        message["tool_calls"] = reply.as_message_calls()
+    else:
+        finish_reason, usage = reply.finish_reason, reply.usage
     completion: dict[str, Any] = {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": reply.model,
         "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": reply.text},
-                "finish_reason": reply.finish_reason,
-                "logprobs": None,
-            }
+            {"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}
         ],
     }
-    if reply.usage:
+    if usage:
         completion["usage"] = _usage(reply)
     return completion
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
+from consultations.llm.client import Completion
 from consultations.llm.store import SharedStore, shared_store
 
 logger = logging.getLogger("counsel.llm")
@@ -189,3 +190,21 @@ class _FailOpenCache:
                 exc_info=True,
             )
             return fallback
+
+
+def answer_of(completion: Completion) -> dict[str, Any]:
+    """A completion as the cache keeps it: plain data, so it unpickles across deployments."""
+    answer = {
+        "text": completion.text,
+        "provider": completion.provider,
+        "model": completion.model,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "attempts": completion.attempts,
+    }
+    if completion.tool_calls:
+        answer["tool_calls"] = [
+            {"id": call.id, "name": call.name, "arguments": call.arguments}
+            for call in completion.tool_calls
+        ]
+    return answer

@@ -22,9 +22,18 @@ import json
 import logging
 import math
 import random
+import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +62,9 @@ from consultations.llm.loop_clients import LoopClients
 logger = logging.getLogger("counsel.llm")
 
 T = TypeVar("T")
-Message = dict[str, str]
+# A chat message: role and content, and on the way of tool calls an assistant's `tool_calls`
+# or a tool's `tool_call_id`.
+Message = dict[str, Any]
 
 OFFLINE_LABEL = "[Offline mode]"
 OFFLINE_CHAT_ANSWER = (
@@ -71,6 +82,16 @@ _MIN_ATTEMPT_S = 0.05
 
 
 @dataclass(frozen=True)
+class ToolRequest:
+    """A tool the model asked to call: its call id, the tool's name and the arguments as the
+    model wrote them (JSON text, not yet read)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     model: str
@@ -79,6 +100,8 @@ class Completion:
     finish_reason: str
     attempts: int
     provider: str
+    # The tools the model asked for instead of (or besides) an answer.
+    tool_calls: tuple[ToolRequest, ...] = ()
 
     @property
     def total_tokens(self) -> int:
@@ -98,6 +121,8 @@ class Provider(Protocol):
         json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> Completion:
         """The model's answer to ``messages``, or an ``LLMError``.
 
@@ -107,11 +132,21 @@ class Provider(Protocol):
         a provider that can hold the model to it.
         ``offline_answer`` is what the offline provider answers (a draft assembled from its
         template, a rule-based analysis); a real model ignores it.
+        ``tools`` (the chat completions API's function tools) are offered to the model, whose
+        answer may then be ``tool_calls`` with no text; ``tool_choice`` "none" keeps them in
+        view but asks for text. A provider that refuses tools (HTTP 400) is asked again
+        without them, and from then on never offered them.
         """
         ...
 
     def stream(
-        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> AsyncGenerator[str | Completion, None]:
         """The model's answer to ``messages`` in chunks of text, as they arrive, and last the
         whole ``Completion`` (text, tokens) when the answer is complete.
@@ -120,7 +155,8 @@ class Provider(Protocol):
         retried (the caller already showed part of the answer): a stream that breaks, or ends
         without a finish reason, raises ``LLMUnavailable`` or ``LLMTruncated`` after the
         chunks it had. Closing the generator (or cancelling its reader) closes the connection
-        to the provider.
+        to the provider. ``tools`` as for ``complete``: the tool calls asked for come in the
+        last ``Completion``, their deltas gathered.
         """
         ...
 
@@ -212,7 +248,14 @@ class OfflineProvider:
         json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> Completion:
+        offered = {tool["function"]["name"] for tool in tools} if tool_choice != "none" else set()
+        if _DEADLINES_TOOL in offered and (request := _deadlines_request(messages)):
+            return self._completion(messages, "", tool_calls=(request,))
+        if answered := _deadlines_answer(messages):
+            offline_answer = answered
         if json_output:
             # The same promise as a real model: JSON output is a JSON object or an error.
             _json_object_or_raise(offline_answer, attempts=1)
@@ -223,21 +266,38 @@ class OfflineProvider:
             text = f"{OFFLINE_LABEL}\n\n{offline_answer}"
         else:
             text = OFFLINE_CHAT_ANSWER
+        return self._completion(messages, text)
+
+    def _completion(
+        self, messages: list[Message], text: str, tool_calls: tuple[ToolRequest, ...] = ()
+    ) -> Completion:
         prompt_tokens, completion_tokens = _token_counts(messages, text, usage=None)
         return Completion(
             text=text,
             model=self.model,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            finish_reason="stop",
+            finish_reason="tool_calls" if tool_calls else "stop",
             attempts=1,
             provider=self.name,
+            tool_calls=tool_calls,
         )
 
     async def stream(
-        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> AsyncGenerator[str | Completion, None]:
-        completion = await self.complete(messages=messages, idempotency_key=idempotency_key)
+        completion = await self.complete(
+            messages=messages, idempotency_key=idempotency_key, tools=tools, tool_choice=tool_choice
+        )
+        if completion.tool_calls:
+            yield completion
+            return
         # A few chunks, like a model's, so a streaming page behaves the same offline.
         words = completion.text.split(" ")
         size = max(1, math.ceil(len(words) / _OFFLINE_CHUNKS))
@@ -248,6 +308,60 @@ class OfflineProvider:
 
 
 _OFFLINE_CHUNKS = 4
+
+# The offline provider answers one kind of question through a tool, as a model would: "What
+# deadlines…", "What is due…" (each pattern reads its text once: linear time).
+_DEADLINES_TOOL = "deadlines_list"
+_ASKING = re.compile(r"\s*+(?:what|which|when|list|show|any)\b", re.IGNORECASE)
+_ABOUT_DEADLINES = re.compile(r"\b(?:deadlines?|due)\b", re.IGNORECASE)
+_WINDOW = re.compile(
+    r"\b(\d{1,3}|an?|one|two|three|four|five|six)\s++(day|week|month)s?\b", re.IGNORECASE
+)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
+
+
+def _deadlines_request(messages: list[Message]) -> ToolRequest | None:
+    """deadlines_list for the last question when it is an obvious one about deadlines and no
+    tool has answered it yet; its window ("in the next two weeks") when it names one."""
+    if messages and messages[-1]["role"] != "user":
+        return None
+    question = messages[-1]["content"] if messages else ""
+    if not (_ASKING.match(question) and _ABOUT_DEADLINES.search(question)):
+        return None
+    arguments: dict[str, int] = {}
+    if window := _WINDOW.search(question):
+        count, unit = window.group(1).lower(), window.group(2).lower()
+        number = int(count) if count.isdigit() else _NUMBERS[count]
+        arguments["days"] = min(max(number * _UNIT_DAYS[unit], 1), 366)
+    return ToolRequest(
+        id="offline-deadlines", name=_DEADLINES_TOOL, arguments=json.dumps(arguments)
+    )
+
+
+def _deadlines_answer(messages: list[Message]) -> str:
+    """The answer to the deadlines the tool found (its JSON result, the last message), or ""."""
+    last = messages[-1] if messages else {}
+    if last.get("role") != "tool" or last.get("tool_call_id") != "offline-deadlines":
+        return ""
+    try:
+        found = json.loads(last["content"])
+    except ValueError:
+        found = {"error": "the result could not be read"}
+    if "error" in found:
+        return f"{OFFLINE_LABEL} The deadlines could not be looked up: {found['error']}"
+    if not found["deadlines"]:
+        return f"{OFFLINE_LABEL} No open deadlines are due by {found['through']}."
+    lines = [f"{OFFLINE_LABEL} Open deadlines due by {found['through']}:"]
+    for deadline in found["deadlines"]:
+        when = " ".join(filter(None, [deadline["due_date"], deadline["due_time"]]))
+        overdue = " (overdue)" if deadline["overdue"] else ""
+        notes = f": {deadline['notes']}" if deadline["notes"] else ""
+        lines.append(
+            f"- {when}{overdue}, {deadline['kind']}, {deadline['case']} "
+            f"{deadline['case_title']}, {deadline['responsible']}{notes}"
+        )
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -291,6 +405,9 @@ class OpenAIProvider:
         # One client (and its pool of connections) per event loop: an async client belongs
         # to the loop it first ran in. The web server's loop lives as long as its process;
         # a sync caller's loop (a Celery task, a test) lives for one call.
+        # Set once the provider answered 400 to `tools` and then answered without them: it
+        # (or its model) has no function calling, and is not offered tools again.
+        self.tools_refused = False
         self._clients: LoopClients[openai.AsyncOpenAI] = LoopClients(
             close=lambda client: client.close()
         )
@@ -315,46 +432,95 @@ class OpenAIProvider:
         json_schema: Mapping[str, Any] | None = None,
         offline_answer: str = "",
         max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> Completion:
         params: dict[str, Any] = {"model": self.model, "messages": messages}
         if max_tokens is not None:
             # `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible
             # server (Ollama, vLLM, LiteLLM) understands it.
             params["max_tokens"] = max_tokens
-        *plainer, last = _response_formats(json_schema) if json_output else (None,)
-        spent = 0  # attempts the formats the provider refused took
-        with self._refusals_logged():
-            for response_format in plainer:
-                try:
-                    return await self._complete_once(
-                        params,
-                        response_format,
-                        spent=spent,
-                        idempotency_key=idempotency_key,
-                        json_output=json_output,
-                    )
-                except LLMMisconfigured as exc:
-                    # 400 is how a server says it does not know a parameter: a plainer way
-                    # of asking for JSON may be one it knows. Any other refusal (a bad key,
-                    # an unknown model) would be the same whatever the format.
-                    if exc.upstream_status != 400:
-                        raise
-                    spent = exc.attempts
-                    logger.warning(
-                        "llm response_format refused, asking again with a plainer one",
-                        extra={
-                            "provider": self.name,
-                            "model": self.model,
-                            "response_format": response_format["type"],
-                        },
-                    )
-            return await self._complete_once(
+
+        async def ask(params: dict[str, Any]) -> Completion:
+            return await self._complete_formats(
                 params,
-                last,
-                spent=spent,
                 idempotency_key=idempotency_key,
                 json_output=json_output,
+                json_schema=json_schema,
             )
+
+        with self._refusals_logged():
+            return await self._with_tools_if_known(ask, params, tools, tool_choice)
+
+    async def _with_tools_if_known(
+        self,
+        ask: Callable[[dict[str, Any]], Awaitable[T]],
+        params: dict[str, Any],
+        tools: Sequence[Mapping[str, Any]],
+        tool_choice: str | None,
+    ) -> T:
+        """`ask(params)` with `tools` offered, unless this provider refused them: a server or
+        model without function calling answers 400 naming them, and is asked again without."""
+        if not tools or self.tools_refused:
+            return await ask(params)
+        offered = {**params, "tools": [dict(tool) for tool in tools]}
+        if tool_choice is not None:
+            offered["tool_choice"] = tool_choice
+        try:
+            return await ask(offered)
+        except LLMMisconfigured as exc:
+            if not _refuses_tools(exc):
+                raise
+        logger.warning(
+            "llm tools refused, asking again without them",
+            extra={"provider": self.name, "model": self.model},
+        )
+        answer = await ask(params)
+        # Only once the plain request worked: a 400 for another reason is not a refusal.
+        self.tools_refused = True
+        return answer
+
+    async def _complete_formats(
+        self,
+        params: dict[str, Any],
+        *,
+        idempotency_key: str,
+        json_output: bool,
+        json_schema: Mapping[str, Any] | None,
+    ) -> Completion:
+        *plainer, last = _response_formats(json_schema) if json_output else (None,)
+        spent = 0  # attempts the formats the provider refused took
+        for response_format in plainer:
+            try:
+                return await self._complete_once(
+                    params,
+                    response_format,
+                    spent=spent,
+                    idempotency_key=idempotency_key,
+                    json_output=json_output,
+                )
+            except LLMMisconfigured as exc:
+                # 400 is how a server says it does not know a parameter: a plainer way
+                # of asking for JSON may be one it knows. Any other refusal (a bad key,
+                # an unknown model) would be the same whatever the format.
+                if exc.upstream_status != 400:
+                    raise
+                spent = exc.attempts
+                logger.warning(
+                    "llm response_format refused, asking again with a plainer one",
+                    extra={
+                        "provider": self.name,
+                        "model": self.model,
+                        "response_format": response_format["type"],
+                    },
+                )
+        return await self._complete_once(
+            params,
+            last,
+            spent=spent,
+            idempotency_key=idempotency_key,
+            json_output=json_output,
+        )
 
     async def _complete_once(
         self,
@@ -409,7 +575,13 @@ class OpenAIProvider:
             raise
 
     async def stream(
-        self, *, messages: list[Message], idempotency_key: str, max_tokens: int | None = None
+        self,
+        *,
+        messages: list[Message],
+        idempotency_key: str,
+        max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        tool_choice: str | None = None,
     ) -> AsyncGenerator[str | Completion, None]:
         params: dict[str, Any] = {
             "model": self.model,
@@ -421,7 +593,7 @@ class OpenAIProvider:
             params["max_tokens"] = max_tokens
         deadline = time.monotonic() + self.deadline
 
-        async def attempt(timeout: float, number: int) -> _OpenedStream:
+        async def attempt(params: dict[str, Any], timeout: float, number: int) -> _OpenedStream:
             # The first event is read inside the retry loop: until it arrives nothing has
             # been shown, so a failure is as retryable as a non-streamed one.
             opened = await self._create(params, timeout=timeout, idempotency_key=idempotency_key)
@@ -435,11 +607,18 @@ class OpenAIProvider:
                 await opened.close()
                 raise
 
+        async def opening(params: dict[str, Any]) -> _OpenedStream:
+            return await self._with_retries(
+                lambda timeout, number: attempt(params, timeout, number),
+                idempotency_key=idempotency_key,
+            )
+
         with self._refusals_logged():
-            opened, events, first, attempts = await self._with_retries(
-                attempt, idempotency_key=idempotency_key
+            opened, events, first, attempts = await self._with_tools_if_known(
+                opening, params, tools, tool_choice
             )
         parts: list[str] = []
+        calls = _ToolCallDeltas()
         finish_reason: str | None = None
         usage = None
         try:
@@ -450,6 +629,8 @@ class OpenAIProvider:
                 if chunk.choices:
                     choice = chunk.choices[0]
                     finish_reason = choice.finish_reason or finish_reason
+                    if choice.delta.tool_calls:
+                        calls.feed(choice.delta.tool_calls)
                     if choice.delta.content:
                         parts.append(choice.delta.content)
                         yield choice.delta.content
@@ -466,11 +647,12 @@ class OpenAIProvider:
         finally:
             await opened.close()
         text = "".join(parts)
+        tool_calls = calls.requests()
         if finish_reason is None or finish_reason == "length":
             raise LLMTruncated(attempts=attempts, upstream_status=200)
         if finish_reason == "content_filter":
             raise LLMRejected(attempts=attempts, upstream_status=200)
-        if not text.strip():
+        if not text.strip() and not tool_calls:
             raise LLMBadOutput(attempts=attempts, upstream_status=200)
         prompt_tokens, completion_tokens = _token_counts(messages, text, usage)
         yield Completion(
@@ -481,6 +663,7 @@ class OpenAIProvider:
             finish_reason=finish_reason,
             attempts=attempts,
             provider=self.name,
+            tool_calls=tool_calls,
         )
 
     async def embed(self, *, texts: list[str], model: str, batch: int) -> list[list[float]]:
@@ -620,8 +803,13 @@ class OpenAIProvider:
         if choice.finish_reason == "content_filter":
             raise LLMRejected(attempts=attempts, upstream_status=200)
         text = choice.message.content or ""
-        if not text.strip():
-            # Tool calls or a refusal: nothing a caller of `complete` can show.
+        tool_calls = tuple(
+            ToolRequest(id=call.id, name=call.function.name, arguments=call.function.arguments)
+            for call in choice.message.tool_calls or ()
+            if call.type == "function"
+        )
+        if not text.strip() and not tool_calls:
+            # A refusal, or nothing at all: nothing a caller of `complete` can show.
             raise LLMBadOutput(attempts=attempts, upstream_status=200)
         if json_output:
             _json_object_or_raise(text, attempts=attempts)
@@ -634,6 +822,7 @@ class OpenAIProvider:
             finish_reason=choice.finish_reason,
             attempts=attempts,
             provider=self.name,
+            tool_calls=tool_calls,
         )
 
     def _log(
@@ -662,6 +851,29 @@ class OpenAIProvider:
                 "retry_in_ms": None if sleep is None else round(sleep * 1000),
                 "idempotency_key": idempotency_key,
             },
+        )
+
+
+class _ToolCallDeltas:
+    """The tool calls of a streamed answer, gathered from their deltas: each call's id and
+    name come in its first delta, its arguments in pieces, all under the call's index."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}
+
+    def feed(self, deltas: Sequence[Any]) -> None:
+        for delta in deltas:
+            call = self.calls.setdefault(delta.index, {"id": "", "name": "", "arguments": []})
+            call["id"] = delta.id or call["id"]
+            if delta.function is not None:
+                call["name"] = delta.function.name or call["name"]
+                if delta.function.arguments:
+                    call["arguments"].append(delta.function.arguments)
+
+    def requests(self) -> tuple[ToolRequest, ...]:
+        return tuple(
+            ToolRequest(id=call["id"], name=call["name"], arguments="".join(call["arguments"]))
+            for _, call in sorted(self.calls.items())
         )
 
 
@@ -715,6 +927,18 @@ def _classify(exc: Exception, *, bad_bodies: int) -> _Failure:
         return _Failure(LLMBadOutput, "bad_output", retryable=bad_bodies == 0, upstream_status=200)
     # A bare APIError: the provider reported an error in a way none of the above covers.
     return _Failure(LLMRejected, "rejected", retryable=False)
+
+
+def _refuses_tools(exc: LLMMisconfigured) -> bool:
+    """Whether a refusal is of the tools: a 400 whose error names them (OpenAI's `param`, or
+    the words of vLLM's, Ollama's or LiteLLM's "does not support tools"). Another 400 (a
+    prompt too long) would be refused without tools too."""
+    cause = exc.__cause__
+    param = getattr(cause, "param", None)
+    message = str(getattr(cause, "message", "") or "")
+    return exc.upstream_status == 400 and (
+        param in ("tools", "tool_choice") or "tool" in message.lower()
+    )
 
 
 def _closed_by_server(exc: BaseException) -> bool:

@@ -30,6 +30,7 @@ from consultations.models import Consultation, Conversation
 from consultations.retrieval import sources_for
 from consultations.services.citations import sources_offline_answer
 from consultations.services.pipeline import AICall, Ask, call_prepare
+from consultations.tools import tools_for_model
 
 logger = logging.getLogger("counsel.ai")
 
@@ -105,6 +106,8 @@ def chat_prepare(
     else:
         case = conversation.case
 
+    tools = tuple(tools_for_model()) if settings.LLM_TOOLS else ()
+
     def build() -> Ask:
         case_context = (
             {
@@ -135,6 +138,7 @@ def chat_prepare(
                 "case": case_context,
                 "locale": locale,
                 "sources": [{"title": s.title, "page": s.page, "text": s.text} for s in quoted],
+                "tools": bool(tools),
             },
         )
         messages = [
@@ -150,6 +154,7 @@ def chat_prepare(
             params={"locale": locale},
             offline_answer=sources_offline_answer(quoted) if quoted else "",
             sources=tuple(sources),
+            tools=tools,
         )
 
     return call_prepare(

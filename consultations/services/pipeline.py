@@ -46,18 +46,24 @@ from consultations.budgets import (
     budget_reserve,
     budgets_apply,
 )
-from consultations.llm.cache import cache_key, cached_call
-from consultations.llm.client import Completion, Provider, estimate_tokens, get_provider
+from consultations.llm.cache import answer_of, cache_key, cached_call
+from consultations.llm.client import (
+    Completion,
+    Message,
+    Provider,
+    estimate_tokens,
+    get_provider,
+)
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMRejected
 from consultations.llm.pii import Scrubber, restore, unrestored_placeholders
 from consultations.llm.prompts import RenderedPrompt
-from consultations.models import BudgetReservation, Consultation, Conversation
+from consultations.models import BudgetReservation, Consultation, Conversation, ToolCall
 from consultations.policies import Policy
 from consultations.recording import consultation_record
 from consultations.retrieval import Source
 from consultations.services.citations import Cited, cite
+from consultations.services.tool_rounds import answer_with_tools
 
-Message = dict[str, str]
 T = TypeVar("T")
 
 
@@ -88,6 +94,9 @@ class Ask:
     # The passages the messages number for the model to cite (consultations.retrieval), raw:
     # their text reaches the model only within the messages, scrubbed.
     sources: tuple[Source, ...] = ()
+    # The tools offered to the model (consultations.tools, as the chat completions API lists
+    # them); none: the answer is the model's from the messages alone.
+    tools: tuple[Mapping[str, Any], ...] = ()
 
     def scrubbed_by(self, scrubber: Scrubber) -> Ask:
         """The gate: everything of this Ask that may leave the firm, scrubbed. A kind builds
@@ -129,19 +138,31 @@ class AICall:
     # common case, none, then costs no more trips to the database.
     budgeted: bool = True
     reservation: BudgetReservation | None = field(default=None, repr=False)
+    reserved: bool = False
+    # What the provider received, once tools were called: the messages with the rounds of
+    # tool calls and their (scrubbed) results, for the record. None: the Ask's messages.
+    sent: list[Message] | None = None
+    # The ToolCall rows of this call's tool calls, linked to its Consultation when recorded.
+    tool_call_ids: list[int] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
         return self.ask.kind
 
-    def key(self) -> str:
+    def key(self, messages: list[Message] | None = None, tool_choice: str | None = None) -> str:
+        """The answer's cache key; with tools, one round's: of the messages sent in it (the
+        tools' results too, so an answer never outlives the facts it was given)."""
+        params = dict(self.ask.params)
+        if self.ask.tools:
+            params["tools"] = [tool["function"]["name"] for tool in self.ask.tools]
+            params["tool_choice"] = tool_choice
         return cache_key(
             kind=self.kind,
             model=self.provider.model,
             prompt_version=self.ask.prompt.version,
             policy_version=self.ask.policy.version if self.ask.policy else "",
-            params=self.ask.params,
-            scrubbed_input=self.ask.messages,
+            params=params,
+            scrubbed_input=self.ask.messages if messages is None else messages,
         )
 
     async def run(
@@ -174,6 +195,8 @@ class AICall:
         An LLMError is answered by the kind's fallback when it has an answer, else recorded
         as a failed consultation and raised."""
         try:
+            if self.ask.tools:
+                return await answer_with_tools(self)
             return await cached_call(
                 key=self.key(), ttl=settings.LLM_CACHE_TTL[self.kind], compute=self._ask_model
             )
@@ -237,9 +260,10 @@ class AICall:
         )
 
     async def reserve(self) -> None:
-        """Before the provider is asked (the stream asks it itself)."""
-        if self.budgeted:
+        """Before the provider is first asked (the stream asks it itself); once a call."""
+        if self.budgeted and not self.reserved:
             await db(self._reserve)
+        self.reserved = True
 
     async def record_failure(self, *, error: LLMError | None, answer: str = "") -> Consultation:
         """A failed (or rejected) call; `error` None is a stream its consumer cancelled.
@@ -297,7 +321,7 @@ class AICall:
             prompt_version=self.ask.prompt.version,
             policy=policy.name if policy else "",
             policy_version=policy.version if policy else "",
-            sent_text=_transcript(self.ask.messages),
+            sent_text=_transcript(self.ask.messages if self.sent is None else self.sent),
             redactions=self.scrubber.counts,
             latency_ms=round((time.monotonic() - self.started) * 1000),
             request_id=self.request_id,
@@ -307,6 +331,8 @@ class AICall:
             question=self.question,
             **fields,
         )
+        if self.tool_call_ids:
+            ToolCall.objects.filter(pk__in=self.tool_call_ids).update(consultation=consultation)
         # Released after the row is written: a reservation gone before its row counts would
         # let a parallel call past the budget for that moment.
         budget_release(self.reservation)
@@ -346,22 +372,19 @@ def call_prepare(
     )
 
 
-def answer_of(completion: Completion) -> dict[str, Any]:
-    """A completion as the cache keeps it: plain data, so it unpickles across deployments."""
-    return {
-        "text": completion.text,
-        "provider": completion.provider,
-        "model": completion.model,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "attempts": completion.attempts,
-    }
-
-
 def _transcript(messages: list[Message]) -> str:
     """Everything the provider received, as the audit shows it: the system prompt carries
-    scrubbed case details too, and a name the scrubber missed there must be visible."""
-    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+    scrubbed case details too, and a name the scrubber missed there must be visible. A
+    model's tool calls are shown as calls, a tool's result under its role."""
+    return "\n\n".join(f"[{m['role']}]\n{_shown(m)}" for m in messages)
+
+
+def _shown(message: Message) -> str:
+    calls = [
+        f"{call['function']['name']}({call['function']['arguments']})"
+        for call in message.get("tool_calls") or ()
+    ]
+    return "\n".join(filter(None, [message["content"] or "", *calls]))
 
 
 def _cost(prompt_tokens: int, completion_tokens: int) -> Decimal:

@@ -15,8 +15,6 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
 from accounts.models import User
 from cases.models import Case
 from config.dbpool import db, db_connection_release
@@ -32,7 +30,8 @@ from consultations.services.chat import (
     chat_result,
 )
 from consultations.services.citations import CitationFilter
-from consultations.services.pipeline import AICall, answer_of
+from consultations.services.pipeline import AICall
+from consultations.services.tool_rounds import ROUND_SEPARATOR, ToolRounds
 
 
 @dataclass(frozen=True)
@@ -92,9 +91,9 @@ async def chat_stream(
             user=user, message=message, case=case, conversation=conversation
         ),
     )
-    key = call.key()
-    cached = await cached_value(key)
-    if cached is not None:
+    rounds = ToolRounds(call)
+    cached = await cached_value(rounds.key())
+    if cached is not None and not cached.get("tool_calls"):
         cited = call.cite(restore(cached["text"], call.scrubber.mapping))
         # Recorded first: the whole answer goes out in one delta.
         consultation = await call.record_success(
@@ -106,7 +105,7 @@ async def chat_stream(
         events = _events(StreamDelta(cited.answer), StreamDone(done))
     else:
         await call.reserve()
-        events = _stream_events(call, key)
+        events = _stream_events(call, rounds, first=cached)
     return ChatStream(conversation=call.conversation, events=events)
 
 
@@ -124,20 +123,47 @@ async def _events(*events: ChatStreamEvent) -> AsyncGenerator[ChatStreamEvent, N
         yield event
 
 
-async def _stream_events(call: AICall, key: str) -> AsyncGenerator[ChatStreamEvent, None]:
+async def _stream_events(
+    call: AICall, rounds: ToolRounds, *, first: dict[str, Any] | None
+) -> AsyncGenerator[ChatStreamEvent, None]:
+    """The answer's rounds (consultations.services.tool_rounds): each from the cache when it
+    is there (`first`: the first round's, a request for tools), else streamed from the
+    provider; tool calls run between them. Only text is shown: a round that asks for tools
+    usually has none."""
     await db_connection_release()
     restorer = _StreamRestorer(call.scrubber.mapping)
     # Keeps what was shown, too: a broken stream records it.
     citations = CitationFilter(call.ask.sources)
-    chunks = call.provider.stream(messages=call.ask.messages, idempotency_key=uuid.uuid4().hex)
-    completion: Completion | None = None
+    shown = _RoundTexts()
+    answer, hit = first, first is not None
+    chunks: AsyncGenerator[str | Completion, None] | None = None
     try:
-        async for chunk in chunks:
-            if isinstance(chunk, Completion):
-                completion = chunk
-                continue
-            if text := citations.feed(restorer.feed(chunk)):
+        while True:
+            key = rounds.key()
+            if answer is None:
+                chunks = call.provider.stream(
+                    messages=rounds.messages,
+                    idempotency_key=uuid.uuid4().hex,
+                    tools=call.ask.tools,
+                    tool_choice=rounds.tool_choice,
+                )
+                completion: Completion | None = None
+                async for chunk in chunks:
+                    if isinstance(chunk, Completion):
+                        completion = chunk
+                    elif text := citations.feed(restorer.feed(shown.feed(chunk))):
+                        yield StreamDelta(text)
+                chunks = None
+                assert completion is not None  # the provider's stream ends with its Completion
+                answer = rounds.answer_of(completion)
+                await cache_store(key=key, value=answer, ttl=rounds.ttl())
+            elif text := citations.feed(restorer.feed(shown.feed(answer["text"]))):
                 yield StreamDelta(text)
+            if await rounds.take(answer, hit):
+                break
+            shown.round_ended()
+            answer = await cached_value(rounds.key())
+            hit = answer is not None
         if tail := citations.feed(restorer.flush()) + citations.flush():
             yield StreamDelta(tail)
     except LLMError as exc:
@@ -145,21 +171,41 @@ async def _stream_events(call: AICall, key: str) -> AsyncGenerator[ChatStreamEve
         yield StreamFailed(exc)
         return
     except (GeneratorExit, asyncio.CancelledError):
-        await chunks.aclose()
+        if chunks is not None:
+            await chunks.aclose()
         await call.record_failure(error=None, answer=citations.cited().answer)
         raise
-    assert completion is not None  # the provider's stream ends with its Completion
-    answer_data = answer_of(completion)
-    await cache_store(key=key, value=answer_data, ttl=settings.LLM_CACHE_TTL[call.kind])
+    answer_data, hit = rounds.final()
     cited = citations.cited()
     consultation = await call.record_success(
-        cached=answer_data, hit=False, answer=cited.answer, citations_dropped=cited.dropped
+        cached=answer_data, hit=hit, answer=cited.answer, citations_dropped=cited.dropped
     )
     yield StreamDone(
         chat_result(
-            call, answer=cited.answer, consultation=consultation, hit=False, cited=cited.references
+            call, answer=cited.answer, consultation=consultation, hit=hit, cited=cited.references
         )
     )
+
+
+class _RoundTexts:
+    """The texts of an answer's rounds as one text: the rounds' own separator between two
+    that have any (as `ToolRounds.final` joins them)."""
+
+    def __init__(self) -> None:
+        self.shown = False  # any text of an earlier round
+        self.pending = False  # a new round began after text was shown
+
+    def feed(self, chunk: str) -> str:
+        if not chunk:
+            return chunk
+        if self.pending:
+            self.pending = False
+            chunk = ROUND_SEPARATOR + chunk
+        self.shown = self.shown or bool(chunk.strip())
+        return chunk
+
+    def round_ended(self) -> None:
+        self.pending = self.shown
 
 
 # The start of a placeholder that a chunk may end in the middle of: "<", "<PERS", "<PERSON_1".

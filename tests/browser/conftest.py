@@ -21,15 +21,11 @@ transactional, which works on SQLite because the test database is a file (config
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
@@ -39,7 +35,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
-from config.asgi import application
+from config.asgi import application, django_application
+from tests.asgi import asgi_served
 from tests.factories import TOTPDeviceFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,29 +86,11 @@ def asgi_live_server(request: pytest.FixtureRequest) -> Iterator[str]:
         or "127.0.0.1"
     )
     host, _, port = address.partition(":")
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, int(port or 0)))
-    config = uvicorn.Config(
-        ASGIStaticFilesHandler(application),
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        until = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > until:
-                pytest.fail("the ASGI live server did not start")
-            time.sleep(0.02)
-        yield f"http://{host}:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join()
-        listener.close()
+    # The pages need no lifespan: it runs the MCP server (config.asgi), not theirs.
+    with asgi_served(
+        ASGIStaticFilesHandler(application), host=host, port=int(port or 0), lifespan="off"
+    ) as url:
+        yield url
 
 
 @pytest.fixture
@@ -128,7 +107,7 @@ def browser_context(
     # As live_server's thread does, the server's threads give their connections back: they are
     # config.asgi's, shared with every later test that calls the application in this process,
     # and one without database access must find none open there.
-    for thread in application.app.executors:  # inside RequestHeadLimits
+    for thread in django_application.executors:
         thread.submit(connections.close_all).result()
 
 

@@ -9,8 +9,14 @@ from playwright.sync_api import Page
 
 from accounts.models import User
 from consultations.models import Consultation
-from tests.factories import CaseFactory, DocumentFactory, LawyerFactory, PassageFactory
-from tests.fake_llm import FakeLLM, Reply, Status
+from tests.factories import (
+    CaseFactory,
+    DeadlineFactory,
+    DocumentFactory,
+    LawyerFactory,
+    PassageFactory,
+)
+from tests.fake_llm import FakeLLM, Reply, Status, ToolCalls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 
@@ -144,3 +150,27 @@ def test_a_streamed_answer_links_the_passages_it_cites_to_their_page(
     source.click()
     browser_page.wait_for_url(f"**/cases/documents/{lease.pk}/#page-3")
     assert browser_page.locator("#page-3").is_visible()
+
+
+def test_a_question_the_model_answers_with_a_tool_streams_only_the_answer(
+    browser_page: Page, lawyer_in_browser: User, fake_llm: FakeLLM, settings: Any
+) -> None:
+    settings.LLM_DEADLINE_MS = 10_000
+    case = CaseFactory(lawyers=[lawyer_in_browser], title="Harbour lease")
+    DeadlineFactory(case=case, responsible=lawyer_in_browser, notes="File the defence")
+    fake_llm.script(
+        ToolCalls(("deadlines_list", {"days": 14})),
+        Reply(text="The defence is due next week.", chunk_delay=0.05),
+    )
+
+    browser_page.goto(f"/assistant/?case={case.pk}")
+    browser_page.fill("textarea[name=message]", "What is due in the next two weeks?")
+    browser_page.click("#ask-submit")
+    browser_page.locator(".streamed[data-state=done]").wait_for()
+
+    assert browser_page.locator(".streamed .answer").inner_text() == (
+        "The defence is due next week."
+    )
+    recorded = consultation_when_recorded()
+    assert recorded.tool_calls.get().tool == "deadlines_list"
+    assert "File the defence" in fake_llm.requests[1].messages[-1]["content"]

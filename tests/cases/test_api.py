@@ -226,6 +226,20 @@ def test_create_requires_title_practice_area_and_client(api_client_for, admin_us
     assert set(field_errors_of(response)) == {"title", "practiceArea", "clientId"}
 
 
+def test_a_title_is_measured_as_sent_before_its_spaces_are_trimmed(api_client_for, firm):
+    # The schema's maxLength holds for the text as sent: 200 characters after a leading
+    # space are 201.
+    api = api_client_for(firm.admin_a)
+    response = api.post(LIST_URL, _new_case(title="\u2000" + "x" * 200), format="json")
+    assert response.status_code == 400
+    assert field_errors_of(response) == {
+        "title": ["Ensure this field has no more than 200 characters."]
+    }
+    response = api.post(LIST_URL, _new_case(title=" " + "x" * 199), format="json")
+    assert response.status_code == 201
+    assert response.json()["title"] == "x" * 199
+
+
 def test_assigned_lawyer_patches_a_case_and_history_records_them(firm, api_client_for):
     response = api_client_for(firm.lawyer_b).patch(
         _detail_url(firm.case_ab),

@@ -33,7 +33,8 @@ def test_an_admin_adds_a_knowledge_base_document_checked_stored_and_queued(
         Document.Status.QUEUED,
         admin_user,
     )
-    assert len(queued) == 1
+    # The indexing task (the tool cache's versions move on at the same commit).
+    assert len([c for c in queued if "publish_on_commit" in c.__qualname__]) == 1
     assert DocumentAccess.objects.get().action == DocumentAccess.Action.UPLOAD
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from consultations.models import Consultation, ConsultationView
+from consultations.models import Consultation, ConsultationView, ToolCall
 from tests.factories import AdminFactory, ConsultationFactory, ConsultationViewFactory
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +244,30 @@ def test_lawyer_gets_no_access_to_the_audit(
     assert page.get(change_url(consultation), follow=True).status_code == 403
     assert page.get(EXPORT, follow=True).status_code == 403
     assert not ConsultationView.objects.exists()
+
+
+def test_a_consultations_tool_calls_are_shown_on_it_and_in_their_own_list(
+    admin_page: Client,
+) -> None:
+    consultation = ConsultationFactory()
+    ToolCall.objects.create(
+        consultation=consultation,
+        user=consultation.user,
+        case=consultation.case,
+        channel=ToolCall.Channel.CHAT,
+        tool="deadlines_list",
+        arguments={"days": 14},
+        result_size=321,
+        elapsed_ms=4,
+        cached=True,
+    )
+
+    page = admin_page.get(change_url(consultation)).content.decode()
+    listed = admin_page.get(reverse("admin:consultations_toolcall_changelist"))
+
+    assert "Tool calls" in page
+    assert "deadlines_list" in page
+    assert "321" in page
+    assert listed.status_code == 200
+    assert "deadlines_list" in result_table(listed)
+    assert consultation.case.reference in result_table(listed)

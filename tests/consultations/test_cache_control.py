@@ -16,10 +16,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import tokens_for
-from consultations.cache_admin import cached_answer_keys
+from cases.models import Case
+from consultations.cache_admin import cached_answer_keys, cached_tool_keys
 from consultations.llm.cache import cache_key, cached_call
 from consultations.models import CacheInvalidation
-from tests.factories import ConsultationFactory
+from consultations.tools import tool_call
+from tests.factories import CaseFactory, ConsultationFactory
 from tests.problems import field_errors_of
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +221,95 @@ def test_with_the_cache_down_the_page_says_so(
     assert "cache unreachable" in page.get(PAGE).content.decode()
     response = page.post(PAGE, {"kind": "chat", "prompt_version": ""}, follow=True)
     assert "nothing was deleted" in response.content.decode()
+
+
+# --- The tools' layer -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tool_results(lawyer: User) -> Case:
+    """Three tool results cached: two of deadlines_list, one of case_lookup."""
+    case = CaseFactory(lawyers=[lawyer])
+    tool_call(lawyer, "deadlines_list", {}, scrub=None, case=case)
+    tool_call(lawyer, "deadlines_list", {"days": 30}, scrub=None, case=case)
+    tool_call(lawyer, "case_lookup", {}, scrub=None, case=case)
+    return case
+
+
+def test_stats_show_each_layer_apart(
+    admin_api: APIClient, entries: list, lawyer: User, tool_results: Case
+) -> None:
+    tool_call(lawyer, "case_lookup", {}, scrub=None, case=tool_results)  # a hit
+    tool_call(lawyer, "case_lookup", {"case": "CN-1900-0001"}, scrub=None)  # an error: neither
+
+    body = admin_api.get(STATS).json()
+
+    assert set(body) == {"kinds", "tools"}
+    assert sum(row["keys"] for row in body["kinds"]) == 5
+    tools = {row["tool"]: row for row in body["tools"]}
+    assert tools["case_lookup"] == {
+        "tool": "case_lookup",
+        "hits": 1,
+        "misses": 1,
+        "hitRate": 0.5,
+        "keys": 1,
+    }
+    assert (tools["deadlines_list"]["misses"], tools["deadlines_list"]["keys"]) == (2, 2)
+    assert tools["documents_search"]["keys"] == 0
+
+
+def test_invalidating_the_tools_layer_leaves_the_answers(
+    admin_api: APIClient, admin_user: User, entries: list, lawyer: User, tool_results: Case
+) -> None:
+    response = admin_api.post(
+        INVALIDATE, {"layer": "tools", "tool": "deadlines_list"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["layer"], response.json()["keysDeleted"]) == ("tools", 2)
+    assert len(list(cached_tool_keys())) == 1
+    assert len(list(cached_answer_keys())) == 5
+    assert not tool_call(lawyer, "deadlines_list", {}, scrub=None, case=tool_results).cached
+    assert tool_call(lawyer, "case_lookup", {}, scrub=None, case=tool_results).cached
+    done = CacheInvalidation.objects.get()
+    assert (done.user, done.layer, done.tool, done.keys_deleted) == (
+        admin_user,
+        "tools",
+        "deadlines_list",
+        2,
+    )
+
+
+def test_invalidating_answers_leaves_the_tool_results(
+    admin_api: APIClient, entries: list, tool_results: Case
+) -> None:
+    response = admin_api.post(INVALIDATE, {}, format="json")
+
+    assert (response.json()["layer"], response.json()["keysDeleted"]) == ("answers", 5)
+    assert len(list(cached_tool_keys())) == 3
+
+
+def test_invalidation_refuses_fields_of_the_other_layer(admin_api: APIClient) -> None:
+    tools = admin_api.post(INVALIDATE, {"layer": "tools", "kind": "chat"}, format="json")
+    answers = admin_api.post(INVALIDATE, {"tool": "case_lookup"}, format="json")
+    unknown = admin_api.post(INVALIDATE, {"layer": "tools", "tool": "case_delete"}, format="json")
+
+    assert [r.status_code for r in (tools, answers, unknown)] == [400, 400, 400]
+    assert set(field_errors_of(tools)) == {"kind"}
+    assert set(field_errors_of(answers)) == {"tool"}
+    assert set(field_errors_of(unknown)) == {"tool"}
+    assert not CacheInvalidation.objects.exists()
+
+
+def test_admin_page_shows_and_empties_the_tools_layer(
+    page_client_for: Callable[[User], Client], admin_user: User, tool_results: Case
+) -> None:
+    page = page_client_for(admin_user)
+
+    html = page.get(PAGE).content.decode()
+    assert "<td>deadlines_list</td><td>0</td><td>2</td>" in html
+    response = page.post(PAGE, {"layer": "tools", "tool": ""}, follow=True)
+
+    assert "3 cached tool results deleted." in response.content.decode()
+    assert CacheInvalidation.objects.get().layer == "tools"
+    assert list(cached_tool_keys()) == []

@@ -10,8 +10,14 @@ from django.urls import reverse
 
 from accounts.models import User
 from consultations.models import Consultation
-from tests.factories import BudgetFactory, CaseFactory, ConsultationFactory, LawyerFactory
-from tests.fake_llm import FakeLLM, Reply
+from tests.factories import (
+    BudgetFactory,
+    CaseFactory,
+    ConsultationFactory,
+    DeadlineFactory,
+    LawyerFactory,
+)
+from tests.fake_llm import FakeLLM, Reply, ToolCalls
 from tests.streams import streamed_body
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +208,27 @@ def test_a_spent_budget_is_said_in_words_and_opens_no_stream(
     assert "Your monthly AI budget is spent" in html
     assert "data-stream-url" not in html
     assert "Is this clause fair?" in html
+
+
+def test_the_staff_page_streams_an_answer_the_model_looked_up_with_a_tool(
+    fake_llm: FakeLLM, page_client_for: Callable[[User], Client], lawyer: User
+) -> None:
+    case = CaseFactory(lawyers=[lawyer], title="Riverside lease")
+    DeadlineFactory(case=case, responsible=lawyer)
+    fake_llm.script(
+        ToolCalls(("deadlines_list", {"days": 14})), Reply(text="One filing is due next week.")
+    )
+    page = page_client_for(lawyer)
+    html = page.post(
+        ASK_STREAM, {"message": "What is due this fortnight?", "case": case.pk}, headers=HTMX
+    ).content.decode()
+
+    body = sse_text(page.get(stream_url(html)))
+
+    assert "event: done" in body
+    deltas = re.findall(r'"delta": "([^"]*)"', body)
+    assert "".join(deltas) == "One filing is due next week."
+    consultation = Consultation.objects.get()
+    assert consultation.answer == "One filing is due next week."
+    assert consultation.tool_calls.get().tool == "deadlines_list"
+    assert fake_llm.requests[1].messages[-1]["role"] == "tool"

@@ -14,8 +14,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Delete the cached answers of a kind and/or a prompt version (all without either).
-         * @description Delete the cached answers of a kind and/or a prompt version (all without either).
+         * Empty part of a cache layer: the cached answers (`layer` "answers", the default) of a kind and/or a prompt version (all without either), or the cached tool results (`layer` "tools") of a tool (all without one).
+         * @description Empty part of a cache layer: the cached answers (`layer` "answers", the default) of a
+         *     kind and/or a prompt version (all without either), or the cached tool results (`layer`
+         *     "tools") of a tool (all without one).
          */
         post: operations["invalidateCache"];
         delete?: never;
@@ -32,8 +34,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Hits, misses and hit rate per kind over the last `days` days, and answers cached now.
-         * @description Hits, misses and hit rate per kind over the last `days` days, and answers cached now.
+         * Each cache layer over the last `days` days: hits, misses and hit rate per kind of answer and per tool, and how many answers and tool results are cached now.
+         * @description Each cache layer over the last `days` days: hits, misses and hit rate per kind of
+         *     answer and per tool, and how many answers and tool results are cached now.
          */
         get: operations["getCacheStats"];
         put?: never;
@@ -647,13 +650,17 @@ export interface components {
         /** @enum {unknown} */
         BlankEnum: "";
         CacheInvalidateRequest: {
+            layer?: components["schemas"]["LayerEnum"];
             kind?: components["schemas"]["KindEnum"];
             promptVersion?: string;
+            tool?: components["schemas"]["ToolEnum"];
         };
         CacheInvalidateResponse: {
             id: number;
+            layer: string;
             kind: string;
             promptVersion: string;
+            tool: string;
             keysDeleted: number;
             /** Format: date-time */
             createdAt: string;
@@ -668,7 +675,19 @@ export interface components {
             keys: number | null;
         };
         CacheStats: {
+            /** @description The answers' layer. */
             kinds: components["schemas"]["CacheKindStats"][];
+            /** @description The tools' layer. */
+            tools: components["schemas"]["CacheToolStats"][];
+        };
+        CacheToolStats: {
+            tool: string;
+            hits: number;
+            misses: number;
+            /** Format: double */
+            hitRate: number | null;
+            /** @description Results cached now; null when the cache is unreachable. */
+            keys: number | null;
         };
         CaseInput: {
             title: string;
@@ -1339,6 +1358,12 @@ export interface components {
          */
         KindEnum: "chat" | "analyze" | "draft";
         /**
+         * @description * `answers` - Answers
+         *     * `tools` - Tool results Default: `"answers"`.
+         * @enum {string}
+         */
+        LayerEnum: "answers" | "tools";
+        /**
          * @description The inputs of a notice to end a tenancy.
          * @example {
          *       "givenBy": "landlord",
@@ -1823,6 +1848,13 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "low" | "medium" | "high";
+        /**
+         * @description * `case_lookup` - case_lookup
+         *     * `deadlines_list` - deadlines_list
+         *     * `documents_search` - documents_search
+         * @enum {string}
+         */
+        ToolEnum: "case_lookup" | "deadlines_list" | "documents_search";
         /**
          * @description A problem whose `errors` (type `/api/problems/validation`) say which fields were refused; without `errors` the body as a whole was refused (not JSON, nested too deep, too many fields).
          * @example {
@@ -3923,7 +3955,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "message/rfc822": string;
+                    "text/markdown": string;
+                    "text/plain": string;
                 };
             };
             /** @description No valid credentials (staff: no second factor). */
