@@ -11,4 +11,11 @@ urlpatterns = [
     path("refresh", apis.TokenRefreshApi.as_view(), name="refresh"),
     path("logout", apis.TokenRevokeApi.as_view(), name="logout"),
     path("me", apis.UserMeApi.as_view(), name="me"),
+    path("password-reset", apis.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "password-reset/confirm",
+        apis.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("invitation/accept", apis.InvitationAcceptApi.as_view(), name="invitation-accept"),
 ]

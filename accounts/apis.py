@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -14,8 +18,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_otp_verified
 from accounts.fields import UserIdField
+from accounts.invitations import InvitationInvalid, invitation_accept
+from accounts.password_reset import password_reset_confirm, password_reset_request
 from accounts.services import token_refresh, tokens_obtain, tokens_revoke
-from config.api import StrictSerializer
+from accounts.throttle import throttle_hit
+from config.api import RuleBroken, StrictSerializer
 
 
 class TokenObtainApi(APIView):
@@ -170,3 +177,135 @@ class UserMeApi(APIView):
             "otp_verified": request_otp_verified(request),
         }
         return Response(self.OutputSerializer(data).data)
+
+
+def _password_set(
+    request: Request,
+    serializer_class: type[serializers.Serializer],
+    *,
+    link: str,
+    service: Callable[..., Any],
+) -> Any:
+    """A password chosen with an e-mailed link (its `link` field), throttled per address and
+    link. What the link or the password breaks (rules no schema can say) is a 422 with the
+    fields' errors by their wire names."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    throttle_hit(scope="password-set", request=request._request, account=data[link])
+    try:
+        return service(**data)
+    except InvitationInvalid as error:
+        raise RuleBroken({"token": [error.detail]}) from None
+    except DjangoValidationError as error:
+        raise RuleBroken(error.message_dict) from None
+
+
+_THROTTLED = OpenApiResponse(
+    description="Too many requests from this address, or for this account; see Retry-After."
+)
+
+
+RESET_SENT = "If an account has this address, a link to reset its password is on its way."
+
+
+class PasswordResetApi(APIView):
+    """Ask for a password reset link by e-mail.
+
+    The answer is the same whether or not an account has this address. The link opens
+    Counsel's page to choose a new password; its `uid` and `token` (the last two parts of its
+    path) also work with `/api/auth/password-reset/confirm`. It works once, for
+    PASSWORD_RESET_TIMEOUT (an hour by default)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="PasswordResetRequest")
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema_serializer(component_name="PasswordResetAccepted")
+    class OutputSerializer(serializers.Serializer):
+        detail = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: OutputSerializer, 429: _THROTTLED},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        throttle_hit(scope="password-reset", request=request._request, account=email)
+        password_reset_request(email=email)
+        return Response(self.OutputSerializer({"detail": RESET_SENT}).data, status=202)
+
+
+class PasswordResetConfirmApi(APIView):
+    """Set a new password with the `uid` and `token` of a reset link.
+
+    Every other session and API token of the account ends; nobody is logged in: log in at
+    `/api/auth/login` (staff with their second factor)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="PasswordResetConfirmRequest")
+    class InputSerializer(StrictSerializer):
+        uid = serializers.CharField(max_length=64)
+        token = serializers.CharField(max_length=128)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            204: OpenApiResponse(description="The password is set."),
+            422: OpenApiResponse(
+                description="The link is not valid (`errors.token`: used, expired or "
+                "replaced), or the password is refused (`errors.password`)."
+            ),
+            429: _THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        _password_set(request, self.InputSerializer, link="uid", service=password_reset_confirm)
+        return Response(status=204)
+
+
+class InvitationAcceptApi(APIView):
+    """Accept an invitation: choose the password of the invited account.
+
+    `token` is the last part of the invitation link's path. The answer names the username to
+    log in with at `/api/auth/login`. Lawyers and admins must first set up their
+    authenticator on Counsel's pages (the login answers 403 until they do)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema_serializer(component_name="InvitationAcceptRequest")
+    class InputSerializer(StrictSerializer):
+        token = serializers.CharField(max_length=128)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema_serializer(component_name="InvitationAccepted")
+    class OutputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        role = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            422: OpenApiResponse(
+                description="The link is not valid (`errors.token`: unknown, accepted, "
+                "revoked or expired), or the password is refused (`errors.password`)."
+            ),
+            429: _THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        user = _password_set(request, self.InputSerializer, link="token", service=invitation_accept)
+        return Response(self.OutputSerializer(user).data)

@@ -5,9 +5,10 @@ import uuid
 from typing import NoReturn
 
 from axes.helpers import get_client_username
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -236,7 +237,7 @@ def tokens_revoke(*, refresh: str) -> None:
 def user_create(
     *,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     email: str = "",
     first_name: str = "",
@@ -253,11 +254,23 @@ def user_create(
         is_staff=is_admin,
         is_superuser=is_admin,
     )
+    # None: no password works until one is chosen (an invitation's).
     user.set_password(password)
     user.full_clean()
     user.save()
     logger.info("user created", extra={"user_id": user.pk, "role": role})
     return user
+
+
+def user_password_set(*, user: User, password: str) -> None:
+    """A password the person chose (an invitation, a reset link), after Django's validators:
+    ValidationError with a `password` entry."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
 
 
 def totp_device_create(*, user: User, key: str | None = None, confirmed: bool = True) -> TOTPDevice:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.forms import InvitationForm
 from accounts.models import User
 from cases.models import Case, Deadline
 from cases.selectors import ORDERINGS
@@ -88,3 +89,9 @@ class DeadlineForm(forms.ModelForm):
         responsible = self.fields["responsible"]
         responsible.queryset = case.lawyers.all()
         responsible.label_from_instance = _person_label
+
+
+class ClientInvitationForm(InvitationForm):
+    """Who to invite as the case's client: the role is always client."""
+
+    role = None

@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.invitations import invitation_create
+from accounts.models import Invitation, User
 from cases.models import Case
 from cases.selectors import case_can_create, case_can_edit, cases_visible_to
 from config.errors import NotFound, PermissionDenied
@@ -144,3 +145,25 @@ def case_update(*, case: Case, actor: User, **fields: Any) -> Case:
     changed = sorted(fields) + (["lawyers"] if lawyers is not None else [])
     logger.info("case updated", extra={"case_id": case.pk, "user_id": actor.pk, "fields": changed})
     return case
+
+
+@transaction.atomic
+def case_client_invite(
+    *, case: Case, actor: User, email: str, first_name: str, last_name: str
+) -> Invitation:
+    """Invite a new client to Counsel and make them the client of `case` (one history record
+    of the case says who did it): a lawyer on the case, or an admin."""
+    if not cases_visible_to(actor).filter(pk=case.pk).exists():
+        raise NotFound("Case not found.")
+    if not case_can_edit(actor, case):
+        raise PermissionDenied("You may not change this case.")
+    invitation = invitation_create(
+        actor=actor,
+        email=email,
+        role=User.Role.CLIENT,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    case_update(case=case, actor=actor, client=invitation.user)
+    logger.info("client invited to case", extra={"case_id": case.pk, "user_id": invitation.user.pk})
+    return invitation

@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
+    path("<int:case_id>/invite-client/", views.case_client_invite, name="invite-client"),
     path("<int:case_id>/documents/", views.document_list, name="documents"),
     path("<int:case_id>/documents/upload", views.documents_upload, name="documents-upload"),
     path("<int:case_id>/deadlines/", views.deadline_list, name="deadlines"),

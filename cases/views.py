@@ -26,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import verified_login_required
 from accounts.http import HtmxHttpRequest
+from accounts.invitations import invitation_pending_to_manage
 from cases import deadlines, selectors, services
 from cases.documents import (
     document_access_record,
@@ -36,7 +37,7 @@ from cases.documents import (
     document_delete as document_delete_service,
 )
 from cases.downloads import document_download_response
-from cases.forms import CaseFilterForm, CaseForm, DeadlineForm
+from cases.forms import CaseFilterForm, CaseForm, ClientInvitationForm, DeadlineForm
 from cases.models import Case, Deadline, Document, DocumentAccess
 from cases.panels import case_panels
 from cases.uploads import ACCEPTED, UploadRefused
@@ -98,6 +99,7 @@ def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     panels = case_panels() if request.user.is_staff_member else []
     context |= {
         "can_edit": selectors.case_can_edit(request.user, case),
+        "client_invitation": invitation_pending_to_manage(actor=request.user, user=case.client),
         "panels": [(panel.title, panel.url(case.pk)) for panel in panels],
         **_documents_context(request, case),
         **_deadlines_context(request, case),
@@ -136,6 +138,28 @@ def case_edit(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, f"Case {case.reference} saved.")
             return redirect("cases:detail", case_id=case.pk)
     return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@require_http_methods(["GET", "POST"])
+@verified_login_required
+def case_client_invite(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_visible(user=request.user, case_id=case_id)
+    if not selectors.case_can_edit(request.user, case):
+        raise PermissionDenied
+    form = ClientInvitationForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            invitation = services.case_client_invite(
+                case=case, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Invitation sent to {invitation.user.email}, now the client of this case."
+            )
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/client_invite.html", {"form": form, "case": case})
 
 
 # --- Deadlines ------------------------------------------------------------------------------

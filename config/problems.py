@@ -66,8 +66,8 @@ PROBLEM_TYPES = {
             "rate-limited",
             "Too many requests",
             429,
-            "Too many AI requests from this user or this address in a short time. Retry after "
-            "the Retry-After seconds.",
+            "Too many requests from this user, account or address in a short time (AI requests, "
+            "password reset links). Retry after the Retry-After seconds.",
         ),
         ProblemType(
             "ai-budget-spent",

@@ -213,6 +213,23 @@ AXES_LOCKOUT_CALLABLE = "accounts.services.lockout_response"
 # logged in from (within the days below) may try.
 LOGIN_ACCOUNT_FAILURES_PER_HOUR = env.int("LOGIN_ACCOUNT_FAILURES_PER_HOUR", default=20)
 LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
+# A password reset link works once, for this long (Django's setting, in seconds).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# An invitation's link works once, for this many days (a resend starts them again).
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# Requests anyone may send, per address and per account ("<count>/<seconds>"), shared through
+# the cache (accounts.throttle): asking for a reset link, setting a password with one,
+# accepting an invitation.
+THROTTLE_RATES = {
+    "password-reset": {
+        "address": env("PASSWORD_RESET_RATE_ADDRESS", default="20/3600"),
+        "account": env("PASSWORD_RESET_RATE_ACCOUNT", default="3/3600"),
+    },
+    "password-set": {
+        "address": env("PASSWORD_SET_RATE_ADDRESS", default="30/3600"),
+        "account": env("PASSWORD_SET_RATE_ACCOUNT", default="10/3600"),
+    },
+}
 # Behind N trusted proxies the client address is read from X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 if AXES_IPWARE_PROXY_COUNT:

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -126,6 +126,21 @@ def budget_usage(
 
 def _in_scope(budget: Budget, rows: QuerySet) -> QuerySet:
     return rows.filter(user_id=budget.user_id) if budget.scope == Budget.Scope.USER else rows
+
+
+def users_with_month_cost(users: QuerySet[User]) -> QuerySet[User]:
+    """`users`, each with `ai_cost_this_month`: the cost of their AI calls this month, summed
+    as a budget sums it, in a subquery of the same query (the people list's column)."""
+    cost = DecimalField(max_digits=12, decimal_places=6)
+    spent = (
+        Consultation.objects.filter(user=OuterRef("pk"), created_at__gte=month_start())
+        .values("user")
+        .annotate(cost=Sum("cost_estimate"))
+        .values("cost")
+    )
+    return users.annotate(
+        ai_cost_this_month=Coalesce(Subquery(spent, output_field=cost), Value(Decimal(0), cost))
+    )
 
 
 def budgets_usage() -> list[BudgetUsage]:

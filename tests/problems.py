@@ -31,3 +31,8 @@ def field_errors_of(response: Any) -> dict[str, Any]:
 def detail_of(response: Any) -> str:
     """The `detail` of the problem `response` carries, whatever its status and type."""
     return problem_of(response, response.status_code, type=None)["detail"]
+
+
+def rule_broken(response: Any) -> dict[str, Any]:
+    """The field errors of a 422: a request the schema takes, refused by a rule."""
+    return problem_of(response, 422, type="/api/problems/rule-broken")["errors"]

@@ -16,12 +16,14 @@ a new endpoint cannot go unchecked.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.urls import reverse
 
+from accounts.invitations import invitation_create
 from accounts.models import User
 from accounts.services import tokens_for
 from cases.models import Case
@@ -191,6 +193,27 @@ def _document_upload(world: World, user: User | None) -> dict[str, Any]:
     return {"file": text_upload()}
 
 
+def _invitation_url(name: str) -> Callable[[World], str]:
+    """The URL of route `name` for a new invitation the lawyer sent (each request its own)."""
+
+    def url(world: World) -> str:
+        invitation = invitation_create(
+            actor=world.lawyer, email=f"invitee-{uuid.uuid4().hex}@example.org", role="client"
+        )
+        return reverse(name, args=[invitation.pk])
+
+    return url
+
+
+def _invite_form(world: World, user: User | None) -> dict[str, Any]:
+    """A new address each time: asking for it is throttled per address."""
+    return {"email": f"invitee-{uuid.uuid4().hex}@example.org", "role": "client"}
+
+
+def _reset_json(world: World, user: User | None) -> dict[str, Any]:
+    return {"email": _invite_form(world, user)["email"]}
+
+
 # --- the matrix -------------------------------------------------------------------------------
 
 
@@ -202,6 +225,8 @@ def _of(name: str, attr: str) -> Callable[[World], str]:
 A = Access
 STAFF_PAGE = A(LOGIN, 403, 403, 200, 200, 200, SECURITY, SECURITY)
 EVERYONE_PAGE = A(LOGIN, 200, 200, 200, 200, 200, SECURITY, SECURITY)
+FIRM_ADMIN_PAGE = A(LOGIN, 403, 403, 403, 403, 200, SECURITY, SECURITY)
+FIRM_ADMIN_CHANGE = A(LOGIN, 403, 403, 403, 403, 302, SECURITY, SECURITY)
 LOGGED_IN_PAGE = A(LOGIN, 200, 200, 200, 200, 200, 200, 200)
 PUBLIC = A(200, 200, 200, 200, 200, 200, 200, 200)
 EVERYONE_API = A(401, 200, 200, 200, 200, 200, 401, 401)
@@ -243,6 +268,35 @@ MATRIX: tuple[Row, ...] = (
     _row("accounts/security/backup-codes/", "POST", _const("/accounts/security/backup-codes/"),
          A(LOGIN,  403, 403, 200, 200, 200, 403, 403),
          note="a verified session with an authenticator only"),
+    _row("accounts/password_reset/", "GET", _const("/accounts/password_reset/"), PUBLIC),
+    _row("accounts/password_reset/", "POST", _const("/accounts/password_reset/"),
+         A(*[302] * 8), body=_invite_form, note="the same answer whoever asks, for any address"),
+    _row("accounts/password_reset/done/", "GET", _const("/accounts/password_reset/done/"),
+         PUBLIC),
+    _row("accounts/reset/<uidb64>/<token>/", "GET POST PUT", _const("/accounts/reset/MQ/x-y/"),
+         PUBLIC, note="a link that opens nothing says so (Django's form view: PUT is POST)"),
+    _row("accounts/reset/done/", "GET", _const("/accounts/reset/done/"), PUBLIC),
+    _row("accounts/invitation/<str:token>/", "GET POST", _const("/accounts/invitation/x/"),
+         A(*[410] * 8), note="the link is the authority; an unknown one is gone"),
+    # --- people and invitations (admins; a lawyer their own invitations) --------------------
+    _row("accounts/people/", "GET", _const("/accounts/people/"), FIRM_ADMIN_PAGE),
+    _row("accounts/people/<int:user_id>/", "GET", _of("accounts:person", "lawyer"),
+         FIRM_ADMIN_PAGE),
+    *(
+        _row(f"accounts/people/<int:user_id>/{action}/", "POST",
+             _of(f"accounts:person-{action}", "lawyer2"), FIRM_ADMIN_CHANGE,
+             body=lambda world, user: {"role": "client"})
+        for action in ("role", "deactivate", "reactivate", "second-factor-reset")
+    ),
+    _row("accounts/invitations/", "GET", _const("/accounts/invitations/"), FIRM_ADMIN_PAGE),
+    _row("accounts/invitations/", "POST", _const("/accounts/invitations/"), FIRM_ADMIN_CHANGE,
+         body=_invite_form),
+    _row("accounts/invitations/<int:invitation_id>/resend/", "POST",
+         _invitation_url("accounts:invitation-resend"),
+         A(LOGIN, 404, 404, 302, 404, 302, SECURITY, SECURITY), note="the lawyer's own"),
+    _row("accounts/invitations/<int:invitation_id>/revoke/", "POST",
+         _invitation_url("accounts:invitation-revoke"),
+         A(LOGIN, 404, 404, 302, 404, 302, SECURITY, SECURITY), note="the lawyer's own"),
     # --- cases pages ------------------------------------------------------------------------
     _row("cases/", "GET", _const("/cases/"), EVERYONE_PAGE),
     _row("cases/new/", "GET", _const("/cases/new/"), STAFF_PAGE),
@@ -253,6 +307,11 @@ MATRIX: tuple[Row, ...] = (
          A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
     _row("cases/<int:case_id>/edit/", "POST", _of("cases:edit", "case"),
          A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=case_form),
+    _row("cases/<int:case_id>/invite-client/", "GET", _of("cases:invite-client", "case"),
+         A(LOGIN,  403, 404, 200, 404, 200, SECURITY, SECURITY)),
+    _row("cases/<int:case_id>/invite-client/", "POST", _of("cases:invite-client", "case"),
+         A(LOGIN,  403, 404, 302, 404, 302, SECURITY, SECURITY), body=_invite_form,
+         note="a lawyer only to a case they are on"),
     # --- deadlines pages --------------------------------------------------------------------
     _row("cases/<int:case_id>/deadlines/", "GET", _of("cases:deadlines", "case"), CASE_PAGE),
     _row("cases/<int:case_id>/deadlines/new", "GET", _of("cases:deadline-add", "case"),
@@ -376,6 +435,14 @@ MATRIX: tuple[Row, ...] = (
     _row("api/auth/logout", "POST", _const("/api/auth/logout"), A(*[204] * 8),
          body=_refresh_json, note="holding the refresh token is the authority"),
     _row("api/auth/me", "GET", _const("/api/auth/me"), EVERYONE_API),
+    _row("api/auth/password-reset", "POST", _const("/api/auth/password-reset"), A(*[202] * 8),
+         body=_reset_json),
+    _row("api/auth/password-reset/confirm", "POST", _const("/api/auth/password-reset/confirm"),
+         A(*[422] * 8), body=lambda world, user: {"uid": "MQ", "token": "x-y", "password": "p"},
+         note="the link's token is the authority"),
+    _row("api/auth/invitation/accept", "POST", _const("/api/auth/invitation/accept"),
+         A(*[422] * 8), body=lambda world, user: {"token": "x", "password": "p"},
+         note="the link's token is the authority"),
     _row("api/me/notifications", "GET", _const("/api/me/notifications"), EVERYONE_API),
     _row("api/me/notifications", "PUT", _const("/api/me/notifications"), EVERYONE_API,
          body=_preferences_json, note="the caller's own choices"),
