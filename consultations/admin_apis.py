@@ -118,18 +118,6 @@ class CacheInvalidateApi(APIView):
         )
         tool = serializers.ChoiceField(choices=sorted(TOOLS), required=False)
 
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            answers = data["layer"] == CacheInvalidation.Layer.ANSWERS
-            stray = ["tool"] if answers else ["kind", "prompt_version"]
-            wire = {"tool": "tool", "kind": "kind", "prompt_version": "promptVersion"}
-            errors = {
-                wire[name]: f"Not for the {data['layer']} layer." for name in stray if name in data
-            }
-            if errors:
-                # The schema cannot say which fields go with which layer: 422, not 400.
-                raise RuleBroken(errors)
-            return data
-
     @extend_schema_serializer(component_name="CacheInvalidateResponse")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -154,5 +142,18 @@ class CacheInvalidateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        done = cache_invalidate(user=request.user, **serializer.validated_data)
+        data = serializer.validated_data
+        _fields_of_its_layer(data)
+        done = cache_invalidate(user=request.user, **data)
         return Response(self.OutputSerializer(done).data)
+
+
+def _fields_of_its_layer(data: dict[str, Any]) -> None:
+    """RuleBroken (422: the schema cannot say which fields go with which layer) for a field
+    of the other layer."""
+    answers = data["layer"] == CacheInvalidation.Layer.ANSWERS
+    stray = ["tool"] if answers else ["kind", "prompt_version"]
+    wire = {"tool": "tool", "kind": "kind", "prompt_version": "promptVersion"}
+    errors = {wire[name]: f"Not for the {data['layer']} layer." for name in stray if name in data}
+    if errors:
+        raise RuleBroken(errors)
