@@ -16,7 +16,7 @@ document from the others (the other party, the place, the court).
 Every document is embedded through the product's job (`document_embed`: pseudonymized,
 batched, stored as float32 unit vectors), every question through `question_vector`. Then it
 prints recall@5 (the answering passage among the first five) for lexical (the database's
-full-text index), semantic (cosine similarity alone) and combined retrieval (`sources_for`,
+full-text index), semantic (`passages_nearest` alone) and combined retrieval (`sources_for`,
 what the chat uses) twice: each question asked by its case's lawyer about its case (the case's
 four documents, what the chat does with `context.caseId`), and asked by an admin of every
 passage (the documents moved to the knowledge base), where the question's party names must

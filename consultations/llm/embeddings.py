@@ -28,7 +28,7 @@ from config.secret_keys import derived_key
 from consultations.llm.cache import cache_store, cached_value
 from consultations.llm.client import OpenAIProvider, get_provider
 from consultations.llm.errors import LLMBadOutput, LLMError, LLMMisconfigured
-from consultations.llm.pii import Scrubber
+from consultations.llm.pii import EntityType, Scrubber
 
 logger = logging.getLogger("counsel.llm")
 
@@ -55,10 +55,27 @@ def embedding_model() -> str:
 
 
 async def embed(texts: Sequence[str], *, known_names: Iterable[str] = ()) -> np.ndarray:
-    """The unit vectors of `texts` (one row each, float32), each text pseudonymized first
-    (`pseudonymized`, knowing `known_names`: the case's parties); an `LLMError` on failure."""
+    """The unit vectors of `texts` (one row each, float32: a document's passages), each text
+    pseudonymized first (`pseudonymized`, knowing `known_names`: the case's parties, and every
+    person found in any of the texts); an `LLMError` on failure."""
     names = [name for name in known_names if name]
+    names += people_named(texts, known_names=names)
     return await _embedded([pseudonymized(text, known_names=names) for text in texts])
+
+
+def people_named(texts: Iterable[str], *, known_names: Iterable[str] = ()) -> list[str]:
+    """The people the scrubber finds in any of `texts`. Known to every text of a document,
+    each has one pseudonym throughout it: the scrubber reads a name from its context, so
+    "Does Tansley Works plc accept" names a person and "Tansley Works plc rejects", first in
+    its sentence, does not, and the passage would otherwise keep a name its question hides."""
+    scrubber = Scrubber(known_names=known_names)
+    for text in texts:
+        scrubber.scrub(text)
+    return sorted(
+        original
+        for placeholder, original in scrubber.mapping.items()
+        if placeholder.startswith(f"<{EntityType.PERSON}_")
+    )
 
 
 async def _embedded(scrubbed: list[str]) -> np.ndarray:

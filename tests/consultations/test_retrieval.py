@@ -23,7 +23,7 @@ from accounts.models import User
 from cases.models import Case, Document, Passage
 from cases.signals import document_ready
 from consultations.llm.embeddings import QuestionVector, question_vector
-from consultations.retrieval import SEMANTIC_WEIGHT, fused, sources_for
+from consultations.retrieval import SEMANTIC_WEIGHT, fused, passages_nearest, sources_for
 from consultations.services.embedding import document_embed
 from consultations.tasks import document_embed_task
 from tests.factories import (
@@ -150,6 +150,62 @@ def test_combined_search_keeps_what_lexical_search_alone_finds(embeddings: FakeL
     assert found[0] == DEPOSIT
 
 
+PARTIES = "Ashcombe Foods Ltd and Redfern Media LLP"
+# Clauses every agreement has, each naming both parties, as most passages of a contract do.
+BOILERPLATE = [
+    f"Clause {k}. {clause}"
+    for k in (3, 13)
+    for clause in (
+        f"Headings are for convenience only and do not affect this agreement between {PARTIES}.",
+        f"This document may be signed in counterparts, and {PARTIES} agree to electronic "
+        "signatures.",
+        f"Each of {PARTIES} bears its own costs of preparing and negotiating this document.",
+    )
+]
+# Answers the question below while sharing nothing with it but the parties' names.
+NO_OBLIGATION = (
+    "Nothing in this agreement obliges Ashcombe Foods Ltd or Redfern Media LLP to enter into "
+    "any further transaction, and either may end discussions at any time."
+)
+
+
+def test_boilerplate_naming_the_parties_no_longer_outranks_the_answer(
+    embeddings: FakeLLM,
+) -> None:
+    lawyer = LawyerFactory()
+    case = CaseFactory(lawyers=[lawyer])
+    nda = document(case, *BOILERPLATE, NO_OBLIGATION)
+    document_embed(document_id=nda.pk)
+    question = "Can Ashcombe Foods Ltd walk away from the talks with Redfern Media LLP?"
+    query_vector = vector(question)
+    assert query_vector is not None
+    # Each boilerplate clause is nearer the question than the answer is (fewer other words).
+    passages = Passage.objects.filter(document=nda).order_by("position")
+    cosines = [
+        float(np.frombuffer(bytes(p.embedding), "<f4") @ query_vector.values) for p in passages
+    ]
+    assert max(cosines[:-1]) > cosines[-1] > 0
+
+    updated = {nda.pk: Document.objects.get(pk=nda.pk).updated_at}
+    nearest = passages_nearest(query_vector, documents=updated, limit=5)
+
+    assert nearest[0] == passages.last().pk
+    assert texts(lawyer, case, question, query_vector=query_vector)[0] == NO_OBLIGATION
+
+
+def test_semantic_search_leaves_out_passages_of_no_similarity(embeddings: FakeLLM) -> None:
+    # Centred scores of unrelated passages can be above a related one's: they still stay out.
+    lease = document(None, NOTICE, "Schedule 4: inventory of furniture.", "Signed in counterparts.")
+    document_embed(document_id=lease.pk)
+    query_vector = vector(PARAPHRASE)
+    assert query_vector is not None
+
+    updated = {lease.pk: Document.objects.get(pk=lease.pk).updated_at}
+    nearest = passages_nearest(query_vector, documents=updated, limit=5)
+
+    assert nearest == [Passage.objects.get(document=lease, text=NOTICE).pk]
+
+
 def test_an_embeddings_outage_falls_back_to_lexical_search(
     embeddings: FakeLLM, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -244,6 +300,24 @@ def test_a_party_has_one_pseudonym_in_passages_and_questions(embeddings: FakeLLM
     assert pseudonym is not None
     assert "Carter" not in passage + question
     assert question == f"What notice must Ms {pseudonym.group()} give?"
+
+
+def test_a_name_the_scrubber_reads_in_one_passage_is_hidden_in_all(embeddings: FakeLLM) -> None:
+    # "as agreed by" tells the scrubber a person follows; first in a sentence, nothing does.
+    case = CaseFactory(opposing_parties="")
+    letter = document(
+        case,
+        "Tansley Works plc rejects the allegation that the goods were defective.",
+        "The plan attached shows the yard edged red, as agreed by Tansley Works plc on 3 May.",
+    )
+    document_embed(document_id=letter.pk)
+
+    vector("Does Tansley Works plc accept that the goods were faulty?")
+
+    passages, (question,) = embedding_requests(embeddings)
+    assert "Tansley" not in " ".join([*passages, question])
+    pseudonyms = {re.search(r"<PERSON_\w+>", text).group() for text in [*passages, question]}
+    assert len(pseudonyms) == 1
 
 
 # --- The embedding job -----------------------------------------------------------------------
