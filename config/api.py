@@ -143,12 +143,11 @@ def json_type_errors(fields: Mapping[str, serializers.Field], data: Mapping) -> 
 def _longer_than_schema(field: serializers.Field, value: Any) -> bool:
     """A text longer than its schema's maxLength as sent: REST framework measures it after
     trimming its spaces, so a title of 200 characters after a leading space would pass."""
-    max_length = getattr(field, "max_length", None)
     return (
         isinstance(field, serializers.CharField)
-        and max_length is not None
+        and field.max_length is not None
         and isinstance(value, str)
-        and len(value) > max_length
+        and len(value) > field.max_length
     )
 
 
