@@ -23,11 +23,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
 from config.errors import DomainError
@@ -99,22 +100,17 @@ def _keys(pattern: str) -> Iterator[str]:
 def cache_stats(*, since: datetime, until: datetime) -> list[KindStats]:
     """Hits, misses and live keys per kind; hits and misses of the calls made in
     [since, until) that got an answer (a failure is neither)."""
-    counts = (
+    by_kind = _hits_and_misses(
         Consultation.objects.filter(
             created_at__gte=since, created_at__lt=until, outcome=Consultation.Outcome.OK
-        )
-        .values("kind")
-        .annotate(
-            hits=Count("id", filter=Q(cache_hit=True)),
-            misses=Count("id", filter=Q(cache_hit=False)),
-        )
+        ),
+        by="kind",
+        hit="cache_hit",
     )
-    by_kind = {row["kind"]: row for row in counts}
     return [
         KindStats(
             kind=kind,
-            hits=by_kind.get(kind, {}).get("hits", 0),
-            misses=by_kind.get(kind, {}).get("misses", 0),
+            **by_kind.get(kind, _NO_CALLS),
             keys=_count_keys(cached_answer_keys(kind=kind)),
         )
         for kind in Consultation.Kind.values
@@ -124,23 +120,31 @@ def cache_stats(*, since: datetime, until: datetime) -> list[KindStats]:
 def tool_cache_stats(*, since: datetime, until: datetime) -> list[ToolStats]:
     """Hits, misses and live keys per tool; hits and misses of the calls made in [since,
     until) that got a result (an error is neither)."""
-    counts = (
-        ToolCall.objects.filter(created_at__gte=since, created_at__lt=until, error_code="")
-        .values("tool")
-        .annotate(
-            hits=Count("id", filter=Q(cached=True)), misses=Count("id", filter=Q(cached=False))
-        )
+    by_tool = _hits_and_misses(
+        ToolCall.objects.filter(created_at__gte=since, created_at__lt=until, error_code=""),
+        by="tool",
+        hit="cached",
     )
-    by_tool = {row["tool"]: row for row in counts}
     return [
         ToolStats(
             tool=tool,
-            hits=by_tool.get(tool, {}).get("hits", 0),
-            misses=by_tool.get(tool, {}).get("misses", 0),
+            **by_tool.get(tool, _NO_CALLS),
             keys=_count_keys(cached_tool_keys(tool=tool)),
         )
         for tool in TOOLS
     ]
+
+
+_NO_CALLS = {"hits": 0, "misses": 0}
+
+
+def _hits_and_misses(audit: QuerySet[Any], *, by: str, hit: str) -> dict[str, dict[str, int]]:
+    """`{value of by: {"hits", "misses"}}` of the `audit` rows, in one query; `hit` is the
+    boolean field that tells a hit."""
+    rows = audit.values(by).annotate(
+        hits=Count("id", filter=Q(**{hit: True})), misses=Count("id", filter=Q(**{hit: False}))
+    )
+    return {row[by]: {"hits": row["hits"], "misses": row["misses"]} for row in rows}
 
 
 def _count_keys(keys: Iterator[str]) -> int | None:

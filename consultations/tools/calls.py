@@ -147,8 +147,9 @@ def _parsed(name: str, arguments: Mapping[str, Any] | str) -> tuple[Tool, dict[s
 
 def _case(user: User, named: str | None, *, default: Case | None) -> Case | None:
     """The case a call is about, if the caller may see it: "not found" otherwise, whether it
-    exists or not."""
-    visible = cases_visible_to(user).prefetch_related("lawyers")
+    exists or not. Only the case's row: what a tool reads beyond it (case_lookup's lawyers)
+    it reads when it runs, not on every call (most are other tools', or the cache's)."""
+    visible = cases_visible_to(user)
     if named is None:
         if default is None:
             return None

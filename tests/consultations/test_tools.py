@@ -55,6 +55,7 @@ def test_case_lookup_gives_the_cases_facts_scrubbed(lawyer: User) -> None:
     assert facts["title"] == "Lease dispute"
     assert facts["client"] == "<PERSON_1>"
     assert facts["opposing_parties"] == ["<PERSON_2>"]
+    assert len(facts["lawyers"]) == 1
     assert "Jane Doe" not in outcome.content
     assert "Carter" not in outcome.content
     record = ToolCall.objects.get()
