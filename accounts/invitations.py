@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,10 +93,7 @@ def invitation_create(
     if not invitation_can_invite(actor=actor, role=role):
         raise PermissionDenied("You may not invite people with this role.")
     email = User.objects.normalize_email(email.strip()).lower()
-    if (
-        User.objects.filter(email__iexact=email).exists()
-        or User.objects.filter(username__iexact=email).exists()
-    ):
+    if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
         raise ValidationError({"email": "Someone with this e-mail address has an account."})
     user = user_create(
         username=email,

@@ -124,7 +124,7 @@ def deadline_reminders_send(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     due_soon = Deadline.objects.filter(
         completed_at__isnull=True, due_date__gte=today, due_date__lte=today + timedelta(WEEK_DAYS)
-    ).select_related("case", "responsible")
+    ).select_related("case", "responsible__notification_preferences")
     sent = 0
     for deadline in due_soon:
         days = (deadline.due_date - today).days
@@ -165,7 +165,11 @@ def budget_alerts_send() -> int:
         firm = budget.scope == Budget.Scope.FIRM
         whose = "The firm's" if firm else "Your"
         recipients = (
-            User.objects.filter(role=User.Role.ADMIN, is_active=True) if firm else [budget.user]
+            User.objects.filter(role=User.Role.ADMIN, is_active=True).select_related(
+                "notification_preferences"
+            )
+            if firm
+            else [budget.user]
         )
         url = (
             reverse("admin:consultations_consultation_dashboard")

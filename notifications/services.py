@@ -51,6 +51,15 @@ def preferences_update(*, user: User, **topics: bool) -> NotificationPreferences
     return preferences
 
 
+def _preferences_of(user: User) -> NotificationPreferences:
+    """As preferences_get, through the user's relation: no query when the caller loaded it
+    with the user (`select_related("...notification_preferences")`)."""
+    try:
+        return user.notification_preferences
+    except NotificationPreferences.DoesNotExist:
+        return NotificationPreferences(user=user)
+
+
 def notify(
     *, kind: str, recipient: User, key: str, subject: str, template: str, context: dict[str, Any]
 ) -> bool:
@@ -62,7 +71,7 @@ def notify(
     """
     if not recipient.is_active or not recipient.email:
         return False
-    if not preferences_get(recipient).wants(TOPIC_OF[kind]):
+    if not _preferences_of(recipient).wants(TOPIC_OF[kind]):
         return False
     try:
         with transaction.atomic():

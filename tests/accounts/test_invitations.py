@@ -217,6 +217,18 @@ def test_an_address_that_has_an_account_cannot_be_invited(
     assert "has an account" in response.content.decode()
 
 
+def test_an_address_that_is_someones_username_cannot_be_invited(
+    admin_page: Client, client_user: User
+) -> None:
+    User.objects.filter(pk=client_user.pk).update(username="old.login@example.org")
+
+    response = _invite(admin_page, email="Old.Login@example.org")
+
+    assert response.status_code == 200
+    assert "has an account" in response.content.decode()
+    assert not User.objects.filter(email__iexact="old.login@example.org").exists()
+
+
 def test_a_lawyer_cannot_open_the_invitations_page(
     page_client_for: Callable[[User], Client], lawyer: User
 ) -> None:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.invitations import invitation_create
 from accounts.models import AccountEvent, User
 from accounts.services import tokens_for
 from consultations.budgets import month_start
@@ -69,6 +70,28 @@ def test_the_list_searches_filters_and_pages(admin_page: Client) -> None:
     second = admin_page.get(PEOPLE, {"role": "client", "page": 2}, HTTP_HX_REQUEST="true")
     assert "<html" not in second.content.decode()
     assert "Page 2 of 2" in second.content.decode()
+
+
+def test_the_list_filters_by_status(admin_page: Client, admin_user: User) -> None:
+    invitation_create(
+        actor=admin_user,
+        email="ines@example.org",
+        role=User.Role.LAWYER,
+        first_name="Ines",
+        last_name="Invited",
+    )
+    LawyerFactory(first_name="Dora", last_name="Deactivated", is_active=False)
+    LawyerFactory(first_name="Anna", last_name="Active")
+
+    def shown(status: str) -> set[str]:
+        html = admin_page.get(PEOPLE, {"status": status}).content.decode()
+        return {
+            name for name in ("Ines Invited", "Dora Deactivated", "Anna Active") if name in html
+        }
+
+    assert shown("invited") == {"Ines Invited"}
+    assert shown("inactive") == {"Dora Deactivated"}
+    assert shown("active") == {"Ines Invited", "Anna Active"}
 
 
 def test_deactivation_kills_an_existing_token_and_session_at_once(

@@ -306,6 +306,19 @@ def test_a_lawyer_who_turned_deadlines_off_and_an_inactive_one_get_no_reminder(
     assert smtp_server.messages == []
 
 
+def test_deadline_reminders_read_everyones_choices_in_the_one_query_for_the_deadlines(
+    case: Case, django_assert_num_queries: Callable
+) -> None:
+    for _ in range(3):
+        quiet = LawyerFactory()
+        case.lawyers.add(quiet)
+        preferences_update(user=quiet, deadlines=False)
+        _deadline(case, quiet, 1)
+
+    with django_assert_num_queries(1):
+        assert deadline_reminders_send() == 0
+
+
 # --- AI budgets -----------------------------------------------------------------------------
 
 
