@@ -249,11 +249,13 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         return _invitation_invalid(request, error)
     user = invitation.user
     form = SetPasswordForm(user, data=request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST":
         try:
             throttle_hit(scope="password-set", request=request, account=str(invitation.pk))
         except Throttled as error:
             form.add_error(None, error.detail)
+            status = 429
     if form.is_valid():
         try:
             user = invitation_accept(token=token, password=form.cleaned_data["new_password1"])
@@ -265,7 +267,6 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(
             "accounts:security" if user.is_staff_member else settings.LOGIN_REDIRECT_URL
         )
-    status = 429 if form.non_field_errors() else 200
     context = {"form": form, "invited": user}
     return render(request, "accounts/invitation_accept.html", context, status=status)
 
